@@ -1,0 +1,28 @@
+"""collapsesim: diversity collapse across domains on one population-and-selection
+engine, measured by one diversity metric (DESIGN.md, docs/architecture.md).
+
+>>> import collapsesim as cs
+>>> cs.hill_numbers([1, 1, 1, 1])["D1"]
+4.0
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .config import ConfigError, load
+from .domains.base import DivergenceError, Domain, DomainParams, Observation, Series
+from .metrics import diversity, hill_number, hill_numbers, vendi
+from .registry import available as domains
+from .registry import get_domain, register
+from .results import Result
+from .runner import execute, run
+
+try:
+    __version__ = version("collapsesim")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0+unknown"
+
+__all__ = [
+    "run", "execute", "load", "Result", "ConfigError", "DivergenceError", "Domain",
+    "DomainParams", "Observation", "Series", "register", "get_domain", "domains",
+    "diversity", "hill_number", "hill_numbers", "vendi", "__version__",
+]

@@ -1,0 +1,5 @@
+"""``python -m collapsesim`` is the ``collapsesim`` command."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,151 @@
+"""The ``collapsesim`` command (click). Bad input never gives a traceback: each
+problem is one line naming the file, line and key; exit status 1 (set
+``COLLAPSESIM_DEBUG=1`` to see tracebacks of unexpected errors)."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from .config import ConfigError, bundled_scenarios, load
+
+
+def _fail(msg: str, code: int = 1):
+    click.echo(msg, err=True)
+    sys.exit(code)
+
+
+def friendly(fn):
+    """Turn expected failures into one-line messages and exit codes."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except ConfigError as exc:
+            _fail(str(exc))
+        except click.exceptions.Exit:
+            raise
+        except (click.ClickException, click.Abort):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the CLI's last line of defence
+            if os.environ.get("COLLAPSESIM_DEBUG"):
+                raise
+            _fail(f"error: {type(exc).__name__}: {exc}")
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="collapsesim")
+def main():
+    """Simulate diversity collapse across domains on one engine and one metric."""
+
+
+@main.command()
+@click.argument("scenario")
+@click.option("--out", "out", type=click.Path(file_okay=False), default=None,
+              help="Run directory (default: runs/<scenario name>).")
+@click.option("--seed", type=int, default=None, help="Override the scenario's seed.")
+@click.option("--backend", type=click.Choice(["numpy", "numba", "torch"]), default=None)
+@click.option("--device", type=click.Choice(["cpu", "cuda"]), default=None)
+@click.option("--steps", type=int, default=None)
+@click.option("--replicates", type=int, default=None)
+@click.option("--set", "sets", multiple=True, metavar="KEY.PATH=VALUE",
+              help="Override any key, e.g. --set params.N=500 (repeatable).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary line.")
+@friendly
+def run(scenario, out, seed, backend, device, steps, replicates, sets, quiet):
+    """Run SCENARIO (a YAML path or a bundled scenario's name)."""
+    from .runner import execute
+
+    overrides = list(sets)
+    for key, val in (("seed", seed), ("backend", backend), ("device", device),
+                     ("steps", steps), ("replicates", replicates)):
+        if val is not None:
+            overrides.append(f"{key}={val}")
+    cfg = load(scenario, overrides)
+    result = execute(cfg, quiet=quiet, source=scenario)
+    out = Path(out or Path("runs") / (cfg.name or cfg.domain))
+    result.save(out)
+    s = result.summary
+    if not quiet:
+        h = s["aggregate"].get(s["headline"], {})
+        fin = h.get("final_relative_diversity", {}).get("mean")
+        cs = h.get("collapse_step", {})
+        click.echo(f"{cfg.name}: {s['status']} in {s['wall_time_s']:.1f}s; headline "
+                   f"'{s['headline']}' final relative diversity "
+                   f"{'n/a' if fin is None else f'{fin:.3f}'}, collapsed in "
+                   f"{cs.get('n', 0)}/{len(s['per_replicate'])} replicates -> {out}")
+    if s["status"] != "completed":
+        for r in s["per_replicate"]:
+            if r["status"] != "completed":
+                click.echo(f"replicate {r['replicate']} {r['status']}: {r['message']} "
+                           f"(recorded up to step {r['steps_run']}, kept in {out})", err=True)
+        sys.exit(130 if result.interrupted else 3)
+
+
+@main.command()
+@click.argument("scenarios", nargs=-1, required=True)
+@friendly
+def validate(scenarios):
+    """Check scenario files; print every problem with file, line and key path."""
+    bad = 0
+    for sc in scenarios:
+        try:
+            cfg = load(sc)
+        except ConfigError as exc:
+            bad += 1
+            click.echo(str(exc), err=True)
+        else:
+            click.echo(f"{sc}: ok ({cfg.domain}, {cfg.steps} steps, {cfg.replicates} "
+                       f"replicate(s), backend {cfg.backend})")
+    sys.exit(1 if bad else 0)
+
+
+@main.command("list")
+@friendly
+def list_():
+    """Domains and bundled scenarios, one line each."""
+    from .registry import available, get_domain
+
+    for name in available():
+        d = get_domain(name)
+        click.echo(f"domain   {name:<16} {d.description} [headline: {d.headline}; "
+                   f"backends: {', '.join(d.backends)}]")
+    for name, path in bundled_scenarios().items():
+        try:
+            cfg = load(path)
+            desc = f"{cfg.domain}, {cfg.steps} steps"
+        except ConfigError:
+            desc = "invalid"
+        click.echo(f"scenario {name:<32} {desc}")
+
+
+@main.command()
+@click.argument("directory", type=click.Path(exists=True, file_okay=False))
+@friendly
+def plot(directory):
+    """Redraw a run directory's figures from its metrics.parquet and summary.json."""
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from .plotting import plot_run
+
+    d = Path(directory)
+    for f in ("metrics.parquet", "summary.json"):
+        if not (d / f).is_file():
+            _fail(f"{d / f}: missing; is {d} a collapsesim run directory?")
+    fig = plot_run(pd.read_parquet(d / "metrics.parquet"), json.loads((d / "summary.json").read_text()))
+    fig.savefig(d / "diversity.png", dpi=110)
+    plt.close(fig)
+    click.echo(f"wrote {d / 'diversity.png'}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

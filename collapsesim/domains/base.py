@@ -1,0 +1,112 @@
+"""The domain contract: what a plugin provides and what it returns to the runner.
+
+A domain owns only its science. It declares a pydantic model of its parameters
+(the YAML ``params:`` block), builds a :class:`Simulation` for one replicate (or
+for all replicates at once when ``batched`` is true), and its simulation answers
+``step()`` and ``observe()``. The runner owns the loop, recording, progress bar
+and error handling; :mod:`collapsesim.metrics` turns the abundances of every
+:class:`Series` into the shared metric.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol, Sequence, runtime_checkable
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+
+class DivergenceError(RuntimeError):
+    """Raised by a simulation whose state or loss became NaN/infinite, or whose
+    importance weights are all zero. The runner stops cleanly and keeps what it
+    recorded so far."""
+
+
+class DomainParams(BaseModel):
+    """Base class of every domain's parameter model: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+@dataclass
+class Series:
+    """One set of types a domain counts at one observation.
+
+    ``abundances``: counts or weights over the types present (any non-negative
+    array; zeros allowed). ``reference``: either abundances over the *same*
+    types (then ``coverage`` is defined) or a positive scalar, the effective
+    number of types the population should have (D1 of the reference).
+    """
+
+    abundances: Any
+    reference: Any
+
+
+@dataclass
+class Observation:
+    """What ``Simulation.observe()`` returns for one replicate."""
+
+    series: dict[str, Series]
+    metrics: dict[str, float] = field(default_factory=dict)
+    samples: Any | None = None  # unlabelled samples (n × d) for the Vendi score
+
+
+@runtime_checkable
+class Simulation(Protocol):
+    """One replicate (or, for a batched domain, all replicates) of a domain.
+
+    ``observe()`` returns an :class:`Observation` (one replicate) or a list of
+    them (batched: one per replicate, in seed order). A simulation may expose
+    ``finished`` (bool): the runner then stops early once it is true (e.g. a
+    sweep that fixed), recording a final observation.
+    """
+
+    def step(self) -> None: ...
+
+    def observe(self) -> Observation | Sequence[Observation]: ...
+
+
+class Domain:
+    """Base class of domain plugins; subclasses are registered with
+    :func:`collapsesim.registry.register`.
+
+    Class attributes:
+      ``name``      registry name (set by ``register``)
+      ``Params``    pydantic model of the ``params:`` block (a :class:`DomainParams`)
+      ``headline``  the series ``compare`` plots
+      ``backends``  backends the domain supports
+      ``batched``   if true, ``build`` receives every replicate's seed at once
+      ``clock``     the natural unit of a step (generations, iterations, ...)
+      ``check_scenario``  a small, fast scenario (``steps``, ``record_every``,
+                    ``params``, ...) that :func:`collapsesim.testing.check_domain` runs
+    """
+
+    name: ClassVar[str] = ""
+    Params: ClassVar[type[DomainParams]] = DomainParams
+    headline: ClassVar[str] = ""
+    backends: ClassVar[tuple[str, ...]] = ("numpy", "numba", "torch")
+    batched: ClassVar[bool] = False
+    clock: ClassVar[str] = "steps"
+    description: ClassVar[str] = ""
+    check_scenario: ClassVar[dict] = {}
+
+    def build(self, params: DomainParams, *, backend, seeds: Sequence[np.random.SeedSequence],
+              steps: int) -> Simulation:
+        """Return a simulation of ``len(seeds)`` replicates (one unless ``batched``)."""
+        raise NotImplementedError
+
+
+def check_finite(name: str, value) -> None:
+    """Raise :class:`DivergenceError` if ``value`` (array, tensor or scalar) holds NaN/inf."""
+    try:
+        import torch
+
+        if isinstance(value, torch.Tensor):
+            if not bool(torch.isfinite(value).all()):
+                raise DivergenceError(f"{name} became NaN or infinite")
+            return
+    except ImportError:  # pragma: no cover - torch is a dependency
+        pass
+    if not np.all(np.isfinite(np.asarray(value, dtype=float))):
+        raise DivergenceError(f"{name} became NaN or infinite")

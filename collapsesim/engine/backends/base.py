@@ -1,0 +1,94 @@
+"""The operator interface every backend implements.
+
+The numpy backend is the specification; numba and torch implement the same
+operators and are tested against it (exactly where the algorithm is
+deterministic given the random numbers, statistically otherwise).
+
+Conventions for every operator:
+
+* Arrays may carry a leading batch dimension of replicates: weights/fitness of
+  shape ``(N,)`` or ``(R, N)``; states of shape ``(N, D)`` or ``(R, N, D)``.
+  Outputs keep the same leading dimensions.
+* Index outputs are int64; resampling indices are returned sorted ascending
+  (the natural output of the O(N) inverse-CDF walk).
+* Weights need not be normalised; they must be non-negative with a positive sum.
+  Cumulative sums and the stratified/systematic grids are computed in float64
+  whatever the dtype of the particles.
+* ``rng`` is what :meth:`Backend.rng` returns for this backend (a
+  ``numpy.random.Generator`` for numpy and numba, a ``torch.Generator`` for torch).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+RESAMPLING_SCHEMES = ("multinomial", "residual", "stratified", "systematic")
+
+
+class Backend:
+    """Abstract backend. Subclasses: NumpyBackend, NumbaBackend, TorchBackend."""
+
+    name: str = ""
+    device: str = "cpu"
+
+    # -- arrays and randomness -------------------------------------------------
+    def rng(self, seed: np.random.SeedSequence) -> Any:
+        """A generator for this backend seeded from ``seed`` (same seed → same stream)."""
+        raise NotImplementedError
+
+    def asarray(self, x, dtype=None) -> Any:
+        """Convert to this backend's array type (on its device)."""
+        raise NotImplementedError
+
+    def to_numpy(self, x) -> np.ndarray:
+        """Convert a backend array to a numpy array (on the host)."""
+        raise NotImplementedError
+
+    # -- resampling -------------------------------------------------------------
+    def resample(self, weights, n: int, scheme: str, rng) -> Any:
+        """Ancestor indices (sorted, int64, shape (..., n)) drawn from ``weights``
+        with one of :data:`RESAMPLING_SCHEMES`, in O(N + n)."""
+        raise NotImplementedError
+
+    def multinomial_counts(self, n, p, rng) -> Any:
+        """Multinomial counts: ``n`` (int or int array of shape (R,)) draws over the
+        last axis of probabilities ``p`` ((K,) or (R, K)); returns int64 counts of
+        the same shape as ``p``."""
+        raise NotImplementedError
+
+    # -- selection ----------------------------------------------------------------
+    def tournament(self, fitness, n: int, k: int, rng) -> Any:
+        """``n`` winners of tournaments of size ``k`` drawn with replacement
+        (DEAP's selTournament); ties go to the lowest index. Maximises fitness."""
+        raise NotImplementedError
+
+    def truncation(self, fitness, n: int) -> Any:
+        """Indices of the ``n`` fittest individuals (top-k), fittest first."""
+        raise NotImplementedError
+
+    def proportional(self, fitness, n: int, rng) -> Any:
+        """Roulette-wheel (fitness-proportional) selection: multinomial resampling
+        on non-negative fitness."""
+        raise NotImplementedError
+
+    # -- variation ------------------------------------------------------------------
+    def gaussian_mutation(self, x, sigma: float, rng, rate: float = 1.0) -> Any:
+        """x + sigma·N(0, 1) on each coordinate, applied with probability ``rate``."""
+        raise NotImplementedError
+
+    def bitflip_mutation(self, genomes, n_bits: int, p: float, rng) -> Any:
+        """Flip each of the ``n_bits`` bits of bit-packed genomes (uint64 words,
+        shape (..., ceil(n_bits/64))) independently with probability ``p``."""
+        raise NotImplementedError
+
+    def uniform_crossover(self, a, b, rng, p: float = 0.5) -> tuple[Any, Any]:
+        """Exchange each gene (each bit, for packed uint64 genomes) of parents
+        ``a``/``b`` with probability ``p``; returns two children."""
+        raise NotImplementedError
+
+    def one_point_crossover(self, a, b, rng, n_genes: int | None = None) -> tuple[Any, Any]:
+        """Swap the tails of ``a``/``b`` after a uniform cut point (for packed
+        genomes, a bit position in ``[1, n_genes)``); returns two children."""
+        raise NotImplementedError

@@ -1,0 +1,142 @@
+"""The Vendi score: the effective number of distinct samples without labels.
+
+Friedman & Dieng (2022), "The Vendi Score: A Diversity Evaluation Metric for
+Machine Learning", TMLR. For n samples with a positive semi-definite similarity
+matrix K (k(x, x) = 1) and eigenvalues λ_i of K/n:
+
+    vendi    = exp(-Σ λ_i ln λ_i)          (order 1: exp of the eigenvalue entropy)
+    vendi_q2 = 1 / Σ λ_i² = n² / ‖K‖²_F   (order 2, no eigendecomposition)
+
+Weighted form (samples with probabilities w, Σw = 1): the eigenvalues of
+diag(√w) K diag(√w), which reduces to K/n for equal weights. With the
+same-type indicator similarity k(x, y) = [type(x) = type(y)] the eigenvalues
+are the type frequencies, so ``vendi`` = D1 and ``vendi_q2`` = D2 (tested).
+
+Kernels: ``"rbf"`` exp(-‖x−y‖²/(2ℓ²)) with length scale ℓ (default: the
+median pairwise distance), ``"cosine"``, or ``"indicator"`` (x are labels).
+Sample counts above ``max_samples`` are subsampled (deterministically, evenly)
+to bound the O(n³) eigendecomposition.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .hill import _host
+
+
+def _similarity_np(x: np.ndarray, kernel: str, length_scale: float | None) -> np.ndarray:
+    if kernel == "indicator":
+        lab = x.reshape(-1)
+        return (lab[:, None] == lab[None, :]).astype(np.float64)
+    x = x.reshape(len(x), -1).astype(np.float64)
+    if kernel == "cosine":
+        nrm = np.linalg.norm(x, axis=1, keepdims=True)
+        xn = x / np.where(nrm > 0, nrm, 1.0)
+        return xn @ xn.T
+    if kernel == "rbf":
+        sq = np.sum(x * x, axis=1)
+        d2 = np.maximum(sq[:, None] + sq[None, :] - 2.0 * x @ x.T, 0.0)
+        if length_scale is None:
+            off = d2[np.triu_indices(len(x), k=1)]
+            med = float(np.median(np.sqrt(off))) if off.size else 1.0
+            length_scale = med if med > 0 else 1.0
+        return np.exp(-d2 / (2.0 * length_scale**2))
+    raise ValueError(f"unknown Vendi kernel {kernel!r}; use 'rbf', 'cosine' or 'indicator'")
+
+
+def _subsample(n: int, max_samples: int) -> np.ndarray | None:
+    if n <= max_samples:
+        return None
+    return np.linspace(0, n - 1, max_samples).round().astype(np.int64)
+
+
+def _entropy_exp(lam) -> float:
+    lam = lam[lam > 1e-12]
+    if lam.size == 0:
+        return 0.0
+    lam = lam / lam.sum()
+    return float(math.exp(-np.sum(lam * np.log(lam))))
+
+
+def vendi_from_similarity(K, weights=None) -> dict[str, float]:
+    """``{"vendi", "vendi_q2"}`` from a similarity matrix (numpy or torch)."""
+    if hasattr(K, "detach"):
+        return _vendi_torch(K, weights)
+    K = np.asarray(K, dtype=np.float64)
+    n = K.shape[0]
+    if n == 0:
+        return {"vendi": 0.0, "vendi_q2": 0.0}
+    if weights is None:
+        M = K / n
+    else:
+        w = np.asarray(_host(weights), dtype=np.float64).ravel()
+        w = w / w.sum()
+        s = np.sqrt(w)
+        M = K * s[:, None] * s[None, :]
+    lam = np.linalg.eigvalsh(M)
+    return {"vendi": _entropy_exp(lam), "vendi_q2": float(1.0 / np.sum(M * M))}
+
+
+def _vendi_torch(K, weights=None) -> dict[str, float]:
+    import torch
+
+    K = K.to(torch.float64)
+    n = K.shape[0]
+    if n == 0:
+        return {"vendi": 0.0, "vendi_q2": 0.0}
+    if weights is None:
+        M = K / n
+    else:
+        w = torch.as_tensor(weights, dtype=torch.float64, device=K.device).reshape(-1)
+        s = torch.sqrt(w / w.sum())
+        M = K * s[:, None] * s[None, :]
+    lam = torch.linalg.eigvalsh(M).cpu().numpy()
+    return {"vendi": _entropy_exp(lam), "vendi_q2": float(1.0 / torch.sum(M * M).item())}
+
+
+def _similarity_torch(x, kernel: str, length_scale: float | None):
+    import torch
+
+    if kernel == "indicator":
+        lab = x.reshape(-1)
+        return (lab[:, None] == lab[None, :]).to(torch.float64)
+    x = x.reshape(x.shape[0], -1).to(torch.float64)
+    if kernel == "cosine":
+        xn = torch.nn.functional.normalize(x, dim=1)
+        return xn @ xn.T
+    if kernel == "rbf":
+        d2 = torch.cdist(x, x).square()
+        if length_scale is None:
+            iu = torch.triu_indices(len(x), len(x), offset=1, device=x.device)
+            off = d2[iu[0], iu[1]].sqrt()
+            med = float(off.median()) if off.numel() else 1.0
+            length_scale = med if med > 0 else 1.0
+        return torch.exp(-d2 / (2.0 * length_scale**2))
+    raise ValueError(f"unknown Vendi kernel {kernel!r}; use 'rbf', 'cosine' or 'indicator'")
+
+
+def vendi(samples, *, kernel: str = "rbf", length_scale: float | None = None,
+          weights=None, max_samples: int = 2000) -> dict[str, float]:
+    """Vendi scores ``{"vendi", "vendi_q2"}`` of ``samples`` (n × d array or
+    tensor, or n labels with ``kernel="indicator"``); torch tensors stay on
+    their device."""
+    if hasattr(samples, "detach"):
+        idx = _subsample(samples.shape[0], max_samples)
+        if idx is not None:
+            import torch
+
+            t = torch.as_tensor(idx, device=samples.device)
+            samples = samples[t]
+            weights = None if weights is None else _host(weights)[idx]
+        return _vendi_torch(_similarity_torch(samples, kernel, length_scale), weights)
+    x = np.asarray(samples)
+    if x.ndim == 1 and kernel != "indicator":
+        x = x[:, None]
+    idx = _subsample(x.shape[0], max_samples)
+    if idx is not None:
+        x = x[idx]
+        weights = None if weights is None else np.asarray(_host(weights))[idx]
+    return vendi_from_similarity(_similarity_np(x, kernel, length_scale), weights)

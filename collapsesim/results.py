@@ -1,0 +1,166 @@
+"""Results of a run: the tidy metrics table, the summary, and the run directory.
+
+A run directory holds (DESIGN.md):
+
+* ``metrics.parquet`` — tidy, long: ``run_id, scenario, domain, seed, replicate,
+  step, series, metric, value`` (a batch adds one column per grid key);
+* ``summary.json`` — provenance, per-replicate and aggregated summaries;
+* ``config.yaml`` — the fully resolved config, which re-runs to the same result;
+* ``diversity.png`` — relative diversity of every series over the run.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .metrics import SHARED_METRICS, summarize_series
+from .provenance import provenance
+
+NON_DIVERSITY_SERIES = ("domain", "samples")
+
+
+def _json_num(v):
+    if v is None:
+        return None
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        v = float(v)
+        return v if math.isfinite(v) else None
+    return v
+
+
+def series_summaries(df: pd.DataFrame, threshold: float) -> dict:
+    """Per-series run summary of one replicate's rows (``summarize_series``);
+    plus the final value of every domain metric under ``"domain"``."""
+    out: dict = {}
+    for name, g in df.groupby("series", sort=False, observed=True):
+        wide = g.pivot_table(index="step", columns="metric", values="value",
+                             aggfunc="last", dropna=False).sort_index()
+        if name in NON_DIVERSITY_SERIES:
+            out[str(name)] = {f"final_{m}": _json_num(wide[m].dropna().iloc[-1])
+                              if wide[m].notna().any() else None for m in wide.columns}
+            continue
+        values = {m: wide[m].to_numpy() for m in SHARED_METRICS if m in wide.columns}
+        out[str(name)] = {k: _json_num(v) for k, v in
+                          summarize_series(wide.index.to_numpy(), values, threshold).items()}
+    return out
+
+
+def aggregate(per_rep: list[dict]) -> dict:
+    """Mean, sd, standard error and n over replicates of every numeric summary value;
+    for ``collapse_step`` also the fraction of replicates that collapsed."""
+    agg: dict = {}
+    names = {s for r in per_rep for s in r["series"]}
+    for s in sorted(names):
+        keys = {k for r in per_rep for k in r["series"].get(s, {})}
+        agg[s] = {}
+        for k in sorted(keys):
+            vals = [r["series"].get(s, {}).get(k) for r in per_rep]
+            num = np.array([v for v in vals if v is not None], dtype=float)
+            entry = {"n": int(num.size)}
+            if num.size:
+                entry["mean"] = float(num.mean())
+                entry["sd"] = float(num.std(ddof=1)) if num.size > 1 else None
+                entry["se"] = float(num.std(ddof=1) / math.sqrt(num.size)) if num.size > 1 else None
+            if k == "collapse_step":
+                entry["fraction_collapsed"] = float(num.size / len(vals)) if vals else None
+            agg[s][k] = entry
+    return agg
+
+
+def build_summary(df: pd.DataFrame, cfg, domain_cls, status: dict, run_ids: dict, *,
+                  wall_time_s: float, spawn_keys: dict, source: str | None) -> dict:
+    per_rep = []
+    for rep, st in status.items():
+        rows = df[df["replicate"] == rep]
+        per_rep.append({
+            "replicate": int(rep),
+            "run_id": run_ids[rep],
+            "spawn_key": [int(x) for x in spawn_keys[rep]],
+            **st,
+            "series": series_summaries(rows, cfg.collapse_threshold) if len(rows) else {},
+        })
+    statuses = {r["status"] for r in per_rep}
+    return {
+        "scenario": cfg.name,
+        "domain": cfg.domain,
+        "headline": domain_cls.headline,
+        "clock": domain_cls.clock,
+        "source": source,
+        "seed": cfg.seed,
+        "replicates": cfg.replicates,
+        "steps": cfg.steps,
+        "record_every": cfg.record_every,
+        "backend": cfg.backend,
+        "device": cfg.device,
+        "collapse_threshold": cfg.collapse_threshold,
+        "status": "completed" if statuses == {"completed"} else
+                  ("interrupted" if "interrupted" in statuses else "diverged"),
+        "wall_time_s": wall_time_s,
+        "provenance": provenance(),
+        "per_replicate": per_rep,
+        "aggregate": aggregate(per_rep),
+    }
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+@dataclass
+class Result:
+    """What ``cs.run`` returns: ``metrics`` (tidy DataFrame), ``summary`` (dict),
+    ``config`` (the validated ScenarioConfig)."""
+
+    metrics: pd.DataFrame
+    summary: dict
+    config: object
+    interrupted: bool = False
+
+    def headline(self) -> pd.DataFrame:
+        """Wide table (replicate, step) × shared metric of the headline series."""
+        h = self.summary["headline"]
+        d = self.metrics[self.metrics["series"] == h]
+        return d.pivot_table(index=["replicate", "step"], columns="metric", values="value",
+                             aggfunc="last").reset_index()
+
+    def plot(self):
+        """The run's diversity figure (a matplotlib Figure)."""
+        from .plotting import plot_run
+
+        return plot_run(self.metrics, self.summary)
+
+    def save(self, out) -> Path:
+        """Write the run directory; returns its path."""
+        from .config import dump
+
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        self.metrics.to_parquet(out / "metrics.parquet", index=False)
+        write_atomic(out / "summary.json", json.dumps(self.summary, indent=2).encode())
+        write_atomic(out / "config.yaml", dump(self.config).encode())
+        fig = self.plot()
+        fig.savefig(out / "diversity.png", dpi=110)
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+        return out
