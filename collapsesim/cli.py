@@ -147,5 +147,66 @@ def plot(directory):
     click.echo(f"wrote {d / 'diversity.png'}")
 
 
+@main.command()
+@click.argument("scenarios", nargs=-1)
+@click.option("--out", "out", type=click.Path(file_okay=False), required=True)
+@click.option("--replicates", type=int, default=None, help="Replicates of every scenario.")
+@click.option("--suite", default=None, help="A bundled suite (e.g. 'collapse') or a suite YAML.")
+@click.option("--axis", type=click.Choice(["fraction", "clock"]), default="fraction",
+              help="x axis: fraction of each run, or each domain's natural clock.")
+@click.option("--set", "sets", multiple=True, metavar="KEY.PATH=VALUE")
+@click.option("--quiet", "-q", is_flag=True)
+@friendly
+def compare(scenarios, out, replicates, suite, axis, sets, quiet):
+    """Run SCENARIOS (and/or a --suite) and compare their headline collapse on one axis."""
+    from .compare import compare as run_compare
+
+    comp = run_compare(scenarios, out, replicates=replicates, suite=suite, sets=sets,
+                       quiet=quiet, axis=axis)
+    if not quiet:
+        click.echo((Path(out) / "comparison.md").read_text())
+    click.echo(f"wrote {out}/relative_diversity.png, collapse_index.png, comparison.csv, "
+               f"comparison.md ({len(comp.entries)} scenarios)")
+
+
+@main.command()
+@click.argument("scenario", required=False)
+@click.option("--grid", "grid", multiple=True, metavar="KEY.PATH=V1,V2,...",
+              help="A grid axis (repeatable); the batch is their Cartesian product.")
+@click.option("--replicates", type=int, default=None)
+@click.option("--out", "out", type=click.Path(file_okay=False), default=None)
+@click.option("--workers", type=int, default=None, help="Local worker processes (default: CPUs).")
+@click.option("--scheduler", default=None, help="Dask scheduler address (tcp://host:8786).")
+@click.option("--group", type=int, default=None, help="Replicates per task (default: automatic).")
+@click.option("--set", "sets", multiple=True, metavar="KEY.PATH=VALUE")
+@click.option("--status", "status_dir", type=click.Path(file_okay=False), default=None,
+              help="Report the progress of the batch in this directory and exit.")
+@click.option("--quiet", "-q", is_flag=True)
+@friendly
+def batch(scenario, grid, replicates, out, workers, scheduler, group, sets, status_dir, quiet):
+    """Run SCENARIO over a parameter grid × replicates (resumable: re-run the same
+    command to finish a killed batch)."""
+    from . import batch as b
+
+    if status_dir:
+        st = b.status(status_dir)
+        click.echo(f"{st['directory']}: {st['done_runs']}/{st['planned_runs']} runs done, "
+                   f"{st['failed_runs']} failed ({st['cells']} cells x {st['replicates']} replicates)")
+        for f in st["failures"]:
+            click.echo(f"  failed: cell {f['cell']} {f['grid']} replicates {f['replicates']}: "
+                       f"{f['error']}")
+        return
+    if not scenario or not out:
+        raise click.UsageError("give SCENARIO and --out (or --status DIR)")
+    st = b.batch(scenario, list(grid), out, replicates=replicates, workers=workers,
+                 scheduler=scheduler, sets=sets, quiet=quiet, group=group)
+    click.echo(f"{out}: {st['done_runs']}/{st['planned_runs']} runs done, {st['failed_runs']} failed")
+    for f in st["failures"]:
+        click.echo(f"  failed: cell {f['cell']} {f['grid']} replicates {f['replicates']} "
+                   f"(seed {f['seed']}, spawn keys {f['spawn_keys']}): {f['error']}", err=True)
+    if st["failed_runs"]:
+        sys.exit(1)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -59,3 +59,62 @@ def plot_run(df: pd.DataFrame, summary: dict):
                  f"(seed {summary.get('seed')}, {summary.get('replicates')} replicate(s), "
                  f"{summary.get('backend')}/{summary.get('device')})", fontsize=10)
     return fig
+
+
+_YLABEL = {"relative_diversity": "relative diversity  D1 / D1(reference)",
+           "collapse_index": "collapse index  1 − ln D1 / ln D1(reference)"}
+
+
+def plot_comparison(comp, metric: str = "relative_diversity", axis: str = "fraction"):
+    """Headline ``metric`` of every compared scenario: mean over replicates with
+    a 95 % band of the mean. ``axis="fraction"``: one panel on the fraction of the
+    run; ``axis="clock"``: one panel per natural clock, x in steps."""
+    from scipy import stats
+
+    entries = comp.entries
+    domains = list(dict.fromkeys(comp.results[e.label].summary["domain"] for e in entries))
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    dcolor = {d: colors[i % len(colors)] for i, d in enumerate(domains)}
+    styles = ["-", "--", ":", "-."]
+    if axis == "clock":
+        clocks = list(dict.fromkeys(comp.results[e.label].summary["clock"] for e in entries))
+    else:
+        clocks = ["fraction of run"]
+    fig, axes = plt.subplots(1, len(clocks), figsize=(7 * len(clocks), 4.5), squeeze=False,
+                             constrained_layout=True)
+    per_domain_count: dict[str, int] = {}
+    for e in entries:
+        s = comp.results[e.label].summary
+        d = comp.curves[comp.curves["label"] == e.label]
+        if d.empty:
+            continue
+        wide = d.pivot_table(index="x", columns="replicate", values=metric, aggfunc="last")
+        x = wide.index.to_numpy()
+        y = wide.to_numpy()
+        n = np.sum(np.isfinite(y), axis=1)
+        mean = np.nanmean(y, axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            half = np.where(n > 1, stats.t.ppf(0.975, np.maximum(n - 1, 1)) *
+                            np.nanstd(y, axis=1, ddof=1) / np.sqrt(np.maximum(n, 1)), np.nan)
+        if axis == "clock":
+            ax = axes[0][clocks.index(s["clock"])]
+            x = x * s["steps"]
+        else:
+            ax = axes[0][0]
+        k = per_domain_count.get(s["domain"], 0)
+        per_domain_count[s["domain"]] = k + 1
+        ls = {"collapsing": "-", "remedied": "--"}.get(e.role, styles[k % len(styles)])
+        c = dcolor[s["domain"]]
+        ax.plot(x, mean, color=c, ls=ls, lw=2, label=f"{e.label} (n={y.shape[1]})")
+        if np.isfinite(half).any():
+            ax.fill_between(x, mean - half, mean + half, color=c, alpha=0.15, lw=0)
+    for ax, clock in zip(axes[0], clocks):
+        ax.set_xlabel(clock if axis != "clock" else f"step ({clock})")
+        ax.set_ylabel(_YLABEL.get(metric, metric))
+        if metric == "relative_diversity":
+            ax.set_ylim(bottom=0)
+            ax.axhline(1.0, color="0.6", lw=0.8, ls=":")
+        ax.legend(fontsize=7, loc="best")
+    fig.suptitle(f"headline {metric.replace('_', ' ')} across domains "
+                 "(mean over replicates, 95 % band)", fontsize=10)
+    return fig

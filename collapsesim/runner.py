@@ -72,8 +72,10 @@ def _observe(sim) -> list[Observation]:
 
 def execute(cfg: ScenarioConfig, *, spawn_keys: Sequence[tuple] | None = None,
             replicate_ids: Sequence[int] | None = None, quiet: bool = True,
-            source: str | None = None) -> Result:
-    """Run a validated scenario; ``spawn_keys`` default to ``(j,)`` for j < replicates."""
+            source: str | None = None, run_label: str | None = None) -> Result:
+    """Run a validated scenario; ``spawn_keys`` default to ``(j,)`` for j < replicates.
+    Run ids are ``<run_label>-seed<seed>-rep<j>`` (``run_label`` defaults to the
+    scenario's name; a batch adds the cell hash)."""
     domain_cls = get_domain(cfg.domain)
     domain = domain_cls()
     backend = get_backend(cfg.backend, cfg.device)
@@ -131,7 +133,8 @@ def execute(cfg: ScenarioConfig, *, spawn_keys: Sequence[tuple] | None = None,
 
     import pandas as pd
 
-    run_ids = {r: f"{cfg.name or cfg.domain}-seed{cfg.seed}-rep{r}" for r in replicate_ids}
+    label = run_label or cfg.name or cfg.domain
+    run_ids = {r: f"{label}-seed{cfg.seed}-rep{r}" for r in replicate_ids}
     n = len(rec.value)
     df = pd.DataFrame({
         "run_id": pd.Series([run_ids[r] for r in rec.replicate], dtype="string"),
@@ -171,8 +174,3 @@ def run(scenario, *, seed: int | None = None, backend: str | None = None,
         result.save(out)
     return result
 
-
-def rerun_replicate(config: dict | str, spawn_key: Sequence[int]) -> Result:
-    """Re-run one replicate alone from its resolved config and spawn key."""
-    cfg = load(config)
-    return execute(cfg, spawn_keys=[tuple(spawn_key)], replicate_ids=[int(spawn_key[-1])])

@@ -1,0 +1,241 @@
+"""Collapse across domains on one axis.
+
+``compare`` runs scenarios (any domains), aligns each one's **headline** series
+on the fraction of its run (x = step / steps; a run that stopped early, like a
+fixed sweep, keeps its last value to the end) — or on each domain's natural
+clock — and writes:
+
+* ``relative_diversity.png`` and ``collapse_index.png``: mean over replicates
+  with a 95 % confidence band of the mean, one curve per scenario;
+* ``comparison.csv`` and ``comparison.md``: per scenario, collapse step (in
+  steps and as a fraction of the run), fraction of replicates that collapsed,
+  final and minimum relative diversity, final collapse index and the area under
+  the relative-diversity curve, each as mean with a 95 % t-interval over
+  replicates;
+* ``runs/<label>/``: every scenario's own run directory.
+
+A *suite* is a YAML list of scenarios with a label and a role (``collapsing`` or
+``remedied``); ``collapsesim compare --suite collapse`` runs the bundled
+cross-domain suite (``collapsesim/suites/collapse.yaml``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from .config import ConfigError, ConfigIssue, load
+from .results import Result
+from .runner import execute
+
+GRID = np.linspace(0.0, 1.0, 201)
+
+
+@dataclass
+class Entry:
+    scenario: str
+    label: str
+    role: str = ""
+    overrides: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Comparison:
+    """What ``compare`` returns: the results, the aligned curves and the table."""
+
+    entries: list[Entry]
+    results: dict[str, Result]
+    curves: pd.DataFrame  # label, replicate, x, relative_diversity, collapse_index
+    table: pd.DataFrame
+
+    def figure(self, metric: str = "relative_diversity", axis: str = "fraction"):
+        from .plotting import plot_comparison
+
+        return plot_comparison(self, metric, axis)
+
+
+# -- suites --------------------------------------------------------------------------
+
+
+def bundled_suites() -> dict[str, Path]:
+    root = resources.files("collapsesim") / "suites"
+    return {f.name[:-5]: Path(str(f)) for f in root.iterdir() if f.name.endswith(".yaml")}
+
+
+def load_suite(name_or_path: str) -> tuple[list[Entry], int | None]:
+    """Entries and default replicates of a suite (bundled name or YAML path)."""
+    p = Path(name_or_path)
+    if not p.is_file():
+        suites = bundled_suites()
+        if name_or_path not in suites:
+            raise ConfigError([ConfigIssue(name_or_path, None, "suite",
+                                           f"no such suite file or bundled suite; bundled: "
+                                           f"{', '.join(sorted(suites))}")])
+        p = suites[name_or_path]
+    data = yaml.safe_load(p.read_text())
+    if not isinstance(data, dict) or not isinstance(data.get("scenarios"), list):
+        raise ConfigError([ConfigIssue(str(p), None, "scenarios", "expected a list of scenarios")])
+    entries = []
+    for i, item in enumerate(data["scenarios"]):
+        if isinstance(item, str):
+            item = {"scenario": item}
+        if not isinstance(item, dict) or "scenario" not in item:
+            raise ConfigError([ConfigIssue(str(p), None, f"scenarios.{i}",
+                                           "expected a scenario name or {scenario, label, role}")])
+        entries.append(Entry(item["scenario"], item.get("label", item["scenario"]),
+                             item.get("role", ""), list(item.get("set", []))))
+    return entries, data.get("replicates")
+
+
+# -- alignment and statistics ---------------------------------------------------------------
+
+
+def _t95(n: int) -> float:
+    from scipy import stats
+
+    return float(stats.t.ppf(0.975, n - 1)) if n > 1 else math.nan
+
+
+def mean_ci(values) -> tuple[float, float, float, int]:
+    """Mean and 95 % t-interval of the finite values; (nan, nan, nan, 0) if none."""
+    v = np.asarray([x for x in values if x is not None], dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return math.nan, math.nan, math.nan, 0
+    m = float(v.mean())
+    if v.size == 1:
+        return m, math.nan, math.nan, 1
+    h = _t95(v.size) * float(v.std(ddof=1)) / math.sqrt(v.size)
+    return m, m - h, m + h, int(v.size)
+
+
+def headline_curves(result: Result, label: str) -> pd.DataFrame:
+    """The headline series of every replicate on the common grid of run fractions
+    (and the natural clock: step)."""
+    s = result.summary
+    m = result.metrics
+    d = m[(m["series"] == s["headline"]) & m["metric"].isin(["relative_diversity", "collapse_index"])]
+    rows = []
+    for rep, g in d.groupby("replicate"):
+        wide = g.pivot_table(index="step", columns="metric", values="value", aggfunc="last").sort_index()
+        steps = wide.index.to_numpy(dtype=float)
+        frac = steps / float(s["steps"])
+        out = {"label": label, "replicate": int(rep), "x": GRID, "step": GRID * s["steps"]}
+        for metric in ("relative_diversity", "collapse_index"):
+            y = wide[metric].to_numpy(dtype=float) if metric in wide else np.full(len(steps), np.nan)
+            ok = np.isfinite(y)
+            out[metric] = (np.interp(GRID, frac[ok], y[ok], right=y[ok][-1]) if ok.any()
+                           else np.full(GRID.size, np.nan))
+            # beyond the last recording (an early stop) the last value holds
+        rows.append(pd.DataFrame(out))
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+
+
+def summary_table(entries: list[Entry], results: dict[str, Result]) -> pd.DataFrame:
+    rows = []
+    for e in entries:
+        r = results[e.label]
+        s = r.summary
+        h = s["headline"]
+        per = [p["series"].get(h, {}) for p in s["per_replicate"]]
+        row = {"scenario": e.label, "domain": s["domain"], "role": e.role, "headline": h,
+               "clock": s["clock"], "steps": s["steps"], "replicates": len(per)}
+        cs_steps = [p.get("collapse_step") for p in per]
+        collapsed = [c for c in cs_steps if c is not None]
+        row["collapsed_fraction"] = len(collapsed) / len(per) if per else math.nan
+        for key, vals in (
+            ("collapse_step", cs_steps),
+            ("collapse_fraction_of_run", [None if c is None else c / s["steps"] for c in cs_steps]),
+            ("final_relative_diversity", [p.get("final_relative_diversity") for p in per]),
+            ("min_relative_diversity", [p.get("min_relative_diversity") for p in per]),
+            ("final_collapse_index", [p.get("final_collapse_index") for p in per]),
+            ("auc", [p.get("auc") for p in per]),
+        ):
+            m, lo, hi, n = mean_ci(vals)
+            row[f"{key}_mean"], row[f"{key}_lo"], row[f"{key}_hi"] = m, lo, hi
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _fmt(m, lo, hi, digits=3) -> str:
+    if not np.isfinite(m):
+        return "—"
+    if not np.isfinite(lo):
+        return f"{m:.{digits}g}"
+    return f"{m:.{digits}g} [{lo:.{digits}g}, {hi:.{digits}g}]"
+
+
+def table_markdown(table: pd.DataFrame) -> str:
+    cols = [("collapse_step", "collapse step"), ("collapse_fraction_of_run", "collapse (fraction of run)"),
+            ("final_relative_diversity", "final rel. diversity"),
+            ("min_relative_diversity", "min rel. diversity"),
+            ("final_collapse_index", "final collapse index"), ("auc", "AUC")]
+    head = ["scenario", "domain", "role", "replicates", "collapsed"] + [c[1] for c in cols]
+    lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
+    for _, r in table.iterrows():
+        cells = [str(r["scenario"]), str(r["domain"]), str(r["role"] or ""), str(r["replicates"]),
+                 f"{r['collapsed_fraction']:.0%}"]
+        cells += [_fmt(r[f"{k}_mean"], r[f"{k}_lo"], r[f"{k}_hi"]) for k, _ in cols]
+        lines.append("| " + " | ".join(cells) + " |")
+    return ("Means over replicates with 95 % t-intervals in brackets; collapse step is the "
+            "first recorded step where the headline relative diversity falls below half its "
+            "running maximum (mean over the replicates that collapsed).\n\n" + "\n".join(lines) + "\n")
+
+
+def _slug(label: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", label).strip("_") or "run"
+
+
+def compare(scenarios=(), out=None, *, replicates: int | None = None, suite: str | None = None,
+            sets=(), quiet: bool = True, axis: str = "fraction") -> Comparison:
+    """Run ``scenarios`` (paths or bundled names) and/or a ``suite`` and compare
+    their headline collapse; with ``out``, write figures, tables and run dirs."""
+    entries = [Entry(str(s), Path(str(s)).stem) for s in scenarios]
+    if suite:
+        suite_entries, suite_reps = load_suite(suite)
+        entries += suite_entries
+        replicates = replicates or suite_reps
+    if not entries:
+        raise ConfigError([ConfigIssue("compare", None, "", "give scenarios or --suite")])
+    seen: dict[str, int] = {}
+    for e in entries:  # unique labels
+        k = seen.get(e.label, 0)
+        seen[e.label] = k + 1
+        if k:
+            e.label = f"{e.label} ({k + 1})"
+    configs = []
+    for e in entries:  # validate everything before running anything
+        ov = list(e.overrides) + list(sets) + ([f"replicates={replicates}"] if replicates else [])
+        configs.append(load(e.scenario, ov))
+    results: dict[str, Result] = {}
+    for e, cfg in zip(entries, configs):
+        res = execute(cfg, quiet=quiet, source=e.scenario)
+        results[e.label] = res
+        if out is not None:
+            res.save(Path(out) / "runs" / _slug(e.label))
+    curves = pd.concat([headline_curves(results[e.label], e.label) for e in entries], ignore_index=True)
+    comp = Comparison(entries, results, curves, summary_table(entries, results))
+    if out is not None:
+        save_comparison(comp, out, axis=axis)
+    return comp
+
+
+def save_comparison(comp: Comparison, out, axis: str = "fraction") -> Path:
+    import matplotlib.pyplot as plt
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    comp.table.to_csv(out / "comparison.csv", index=False)
+    (out / "comparison.md").write_text(table_markdown(comp.table))
+    for metric in ("relative_diversity", "collapse_index"):
+        fig = comp.figure(metric, axis)
+        fig.savefig(out / f"{metric}.png", dpi=120)
+        plt.close(fig)
+    return out
