@@ -232,6 +232,7 @@ def batch(scenario, grid: dict[str, list] | list[str], out, *, replicates: int |
     else:
         bar.close()
     write_summary(out)
+    draw(out)
     st = status(out)
     st["failures_this_session"] = failures
     return st
@@ -309,6 +310,23 @@ def write_summary(out) -> pd.DataFrame:
     ).reset_index()
     agg.to_csv(out / "summary.csv", index=False)
     return agg
+
+
+def draw(out) -> Path | None:
+    """Draw ``diversity.png`` of a batch directory (None if no run is done yet)."""
+    import matplotlib.pyplot as plt
+
+    from .plotting import plot_batch
+
+    out = Path(out)
+    files = sorted(out.glob("cells/*/*.parquet"))
+    if not files:
+        return None
+    grid = json.loads((out / "batch.json").read_text())["grid"]
+    fig = plot_batch(load_batch(out), read_meta(files[0])["summary"]["headline"], list(grid))
+    fig.savefig(out / "diversity.png", dpi=110)
+    plt.close(fig)
+    return out / "diversity.png"
 
 
 def rerun(out, cell: str, replicate: int):

@@ -131,16 +131,23 @@ def list_():
 @click.argument("directory", type=click.Path(exists=True, file_okay=False))
 @friendly
 def plot(directory):
-    """Redraw a run directory's figures from its metrics.parquet and summary.json."""
+    """Redraw the figures of a run directory (diversity.png) or a batch directory."""
     import matplotlib.pyplot as plt
     import pandas as pd
 
+    d = Path(directory)
+    if (d / "batch.json").is_file():
+        from .batch import draw
+
+        if draw(d) is None:
+            _fail(f"{d}: the batch has no finished runs yet")
+        click.echo(f"wrote {d / 'diversity.png'}")
+        return
     from .plotting import plot_run
 
-    d = Path(directory)
     for f in ("metrics.parquet", "summary.json"):
         if not (d / f).is_file():
-            _fail(f"{d / f}: missing; is {d} a collapsesim run directory?")
+            _fail(f"{d / f}: missing; is {d} a collapsesim run or batch directory?")
     fig = plot_run(pd.read_parquet(d / "metrics.parquet"), json.loads((d / "summary.json").read_text()))
     fig.savefig(d / "diversity.png", dpi=110)
     plt.close(fig)

@@ -118,3 +118,19 @@ def plot_comparison(comp, metric: str = "relative_diversity", axis: str = "fract
     fig.suptitle(f"headline {metric.replace('_', ' ')} across domains "
                  "(mean over replicates, 95 % band)", fontsize=10)
     return fig
+
+
+def plot_batch(df: pd.DataFrame, headline: str, grid_keys: list[str]):
+    """Mean headline relative diversity over steps, one curve per grid cell."""
+    fig, ax = plt.subplots(figsize=(8, 4.5), constrained_layout=True)
+    d = df[(df["series"] == headline) & (df["metric"] == "relative_diversity")]
+    for cell, g in d.groupby("cell"):
+        wide = g.pivot_table(index="step", columns="replicate", values="value", aggfunc="last")
+        label = ", ".join(f"{k}={g[k].iloc[0]}" for k in grid_keys) or str(cell)
+        ax.plot(wide.index, np.nanmean(wide.to_numpy(), axis=1), lw=1.8,
+                label=f"{label} (n={wide.shape[1]})")
+    ax.set_xlabel("step")
+    ax.set_ylabel(f"relative diversity of '{headline}' (mean)")
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=7)
+    return fig

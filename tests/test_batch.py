@@ -129,3 +129,14 @@ def test_dask_local_cluster_matches_local_pool(tmp_path):
     assert st["done_runs"] == 4
     np.testing.assert_array_equal(values(load_batch(tmp_path / "pool")),
                                   values(load_batch(tmp_path / "dask")))
+
+
+def test_plot_redraws_a_batch(tmp_path):
+    from click.testing import CliRunner
+
+    from collapsesim.cli import main
+
+    batch(SC, ["params.N=20,40"], tmp_path / "b", replicates=2, workers=1)
+    r = CliRunner().invoke(main, ["plot", str(tmp_path / "b")])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "b" / "diversity.png").stat().st_size > 0
