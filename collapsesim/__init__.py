@@ -15,6 +15,8 @@ from .registry import available as domains
 from .registry import get_domain, register
 from .results import Result
 from .runner import execute, run
+from .comparison import compare
+from .batching import batch
 
 try:
     __version__ = version("collapsesim")
@@ -22,7 +24,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
 __all__ = [
-    "run", "execute", "load", "Result", "ConfigError", "DivergenceError", "Domain",
+    "run", "execute", "compare", "batch", "load", "Result", "ConfigError", "DivergenceError", "Domain",
     "DomainParams", "Observation", "Series", "register", "get_domain", "domains",
     "diversity", "hill_number", "hill_numbers", "vendi", "__version__",
 ]

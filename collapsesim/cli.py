@@ -137,7 +137,7 @@ def plot(directory):
 
     d = Path(directory)
     if (d / "batch.json").is_file():
-        from .batch import draw
+        from .batching import draw
 
         if draw(d) is None:
             _fail(f"{d}: the batch has no finished runs yet")
@@ -166,7 +166,7 @@ def plot(directory):
 @friendly
 def compare(scenarios, out, replicates, suite, axis, sets, quiet):
     """Run SCENARIOS (and/or a --suite) and compare their headline collapse on one axis."""
-    from .compare import compare as run_compare
+    from .comparison import compare as run_compare
 
     comp = run_compare(scenarios, out, replicates=replicates, suite=suite, sets=sets,
                        quiet=quiet, axis=axis)
@@ -193,7 +193,7 @@ def compare(scenarios, out, replicates, suite, axis, sets, quiet):
 def batch(scenario, grid, replicates, out, workers, scheduler, group, sets, status_dir, quiet):
     """Run SCENARIO over a parameter grid × replicates (resumable: re-run the same
     command to finish a killed batch)."""
-    from . import batch as b
+    from . import batching as b
 
     if status_dir:
         st = b.status(status_dir)

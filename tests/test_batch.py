@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import collapsesim as cs
-from collapsesim.batch import batch, cell_hash, load_batch, parse_grid, rerun, status
+from collapsesim.batching import batch, cell_hash, load_batch, parse_grid, rerun, status
 
 SC = {"domain": "drift", "name": "b", "seed": 5, "steps": 30, "record_every": 10,
       "replicates": 2, "backend": "numpy", "params": {"N": 50, "K": 4}}
@@ -50,7 +50,7 @@ def test_batch_serial_grid_seeds_and_rerun(tmp_path):
         one.sort_values(["step", "series", "metric"])["value"].to_numpy(),
         mine.sort_values(["step", "series", "metric"])["value"].to_numpy())
     # the file metadata carries config and seeds
-    from collapsesim.batch import read_meta
+    from collapsesim.batching import read_meta
 
     meta = read_meta(next((tmp_path / "b").glob(f"cells/{cell}/*.parquet")))
     assert meta["config"]["params"]["N"] == 40 and meta["spawn_keys"][0][0] == int(cell, 16)
@@ -64,7 +64,7 @@ def test_pool_matches_serial(tmp_path):
 
 
 def test_failures_are_recorded_not_fatal(tmp_path, monkeypatch):
-    from collapsesim import batch as bmod
+    from collapsesim import batching as bmod
 
     def boom(*args, **kwargs):
         raise RuntimeError("boom")

@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 import collapsesim as cs
 from collapsesim.cli import main
-from collapsesim.compare import GRID, compare, load_suite, mean_ci
+from collapsesim.comparison import GRID, compare, load_suite, mean_ci
 
 
 def toy(name, **kw):
@@ -25,7 +25,7 @@ def test_mean_ci_is_a_t_interval():
 
 
 def test_compare_aligns_and_tabulates(tmp_path, toy_domain):
-    from collapsesim.compare import Entry, headline_curves, save_comparison, summary_table, Comparison
+    from collapsesim.comparison import Entry, headline_curves, save_comparison, summary_table, Comparison
 
     a = cs.execute(cs.load(toy("small", params={"N": 8, "K": 4})))
     b = cs.execute(cs.load(toy("large", params={"N": 400, "K": 4})))
@@ -48,7 +48,7 @@ def test_compare_aligns_and_tabulates(tmp_path, toy_domain):
 
 
 def test_early_stopped_runs_hold_their_last_value(toy_domain):
-    from collapsesim.compare import headline_curves
+    from collapsesim.comparison import headline_curves
 
     r = cs.execute(cs.load(toy("tiny", steps=2000, record_every=500, params={"N": 4, "K": 2})))
     c = headline_curves(r, "tiny")

@@ -46,6 +46,11 @@ class Backend:
         """Convert a backend array to a numpy array (on the host)."""
         raise NotImplementedError
 
+    def take(self, x, indices) -> Any:
+        """Rows of ``x`` picked by ``indices`` along the individual axis: ``x[indices]``
+        for indices of shape (n,), ``x[r, indices[r]]`` per replicate for (R, n)."""
+        raise NotImplementedError
+
     # -- resampling -------------------------------------------------------------
     def resample(self, weights, n: int, scheme: str, rng) -> Any:
         """Ancestor indices (sorted, int64, shape (..., n)) drawn from ``weights``

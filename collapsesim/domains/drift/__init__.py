@@ -1,0 +1,71 @@
+"""The ``drift`` domain: genetic drift, selection and mutation over K types —
+the engine's reference domain, checked against exact population-genetic theory.
+
+* :mod:`.params` — the parameters (Wright–Fisher or Moran, constant or
+  piecewise-constant N, selection, K-allele or infinite-alleles mutation);
+* :mod:`.model` — one replicate, stepping one generation at a time;
+* :mod:`.moran` — the Moran birth–death events;
+* :mod:`.exact` — the exact Wright–Fisher Markov chain and Kimura's diffusion
+  approximations (reused by the sweep domain);
+* :mod:`.theory` — closed-form expectations (heterozygosity decay, Moran
+  fixation, infinite-alleles equilibrium);
+* :mod:`.study` — batched allele-count replicate studies of fixation;
+* :mod:`.verification` — ``python -m collapsesim.domains.drift.verification
+  --out docs/reproductions`` regenerates ``docs/reproductions/drift.md``.
+
+Series ``types``: counts of each type. Its reference is the initial counts
+under K-allele mutation (or none), so relative diversity starts at 1 and ends
+at 1/D1(initial) after fixation; under infinite alleles, whose types are not
+fixed in advance, it is the effective number D1 the population has at
+mutation–drift equilibrium, ``exp(ψ(1 + θ) + γ)`` with θ of the current epoch
+(``2Nμ`` Wright–Fisher, ``Nμ`` Moran): relative diversity near 1 means "as
+diverse as mutation–drift balance allows".
+
+Domain metrics (every recorded step): ``heterozygosity`` (1 − Σp²),
+``heterozygosity_unbiased`` (N/(N−1)·(1 − Σp²)), ``n_types``,
+``focal_frequency`` (type 0), ``fixed`` (1 while one type holds the whole
+population), ``N``, and ``fixation_generation`` (the first generation with a
+single type, from then on).
+
+References: Ewens (2004) *Mathematical Population Genetics*, 2nd ed.;
+Kimura (1962) Genetics 47:713; Kimura & Crow (1964) Genetics 49:725;
+Kimura & Ohta (1969) Genetics 61:763; Moran (1958) Proc. Camb. Phil. Soc. 54:60.
+"""
+
+from __future__ import annotations
+
+from ...registry import register
+from ..base import Domain
+from .exact import (conditional_fixation_time, conditional_fixation_times, fixation_probabilities,
+                    fixation_probability, haploid_selection, kimura_conditional_fixation_time,
+                    kimura_fixation_probability, transition_matrix)
+from .model import DriftSimulation
+from .params import DriftParams, Epoch
+from .study import FixationStudy, simulate_fixation
+
+
+@register("drift")
+class Drift(Domain):
+    """Wright–Fisher (or Moran) drift of K haploid types with selection and
+    K-allele or infinite-alleles mutation. One step is one generation (for
+    Moran, N birth–death events)."""
+
+    Params = DriftParams
+    headline = "types"
+    backends = ("numpy", "numba", "torch")
+    batched = False
+    clock = "generations"
+    description = "Wright–Fisher/Moran drift of K types with selection and mutation"
+    check_scenario = {"params": {"N": 50, "K": 4, "s": 0.05, "mu": 0.001}, "steps": 20}
+
+    def build(self, params: DriftParams, *, backend, seeds, steps: int) -> DriftSimulation:
+        if len(seeds) != 1:
+            raise ValueError(f"drift builds one replicate per call, got {len(seeds)} seeds")
+        return DriftSimulation(params, backend, seeds[0])
+
+
+__all__ = ["Drift", "DriftParams", "Epoch", "DriftSimulation", "FixationStudy",
+           "simulate_fixation", "transition_matrix", "haploid_selection",
+           "fixation_probabilities", "fixation_probability", "conditional_fixation_times",
+           "conditional_fixation_time", "kimura_fixation_probability",
+           "kimura_conditional_fixation_time"]

@@ -1,0 +1,148 @@
+"""One replicate of the drift domain: type counts under drift, selection and
+mutation.
+
+**Wright–Fisher** (Ewens 2004, §1.4; Kimura & Crow 1964 for infinite
+alleles). Generation t+1 has N(t+1) individuals, each independently the
+offspring of a parent drawn from generation t with probability proportional to
+fitness, mutated with probability μ. The type of an offspring is therefore
+drawn from ``p' = mutate(q)`` with ``q_i = n_i w_i / Σ n_j w_j`` and the new
+counts are one multinomial draw, ``backend.multinomial_counts(N, p')``:
+
+* K-allele: ``p'_j = q_j (1 − μ) + (1 − q_j) μ/(K − 1)``;
+* infinite alleles: a (K+1)-th category of probability μ collects the mutants,
+  each of which founds a brand-new type of fitness 1.
+
+**Moran** (Moran 1958): one step is one generation of N(t+1) birth–death events
+(:mod:`.moran`); at an epoch boundary the population is first resized to the
+new N by one multinomial draw from the current frequencies.
+
+The counts live on the host (K numbers); the backend draws the random numbers
+(its multinomial for Wright–Fisher, its uniform stream for Moran's events).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..base import Observation, Series
+from .moran import moran_generation, moran_generation_compiled
+from .params import DriftParams
+from .theory import equilibrium_d1
+
+
+def _uniforms(backend, rng, shape) -> np.ndarray:
+    """Float64 uniforms on [0, 1) from the backend's generator, on the host."""
+    if isinstance(rng, np.random.Generator):
+        return rng.random(shape)
+    import torch
+
+    return backend.to_numpy(torch.rand(shape, generator=rng, dtype=torch.float64,
+                                       device=rng.device))
+
+
+class DriftSimulation:
+    """One replicate; see the module docstring for the model.
+
+    The initial K types keep their indices (type 0 is the focal type); under
+    infinite alleles new types are appended and dropped again once lost.
+    """
+
+    def __init__(self, params: DriftParams, backend, seed: np.random.SeedSequence):
+        self.params = params
+        self.backend = backend
+        self.rng = backend.rng(seed)
+        self.generation = 0
+        self.counts = params.initial_population()
+        self.fitness = params.fitness()
+        self.initial = self.counts.copy()
+        self.infinite = params.mutation == "infinite"
+        self._moran = (moran_generation if backend.name == "numpy"
+                       else moran_generation_compiled)
+        self.fixation_generation: int | None = None
+        self._note_fixation()
+
+    # -- dynamics ---------------------------------------------------------------------
+    def step(self) -> None:
+        """Advance one generation."""
+        size = self.params.size_at(self.generation + 1)
+        if self.params.model == "wright-fisher":
+            self._wright_fisher(size)
+        else:
+            self._moran_generation(size)
+        self.generation += 1
+        self._note_fixation()
+
+    def _multinomial(self, n: int, p: np.ndarray) -> np.ndarray:
+        b = self.backend
+        return b.to_numpy(b.multinomial_counts(n, b.asarray(p), self.rng)).astype(np.int64)
+
+    def _wright_fisher(self, size: int) -> None:
+        mu, K = self.params.mu, self.params.K
+        w = self.counts * self.fitness
+        q = w / w.sum()
+        if self.infinite:
+            drawn = self._multinomial(size, np.append(q * (1.0 - mu), mu))
+            self._set_counts(np.concatenate([drawn[:-1], np.ones(drawn[-1], dtype=np.int64)]))
+        else:
+            p = q * (1.0 - mu) + (1.0 - q) * (mu / (K - 1)) if mu > 0 else q
+            self.counts = self._multinomial(size, p)
+
+    def _moran_generation(self, size: int) -> None:
+        if self.counts.sum() != size:  # epoch boundary: resize by one multinomial draw
+            self.counts = self._multinomial(size, self.counts / self.counts.sum())
+        n_types = len(self.counts)
+        room = size if self.infinite else 0
+        counts = np.concatenate([self.counts, np.zeros(room, dtype=np.int64)])
+        fitness = np.concatenate([self.fitness, np.ones(room)])
+        u = _uniforms(self.backend, self.rng, (size, 3))
+        n_types = self._moran(counts, fitness, n_types, self.params.K, self.params.mu,
+                              self.infinite, u)
+        self._set_counts(counts[:n_types])
+
+    def _set_counts(self, counts: np.ndarray) -> None:
+        """Keep the initial K types and, beyond them, the new types still
+        present (new types all have fitness 1)."""
+        K = self.params.K
+        extra = counts[K:][counts[K:] > 0]
+        self.counts = np.concatenate([counts[:K], extra])
+        self.fitness = np.concatenate([self.fitness[:K], np.ones(len(extra))])
+
+    def _note_fixation(self) -> None:
+        if self.fixation_generation is None and np.count_nonzero(self.counts) == 1:
+            self.fixation_generation = self.generation
+
+    # -- observation ------------------------------------------------------------------
+    @property
+    def monomorphic(self) -> bool:
+        return np.count_nonzero(self.counts) == 1
+
+    @property
+    def finished(self) -> bool:
+        """One type has fixed and nothing (no mutation) can change that."""
+        return self.params.mu == 0 and self.monomorphic
+
+    def reference(self):
+        """Initial counts (K-allele); for infinite alleles, whose types are not
+        fixed in advance, the effective number D1 of the mutation–drift
+        equilibrium of the current epoch, ``exp(ψ(1 + θ) + γ)``."""
+        if self.infinite:
+            return equilibrium_d1(self.params.theta(self.generation))
+        return self.initial
+
+    def observe(self) -> Observation:
+        n = int(self.counts.sum())
+        p = self.counts / n
+        h = 1.0 - float(np.dot(p, p))
+        metrics = {
+            "heterozygosity": h,
+            "heterozygosity_unbiased": n / (n - 1) * h,
+            "n_types": float(np.count_nonzero(self.counts)),
+            "focal_frequency": float(p[0]),
+            "fixed": float(self.monomorphic),
+            "N": float(n),
+        }
+        if self.fixation_generation is not None:
+            metrics["fixation_generation"] = float(self.fixation_generation)
+        return Observation(series={"types": Series(abundances=self.counts.copy(),
+                                                   reference=self.reference())},
+                           metrics=metrics)

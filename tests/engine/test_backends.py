@@ -1,0 +1,84 @@
+"""get_backend, generators, array conversion."""
+
+import numpy as np
+import pytest
+import torch
+
+from collapsesim.engine import BACKENDS, Backend, get_backend
+from collapsesim.engine.backends.numba_backend import NumbaBackend
+from collapsesim.engine.backends.numpy_backend import NumpyBackend
+from collapsesim.engine.backends.torch_backend import TorchBackend
+
+from engine_helpers import to_numpy
+
+
+def test_get_backend_names_and_cache():
+    assert isinstance(get_backend("numpy"), NumpyBackend)
+    assert isinstance(get_backend("numba"), NumbaBackend)
+    assert isinstance(get_backend("torch"), TorchBackend)
+    assert get_backend("numba") is get_backend("numba")
+    assert get_backend("torch", "cpu") is get_backend("torch")
+    be = get_backend("numpy")
+    assert get_backend(be) is be
+    assert BACKENDS == ("numpy", "numba", "torch")
+
+
+@pytest.mark.parametrize(
+    "name, device, message",
+    [
+        ("jax", "cpu", "unknown backend 'jax'"),
+        ("numpy", "tpu", "unknown device 'tpu'"),
+        ("numba", "cuda", "needs backend 'torch'"),
+    ],
+)
+def test_get_backend_errors(name, device, message):
+    with pytest.raises(ValueError, match=message):
+        get_backend(name, device)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU is present")
+def test_cuda_unavailable_is_a_clear_error():
+    with pytest.raises(ValueError, match="no CUDA GPU"):
+        get_backend("torch", "cuda")
+
+
+def test_every_backend_implements_the_interface():
+    abstract = {n for n, v in vars(Backend).items() if callable(v) and not n.startswith("_")}
+    for name in BACKENDS:
+        cls = type(get_backend(name))
+        for method in abstract:
+            assert getattr(cls, method) is not getattr(Backend, method), (name, method)
+
+
+def test_rng_same_seed_same_stream(backend):
+    a, b = backend.rng(7), backend.rng(np.random.SeedSequence(7))
+    x = backend.resample(np.ones(50), 50, "multinomial", a)
+    y = backend.resample(np.ones(50), 50, "multinomial", b)
+    assert np.array_equal(to_numpy(x), to_numpy(y))
+    z = backend.resample(np.ones(50), 50, "multinomial", backend.rng(8))
+    assert not np.array_equal(to_numpy(x), to_numpy(z))
+
+
+def test_spawned_seeds_differ(backend):
+    root = np.random.SeedSequence(3)
+    draws = [to_numpy(backend.resample(np.ones(30), 30, "multinomial", backend.rng(s))) for s in root.spawn(2)]
+    assert not np.array_equal(*draws)
+
+
+def test_asarray_roundtrip(backend):
+    x = np.arange(6, dtype=np.uint64).reshape(2, 3)
+    y = backend.asarray(x)
+    assert np.array_equal(backend.to_numpy(y), x) and backend.to_numpy(y).dtype == np.uint64
+    z = backend.asarray([1, 2], dtype=np.float32)
+    assert backend.to_numpy(z).dtype == np.float32
+    read_only = np.broadcast_to(np.arange(3), (2, 3))
+    assert np.array_equal(backend.to_numpy(backend.asarray(read_only)), read_only)
+
+
+def test_take(backend):
+    x = np.arange(12).reshape(4, 3)
+    assert np.array_equal(to_numpy(backend.take(x, np.array([3, 0, 0]))), x[[3, 0, 0]])
+    xb = np.arange(24).reshape(2, 4, 3)
+    idx = np.array([[1, 1], [0, 3]])
+    expected = np.stack([xb[0, [1, 1]], xb[1, [0, 3]]])
+    assert np.array_equal(to_numpy(backend.take(xb, idx)), expected)
