@@ -14,8 +14,3 @@ def backend(request):
     """Each CPU backend in turn."""
     return get_backend(request.param)
 
-
-@pytest.fixture(params=("numba", "torch"))
-def fast_backend(request):
-    """The backends tested against the numpy reference."""
-    return get_backend(request.param)

@@ -6,8 +6,10 @@ drawn inside compiled code, or in bulk by the wrapper where a call is short —
 so the results are identical to numpy's for the same seed for resampling,
 tournaments, Gaussian mutation, one-point crossover and uniform crossover of
 real-valued genes. Bit-packed genomes use geometric skips instead of one
-uniform per bit and agree with numpy in distribution. Multinomial counts are
-numpy's own compiled ``Generator.multinomial`` (see :mod:`.numba_resampling`).
+uniform per bit and agree with numpy in distribution. Multinomial counts,
+truncation and the draws of tournament contestants use numpy's own compiled
+routines, which numba kernels did not beat (see :mod:`.numba_resampling` and
+:mod:`.numba_selection`).
 Kernels are compiled on first use and cached on disk (``cache=True``).
 """
 
@@ -31,9 +33,6 @@ class NumbaBackend(NumpyBackend):
 
     def tournament(self, fitness, n: int, k: int, rng) -> np.ndarray:
         return selection.tournament(fitness, n, k, rng)
-
-    def truncation(self, fitness, n: int) -> np.ndarray:
-        return selection.truncation(fitness, n)
 
     def gaussian_mutation(self, x, sigma: float, rng, rate: float = 1.0) -> np.ndarray:
         return variation.gaussian_mutation(x, sigma, rng, rate)

@@ -12,9 +12,11 @@ kernel of the same algorithm measured 8 % faster at K = 10^6 categories and
 
 Each scheme is one pass over the particles keeping the running cumulative
 weight ``c`` and the cumulative offspring count ``F`` (see the numpy module),
-with no data-dependent branch per particle: stratified and systematic evaluate
+without a data-dependent branch per draw: stratified and systematic evaluate
 ``F`` in closed form; the multinomial and residual merges advance a pointer
-into the sorted points four comparisons at a time. Each particle stores its
+into the sorted points four comparisons at a time (a dependent chain —
+pointer, loads, comparisons, pointer — which makes the merge, not the random
+numbers, the larger cost of multinomial resampling at large N). Each particle stores its
 index once, at the first output position it owns (a particle without offspring
 is overwritten by the next one), into a zeroed buffer; a prefix-maximum pass
 then fills the runs. Outputs and scratch buffers are allocated by numpy in the
@@ -204,7 +206,8 @@ def _shaped(out: np.ndarray, w2: np.ndarray, batched: bool, n: int) -> np.ndarra
     return idx.reshape(w2.shape[0], n) if batched else idx
 
 
-def _padded(su, rows: int, n: int) -> np.ndarray:
+def _padded(su, rows: int) -> np.ndarray:
+    """Sorted uniforms copied into rows with SLACK spare entries (the kernels overwrite them)."""
     su = np.asarray(su, dtype=np.float64).reshape(rows, -1)
     points = np.empty((rows, su.shape[1] + SLACK))
     points[:, : su.shape[1]] = su
@@ -234,7 +237,7 @@ def stratified_from_uniforms(w, u) -> np.ndarray:
 def multinomial_from_sorted_uniforms(w, su) -> np.ndarray:
     """Multinomial resampling given sorted uniforms ((n,) or (R, n)); equals numpy's."""
     w2 = _rows(w)
-    points = _padded(su, w2.shape[0], np.shape(su)[-1])
+    points = _padded(su, w2.shape[0])
     n = np.shape(su)[-1]
     out = _output(w2.shape[0], n)
     _merge_rows(w2, points, n, out)
@@ -245,7 +248,7 @@ def residual_from_sorted_uniforms(w, n: int, su) -> np.ndarray:
     """Residual resampling given sorted uniforms for the multinomial part; equals numpy's."""
     w2 = _rows(w)
     copies, lefts = _residual_split(w2, n)
-    points = _padded(su, w2.shape[0], n)
+    points = _padded(su, w2.shape[0])
     out = _output(w2.shape[0], n)
     _residual_rows(w2, n, copies, lefts, points, out)
     return _shaped(out, w2, np.ndim(w) == 2, n)

@@ -23,7 +23,7 @@ zero weight never gets offspring). The ancestor indices are ``F`` expanded,
   torch backends evaluate the same expression);
 * **multinomial**: points ``T·U_(i)`` for the order statistics of ``n``
   uniforms, drawn already sorted in O(n) as normalised partial sums of
-  ``n + 1`` standard exponentials (uniform spacings; Devroye 1986, §V.3), and
+  ``n + 1`` standard exponentials (uniform spacings; Devroye 1986, ch. V), and
   merged with ``C`` (two sorted sequences);
 * **residual**: ``floor(w_j·(n/T))`` copies of particle ``j``, then the
   remaining ``n - sum(floor)`` draws multinomially on the remainders
