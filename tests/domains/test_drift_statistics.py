@@ -7,7 +7,6 @@ The default run checks every theory on numba and torch (numpy where cheap);
 from Kimura's diffusion value (which needs ~1.4·10^6 replicates, see
 ``test_replicates_needed_to_separate_exact_from_kimura``)."""
 
-import numpy as np
 import pytest
 
 from collapsesim.domains.drift import verification as v
@@ -88,12 +87,12 @@ def test_infinite_alleles_equilibrium(backend):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("backend", FAST)
 @pytest.mark.parametrize("theta", [0.3, 3.0])
-def test_infinite_alleles_equilibrium_more_theta(backend, theta):
-    r = v.check_infinite_alleles(backend, 19, N=100, theta=theta, replicates=60, burn_in=1000,
+def test_infinite_alleles_equilibrium_more_theta(theta):
+    # against the exact finite-N value: at N = 100, θ = 3, θ/(1 + θ) is 0.004 low (~2.5 SE)
+    r = v.check_infinite_alleles("numba", 19, N=100, theta=theta, replicates=60, burn_in=1000,
                                  generations=2000)
-    assert_within_3se(r.values())
+    assert_within_3se([r["exact"]])
 
 
 @pytest.mark.slow
@@ -106,7 +105,8 @@ def test_moran_neutral_fixation_and_decay(backend):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("backend", FAST)
-def test_heterozygosity_decay_many_replicates(backend):
-    assert_within_3se(v.check_heterozygosity_decay(backend, 22, N=200, replicates=3000,
-                                                   generations=(20, 100, 200, 400)))
+def test_heterozygosity_decay_many_replicates():
+    # numba only: one replicate steps at a time and torch's per-call overhead on
+    # K = 10 probabilities (~0.4 ms) would make this 8 minutes
+    assert_within_3se(v.check_heterozygosity_decay("numba", 22, N=100, replicates=3000,
+                                                   generations=(10, 50, 100, 200)))

@@ -69,16 +69,21 @@ def _solve_transient(P: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     return linalg.solve(A, rhs)
 
 
-def fixation_probabilities(M: int, s: float = 0.0, p_map: FrequencyMap | None = None
-                           ) -> np.ndarray:
-    """Exact fixation probability from every state: array ``u`` of length M+1
-    (``u[0] = 0``, ``u[M] = 1``)."""
+def _absorption(M: int, s: float, p_map: FrequencyMap | None) -> tuple[np.ndarray, np.ndarray]:
+    """The transition matrix and the fixation probabilities from every state."""
     P = transition_matrix(M, s, p_map)
     u = np.zeros(M + 1)
     u[M] = 1.0
     if M > 1:
         u[1:M] = _solve_transient(P, P[1:M, M])
-    return u
+    return P, u
+
+
+def fixation_probabilities(M: int, s: float = 0.0, p_map: FrequencyMap | None = None
+                           ) -> np.ndarray:
+    """Exact fixation probability from every state: array ``u`` of length M+1
+    (``u[0] = 0``, ``u[M] = 1``)."""
+    return _absorption(M, s, p_map)[1]
 
 
 def conditional_fixation_times(M: int, s: float = 0.0, p_map: FrequencyMap | None = None
@@ -86,13 +91,10 @@ def conditional_fixation_times(M: int, s: float = 0.0, p_map: FrequencyMap | Non
     """Exact mean number of generations to fixation given fixation, from every
     state (Doob h-transform of the chain by its fixation probabilities); NaN
     where fixation is impossible (state 0), 0 at state M."""
-    P = transition_matrix(M, s, p_map)
-    u = np.zeros(M + 1)
-    u[M] = 1.0
+    P, u = _absorption(M, s, p_map)
     tau = np.full(M + 1, np.nan)
     tau[M] = 0.0
     if M > 1:
-        u[1:M] = _solve_transient(P, P[1:M, M])
         v = _solve_transient(P, u[1:M])
         with np.errstate(divide="ignore", invalid="ignore"):
             tau[1:M] = np.where(u[1:M] > 0, v / u[1:M], np.nan)
@@ -122,7 +124,7 @@ def kimura_fixation_probability(N: int, s: float, p0: float | None = None) -> fl
 
 def kimura_conditional_fixation_time(N: int, s: float, p0: float | None = None) -> float:
     """Diffusion approximation of the mean fixation time given fixation
-    (Kimura & Ohta 1969, eq. 17) for a haploid population of N with selection
+    (Kimura & Ohta 1969) for a haploid population of N with selection
     ``s``, from frequency ``p0`` (default 1/N)::
 
         t(p) = ∫_p^1 ψ(x) u(x)(1 − u(x)) dx + (1 − u(p))/u(p) ∫_0^p ψ(x) u(x)² dx

@@ -20,7 +20,7 @@ def _expected(what: str) -> PydanticCustomError:
 def _check_length(v: list, info: ValidationInfo) -> None:
     K = info.data.get("K")
     if K is not None and len(v) != K:
-        raise _expected(f"K = {K} entries, one per type (got {len(v)})")
+        raise _expected(f"one entry per type (K = {K})")
 
 
 class Epoch(DomainParams):
@@ -124,7 +124,8 @@ class DriftParams(DomainParams):
     def _mutation(cls, v, info: ValidationInfo):
         mu, K = info.data.get("mu"), info.data.get("K")
         if v == "k-allele" and mu and K is not None and K < 2:
-            raise _expected("K >= 2 types for k-allele mutation to move between (or mu = 0)")
+            raise _expected("at least 2 types (K >= 2) for k-allele mutation to move between, "
+                            "or mu = 0")
         if v == "infinite" and mu == 0:
             raise _expected("mu > 0 for infinite-alleles mutation (without mutation the two "
                             "models are the same process)")
