@@ -202,7 +202,9 @@ def _issues_from_validation(exc: ValidationError, *, file: str, lines: dict, pre
         else:
             expected = err["msg"]
             given = err.get("input")
-            msg = f"expected {expected[0].lower() + expected[1:]}; got {_describe(given)}"
+            if expected[:1].isupper() and expected[1:2].islower():  # "Input should..." reads on
+                expected = expected[0].lower() + expected[1:]
+            msg = f"expected {expected}; got {_describe(given)}"
         issues.append(ConfigIssue(src, line, path, msg))
     return issues
 

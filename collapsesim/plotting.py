@@ -15,7 +15,9 @@ from .results import NON_DIVERSITY_SERIES  # noqa: E402
 def _series_curves(df: pd.DataFrame, series: str, metric: str):
     d = df[(df["series"] == series) & (df["metric"] == metric)]
     wide = d.pivot_table(index="step", columns="replicate", values="value", aggfunc="last")
-    return wide.sort_index()
+    # a replicate that stopped early (e.g. fixation) keeps its last value, so the
+    # mean does not jump when it leaves
+    return wide.sort_index().ffill()
 
 
 def plot_run(df: pd.DataFrame, summary: dict):
@@ -125,7 +127,8 @@ def plot_batch(df: pd.DataFrame, headline: str, grid_keys: list[str]):
     fig, ax = plt.subplots(figsize=(8, 4.5), constrained_layout=True)
     d = df[(df["series"] == headline) & (df["metric"] == "relative_diversity")]
     for cell, g in d.groupby("cell"):
-        wide = g.pivot_table(index="step", columns="replicate", values="value", aggfunc="last")
+        wide = g.pivot_table(index="step", columns="replicate", values="value",
+                             aggfunc="last").sort_index().ffill()
         label = ", ".join(f"{k}={g[k].iloc[0]}" for k in grid_keys) or str(cell)
         ax.plot(wide.index, np.nanmean(wide.to_numpy(), axis=1), lw=1.8,
                 label=f"{label} (n={wide.shape[1]})")

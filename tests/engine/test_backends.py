@@ -82,3 +82,20 @@ def test_take(backend):
     idx = np.array([[1, 1], [0, 3]])
     expected = np.stack([xb[0, [1, 1]], xb[1, [0, 3]]])
     assert np.array_equal(to_numpy(backend.take(xb, idx)), expected)
+
+
+def test_uniform_is_seeded_float64_in_unit_interval():
+    import numpy as np
+
+    from collapsesim.engine import get_backend
+
+    for name in ("numpy", "numba", "torch"):
+        b = get_backend(name)
+        u1 = b.to_numpy(b.uniform((1000, 3), b.rng(np.random.SeedSequence(4))))
+        u2 = b.to_numpy(b.uniform((1000, 3), b.rng(np.random.SeedSequence(4))))
+        assert u1.dtype == np.float64 and u1.shape == (1000, 3)
+        assert np.array_equal(u1, u2) and 0 <= u1.min() and u1.max() < 1
+        assert abs(u1.mean() - 0.5) < 3 * np.sqrt(1 / 12 / u1.size)
+    numpy_b, numba_b = get_backend("numpy"), get_backend("numba")
+    assert np.array_equal(numpy_b.uniform(7, numpy_b.rng(np.random.SeedSequence(1))),
+                          numba_b.uniform(7, numba_b.rng(np.random.SeedSequence(1))))

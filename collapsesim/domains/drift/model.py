@@ -30,16 +30,6 @@ from .params import DriftParams
 from .theory import equilibrium_d1
 
 
-def _uniforms(backend, rng, shape) -> np.ndarray:
-    """Float64 uniforms on [0, 1) from the backend's generator, on the host."""
-    if isinstance(rng, np.random.Generator):
-        return rng.random(shape)
-    import torch
-
-    return backend.to_numpy(torch.rand(shape, generator=rng, dtype=torch.float64,
-                                       device=rng.device))
-
-
 class DriftSimulation:
     """One replicate; see the module docstring for the model.
 
@@ -94,7 +84,7 @@ class DriftSimulation:
         room = size if self.infinite else 0
         counts = np.concatenate([self.counts, np.zeros(room, dtype=np.int64)])
         fitness = np.concatenate([self.fitness, np.ones(room)])
-        u = _uniforms(self.backend, self.rng, (size, 3))
+        u = self.backend.to_numpy(self.backend.uniform((size, 3), self.rng))
         n_types = self._moran(counts, fitness, n_types, self.params.K, self.params.mu,
                               self.infinite, u)
         self._set_counts(counts[:n_types])

@@ -46,6 +46,10 @@ class Backend:
         """Convert a backend array to a numpy array (on the host)."""
         raise NotImplementedError
 
+    def uniform(self, shape, rng) -> Any:
+        """Float64 uniforms on [0, 1) of ``shape`` from ``rng``, on this backend's device."""
+        raise NotImplementedError
+
     def take(self, x, indices) -> Any:
         """Rows of ``x`` picked by ``indices`` along the individual axis: ``x[indices]``
         for indices of shape (n,), ``x[r, indices[r]]`` per replicate for (R, n)."""

@@ -31,6 +31,9 @@ class NumpyBackend(Backend):
     def to_numpy(self, x) -> np.ndarray:
         return np.asarray(x)
 
+    def uniform(self, shape, rng) -> np.ndarray:
+        return rng.random(shape)
+
     def take(self, x, indices) -> np.ndarray:
         indices = np.asarray(indices)
         if indices.ndim == 1:

@@ -65,6 +65,9 @@ class TorchBackend(Backend):
             return x.detach().cpu().numpy()
         return np.asarray(x)
 
+    def uniform(self, shape, rng) -> torch.Tensor:
+        return torch.rand(shape, generator=rng, dtype=torch.float64, device=self.device)
+
     def take(self, x, indices) -> torch.Tensor:
         x, indices = self.asarray(x), self.asarray(indices)
         if indices.ndim == 1:
