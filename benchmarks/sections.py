@@ -1,3 +1,4 @@
 """Imports every module that registers a benchmark section (in report order)."""
 
 from . import engine  # noqa: F401
+from . import particle_filter  # noqa: F401

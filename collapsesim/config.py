@@ -148,26 +148,43 @@ def apply_overrides(data: dict, overrides: list[str] | None, file: str) -> set[t
 # -- error formatting ---------------------------------------------------------------
 
 
-def _fields_at(model: type[BaseModel] | None, loc: tuple) -> list[str]:
-    """Field names of the sub-model found by following ``loc`` from ``model``."""
-    for part in loc:
-        if model is None or isinstance(part, int):
-            continue
-        field = model.model_fields.get(part)
-        if field is None:
-            return []
-        model = _submodel(field.annotation)
-    return list(model.model_fields) if model is not None else []
-
-
-def _submodel(annotation) -> type[BaseModel] | None:
+def _submodels(annotation) -> list[type[BaseModel]]:
+    """The pydantic models inside an annotation (a model, Optional, list, Union...)."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
+        return [annotation]
+    out: list[type[BaseModel]] = []
     for arg in getattr(annotation, "__args__", ()) or ():
-        sub = _submodel(arg)
-        if sub is not None:
-            return sub
-    return None
+        out += [m for m in _submodels(arg) if m not in out]
+    return out
+
+
+def _walk(model: type[BaseModel] | None, loc: tuple) -> tuple[tuple, type[BaseModel] | None]:
+    """Follow an error location through nested models: drop the tags pydantic
+    inserts for discriminated unions (``selection.tournament.k`` → ``selection.k``)
+    and return the clean location and the model holding its last key."""
+    clean: list = []
+    parent = model
+    i = 0
+    while i < len(loc):
+        part = loc[i]
+        clean.append(part)
+        parent = model
+        field = model.model_fields.get(part) if model is not None and isinstance(part, str) else None
+        if field is None:
+            model = None if not isinstance(part, int) else model
+            i += 1
+            continue
+        subs = _submodels(field.annotation)
+        if field.discriminator and len(subs) > 1 and i + 1 < len(loc):
+            tag = loc[i + 1]  # pydantic's tag of the union member
+            chosen = [m for m in subs if m.model_fields.get(field.discriminator) is not None
+                      and m.model_fields[field.discriminator].default == tag]
+            model = chosen[0] if chosen else None
+            i += 2
+            continue
+        model = subs[0] if len(subs) == 1 else None
+        i += 1
+    return tuple(clean), parent
 
 
 def _describe(value: Any) -> str:
@@ -179,9 +196,8 @@ def _issues_from_validation(exc: ValidationError, *, file: str, lines: dict, pre
                             model: type[BaseModel], overridden: set[tuple]) -> list[ConfigIssue]:
     issues = []
     for err in exc.errors():
-        loc = tuple(err["loc"])
-        # pydantic inserts the tagged-union / function names in loc; keep data keys only
-        data_loc = tuple(p for p in loc if isinstance(p, int) or not str(p).startswith(("function-",)))
+        loc = tuple(p for p in err["loc"] if not str(p).startswith("function-"))
+        data_loc, holder = _walk(model, loc)
         full = prefix + data_loc
         path = ".".join(str(p) for p in full)
         kind = err["type"]
@@ -192,7 +208,7 @@ def _issues_from_validation(exc: ValidationError, *, file: str, lines: dict, pre
                 break
         src = "--set" if full in overridden else file
         if kind == "extra_forbidden":
-            known = _fields_at(model, data_loc[:-1])
+            known = list(holder.model_fields) if holder is not None else []
             close = difflib.get_close_matches(str(data_loc[-1]), known, n=1, cutoff=0.6)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             msg = f"unknown key {str(data_loc[-1])!r}{hint} (expected one of: {', '.join(known)})"

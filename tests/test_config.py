@@ -91,3 +91,33 @@ def test_resolved_config_round_trips(tmp_path, toy_domain):
     again = load(yaml.safe_load(dump(cfg)))
     assert again.resolved() == cfg.resolved()
     assert cfg.resolved()["params"] == {"N": 50, "K": 2, "diverge_at": -1}
+
+
+def test_discriminated_union_errors_name_the_data_path():
+    from typing import Annotated, Literal, Union
+
+    from pydantic import Field, ValidationError
+
+    from collapsesim.config import _issues_from_validation
+    from collapsesim.domains.base import DomainParams
+
+    class A(DomainParams):
+        kind: Literal["a"] = "a"
+        sigma: float = 1.0
+
+    class B(DomainParams):
+        kind: Literal["b"] = "b"
+        rate: float = 0.5
+
+    class P(DomainParams):
+        model: Annotated[Union[A, B], Field(discriminator="kind")] = A()
+
+    for bad, want in (({"model": {"kind": "a", "sigmaa": 2}},
+                       "params.model.sigmaa: unknown key 'sigmaa'; did you mean 'sigma'? "
+                       "(expected one of: kind, sigma)"),
+                      ({"model": {"kind": "b", "rate": "x"}}, "params.model.rate: expected")):
+        with pytest.raises(ValidationError) as exc:
+            P.model_validate(bad)
+        issues = _issues_from_validation(exc.value, file="f.yaml", lines={}, prefix=("params",),
+                                         model=P, overridden=set())
+        assert any(want in str(i) for i in issues), [str(i) for i in issues]

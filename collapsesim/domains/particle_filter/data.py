@@ -41,8 +41,9 @@ def read_csv(path: Path, obs_dim: int | None = None) -> np.ndarray:
     rows = [ln.split(",") for ln in lines]
     if rows and not _numeric(rows[0]):
         rows = rows[1:]  # a header
-    if not rows:
-        raise ValueError(f"a CSV file with at least one row of observations; {str(path)!r} has none")
+    if len(rows) < 2:
+        raise ValueError(f"a CSV file with at least two rows of observations (times 0 and 1); "
+                         f"{str(path)!r} has {len(rows)}")
     bad = next((i for i, r in enumerate(rows) if not _numeric(r)), None)
     if bad is not None:
         raise ValueError(f"numbers in every row of {str(path)!r}; a row reads {','.join(rows[bad])!r}")

@@ -85,7 +85,6 @@ class StateSpaceModel:
 
     kernel: int | None = None
     theta: tuple = ()
-    guided = False
 
     def __init__(self, o, m0, P0, Q, obs_dim: int = 1):
         self.o = o
@@ -146,8 +145,6 @@ class StateSpaceModel:
 class LinearGaussian(StateSpaceModel):
     """x_t = A x_{t−1} + N(0, Q), y_t = H x_t + N(0, R), x_0 ~ N(m0, P0)."""
 
-    guided = True
-
     def __init__(self, o, A, Q, H, R, m0, P0):
         A, H = np.atleast_2d(np.asarray(A, float)), np.atleast_2d(np.asarray(H, float))
         super().__init__(o, m0, P0, Q, obs_dim=H.shape[0])
@@ -194,7 +191,6 @@ class LinearGaussian(StateSpaceModel):
 class StochasticVolatility(StateSpaceModel):
     """x_t = μ + φ(x_{t−1} − μ) + σ ε_t, y_t = exp(x_t/2) η_t, stationary x_0."""
 
-    guided = True
     kernel = 1
 
     def __init__(self, o, p):
@@ -226,7 +222,6 @@ class StochasticVolatility(StateSpaceModel):
 class Growth(StateSpaceModel):
     """Kitagawa's (1996) nonstationary growth model; see :class:`.params.GrowthParams`."""
 
-    guided = True
     kernel = 2
 
     def __init__(self, o, p):

@@ -9,16 +9,14 @@ dtype the user chose.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 
 class NumpyOps:
     """numpy arrays and a ``numpy.random.Generator``."""
 
-    exp, log, sqrt, cos, sin, atan2 = np.exp, np.log, np.sqrt, np.cos, np.sin, np.arctan2
-    where, remainder = np.where, np.remainder
+    exp, log, sqrt, atan2 = (staticmethod(f) for f in (np.exp, np.log, np.sqrt, np.arctan2))
+    where, remainder = staticmethod(np.where), staticmethod(np.remainder)
 
     def __init__(self, dtype: str = "float64"):
         self.dtype = np.dtype(dtype)
@@ -35,22 +33,13 @@ class NumpyOps:
     def uniform(self, rng: np.random.Generator, shape):
         return rng.random(shape)
 
-    def arange(self, n: int):
-        return np.arange(n, dtype=np.int64)
-
     def weights64(self, x):
         return np.asarray(x, dtype=np.float64)
 
-    def full(self, n: int, value: float):
-        return np.full(n, value)
-
     @staticmethod
-    def logsumexp(a) -> float:
-        """log Σ exp(a) in float64 (−inf when every entry is −inf)."""
-        m = float(np.max(a))
-        if not math.isfinite(m):
-            return m
-        return m + math.log(float(np.sum(np.exp(a - m))))
+    def spread(x):
+        """Per-column (range, standard deviation) of particles x (N, d)."""
+        return np.ptp(x, axis=0), x.std(axis=0)
 
 
 class TorchOps:
@@ -63,7 +52,7 @@ class TorchOps:
         self.dtype = getattr(torch, dtype)
         self.device = device
         self.exp, self.log, self.sqrt = torch.exp, torch.log, torch.sqrt
-        self.cos, self.sin, self.atan2 = torch.cos, torch.sin, torch.atan2
+        self.atan2 = torch.atan2
         self.where, self.remainder = torch.where, torch.remainder
 
     def asarray(self, x, dtype=None):
@@ -81,17 +70,13 @@ class TorchOps:
     def uniform(self, rng, shape):
         return self.torch.rand(shape, generator=rng, dtype=self.torch.float64, device=self.device)
 
-    def arange(self, n: int):
-        return self.torch.arange(n, device=self.device)
-
     def weights64(self, x):
         return x.to(self.torch.float64)
 
-    def full(self, n: int, value: float):
-        return self.torch.full((n,), value, dtype=self.torch.float64, device=self.device)
-
-    def logsumexp(self, a) -> float:
-        return float(self.torch.logsumexp(a, dim=0))
+    @staticmethod
+    def spread(x):
+        """Per-column (range, standard deviation) of particles x (N, d)."""
+        return x.amax(0) - x.amin(0), x.std(0, correction=0)
 
 
 def ops_for(backend, dtype: str = "float64"):

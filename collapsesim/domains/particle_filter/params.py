@@ -238,6 +238,9 @@ class ParticleFilterParams(DomainParams):
         if self.filter == "auxiliary" and (self.resample_move or self.roughening):
             raise _expected("no resample_move or roughening with the auxiliary filter (its "
                             "first-stage weights target the predictive, not the filter)")
+        if isinstance(self.smoother, FixedLagParams) and (self.resample_move or self.roughening):
+            raise _expected("no resample_move or roughening with the fixed_lag smoother (it "
+                            "reads the paths from the particles as filtered, before any move)")
         return self
 
     @field_validator("observations")

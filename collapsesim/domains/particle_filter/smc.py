@@ -1,0 +1,230 @@
+"""The particle filter: one pass over the data, one time step per ``step()``.
+
+A step from time t−1 to t (Chopin & Papaspiliopoulos 2020, Alg. 10.1–10.3):
+
+1. **resample** the particles of t−1 — every step, or adaptively when
+   ESS = 1/ΣW² < ``ess_threshold``·N (Kong, Liu & Wong 1994; Del Moral, Doucet &
+   Jasra 2012) — with one of the engine's schemes (multinomial; residual,
+   stratified and systematic, Douc & Cappé 2005; systematic is Kitagawa 1996's);
+   the auxiliary filter (Pitt & Shephard 1999) resamples on W_{t−1}·η, η an
+   approximation of p(y_t | x_{t−1}). Then the optional remedies (resample-move,
+   roughening; :mod:`.remedies`);
+2. **propagate** with the transition (bootstrap; Gordon, Salmond & Smith 1993)
+   or the model's Gaussian proposal q (guided, auxiliary);
+3. **weight**: log w_t = log(prior weight) + log g(y_t | x_t)
+   [+ log f(x_t | x_{t−1}) − log q(x_t) − log η], normalised by log-sum-exp,
+   whose value is the log-likelihood increment log p̂(y_t | y_{0:t−1}).
+
+So after ``step()`` the particles and weights of time t are *before*
+resampling — what ``observe()`` reports (the weights series sees the step's
+own weights) — and the resampling that they call for happens at the start of
+the next step. ``resampled`` and ``merger_probability`` describe the
+resampling done at the start of *this* step (from time t−1's weights).
+
+Log-weights and every resampling CDF are float64, whatever the particles'
+dtype. The ancestry is kept by the engine's :class:`Genealogy` (path storage,
+Jacob, Murray & Rubenthaler 2015): one generation per time step (identity
+parents on a step without resampling).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ...engine.genealogy import Genealogy
+from ..base import DivergenceError
+from . import kernels
+from .remedies import resample_move, roughen
+
+
+class SMC:
+    """A particle filter on ``model`` (:mod:`.models`) and observations ``y`` (T, p).
+
+    State after time t: particles ``x`` (N, d), normalised log-weights ``lw``,
+    resampling weights ``W = exp(lw − max lw)`` (largest 1: equal weights are
+    exactly 1, so the low-variance schemes are exactly the identity on them),
+    ``ess`` = (ΣW)²/ΣW², ``loglik``.
+
+    ``resampler(weights, n, scheme, rng)`` defaults to the backend's ``resample``;
+    the float32 pitfall study passes its own. ``listeners`` are called as
+    ``listener(smc)`` after time 0 and after every step (the smoothers keep
+    what they need). With the numba backend, float64 particles and a 1-D model,
+    bootstrap steps run in the fused kernels of :mod:`.kernels`, in reused buffers.
+    """
+
+    def __init__(self, model, y, N: int, backend, rng, *, filter: str = "bootstrap",
+                 scheme: str = "systematic", adaptive: bool = False, ess_threshold: float = 0.5,
+                 moves: int = 0, move_scale: float = 1.0, roughening: float = 0.0,
+                 resampler=None, listeners=(), genealogy: bool = True):
+        self.model, self.o, self.backend, self.rng = model, model.o, backend, rng
+        self.y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+        self.N, self.filter, self.scheme = int(N), filter, scheme
+        self.adaptive, self.ess_threshold = adaptive, ess_threshold
+        self.moves, self.move_scale, self.roughening = moves, move_scale, roughening
+        self.resampler = resampler or backend.resample
+        self.listeners = list(listeners)
+        self.fused = (backend.name == "numba" and filter == "bootstrap" and model.kernel is not None
+                      and self.o.dtype == np.float64)
+        self._theta = np.asarray(model.theta, dtype=np.float64)
+        self._buffers: dict[str, np.ndarray] = {}
+        self.genealogy = Genealogy(self.N) if genealogy else None
+        self.loglik = 0.0
+        self.ancestors = None  # parents (host int64) of the last step; None: not resampled
+        self.resampled, self.merger_probability, self.move_acceptance = False, 0.0, math.nan
+        self.t = 0
+        self._start()
+
+    @property
+    def T(self) -> int:
+        return self.y.shape[0]
+
+    # -- time 0 ------------------------------------------------------------------------------
+    def _start(self) -> None:
+        m, N = self.model, self.N
+        y = self.y[0]
+        if self.filter == "bootstrap":
+            self.x = m.initial(self.rng, N)
+            inc = m.obs_loglik(y, self.x, 0)
+        else:
+            mu = m.initial_mean(N)
+            mean, noise = m.proposal(mu, y, 0)
+            self.x = mean + noise.draw(self.rng, N)
+            inc = (m.transition_logpdf(self.x, mu, 0) + m.obs_loglik(y, self.x, 0)
+                   - noise.logpdf(self.x - mean))
+        self.x_prev = None
+        self._weigh(self.o.weights64(inc) - math.log(N))
+        self._notify()
+
+    # -- one step -------------------------------------------------------------------------------
+    def step(self) -> None:
+        """Advance from time t to t+1 (resample, propagate, weigh)."""
+        t = self.t + 1
+        if t >= self.T:
+            raise IndexError(f"no observation left: the data have {self.T} time steps")
+        o, m, N, y = self.o, self.model, self.N, self.y[t]
+        aux = self.filter == "auxiliary"
+        mu = leta = None
+        if aux:  # first-stage weights W_{t−1}·η
+            mu = m.mean(self.x, t)
+            leta = o.weights64(m.predictive_loglik(mu, y, t))
+            Wa, c, ess = self._scaled(self.lw + leta)
+        else:
+            Wa, c, ess = self.W, 0.0, self.ess
+        self.resampled = not self.adaptive or ess < self.ess_threshold * N
+        x, gather, ancestors = self.x, None, None
+        if self.resampled:
+            ancestors = self.resampler(Wa, N, self.scheme, self.rng)
+            self.merger_probability = 1.0 / ess
+            base = c - math.log(N)
+            if self.fused and not (self.moves or self.roughening):
+                gather = ancestors  # the kernel gathers
+            else:
+                x = self._rejuvenate(x[ancestors], ancestors)
+                if aux:
+                    mu, base = mu[ancestors], base - leta[ancestors]
+        else:
+            self.merger_probability, base = 0.0, self.lw
+        if self.fused:
+            x_new, lw = self._fused_step(x, gather, base, y, t)
+        else:
+            with np.errstate(over="ignore"):  # an impossible y: log-weight −inf, caught below
+                x_new, lw = self._vector_step(x, mu, base, y, t)
+        self.x_prev = x if self.moves else None
+        self.x, self.t = x_new, t
+        self._weigh(lw)
+        self.ancestors = None if ancestors is None else self.backend.to_numpy(ancestors)
+        if self.genealogy is not None:
+            self.genealogy.update(np.arange(N) if ancestors is None else self.ancestors)
+        self._notify()
+
+    def _rejuvenate(self, x, ancestors):
+        """The remedies, on the particles of time t just resampled."""
+        if self.moves:
+            parents = None if self.x_prev is None else self.x_prev[ancestors]
+            x, self.move_acceptance = resample_move(self.model, x, parents, self.y[self.t],
+                                                    self.t, self.rng, self.moves, self.move_scale)
+        if self.roughening:
+            x = roughen(self.model, x, self.rng, self.roughening)
+        return x
+
+    def _vector_step(self, x, mu, base, y, t):
+        m = self.model
+        if mu is None:
+            mu = m.mean(x, t)
+        if self.filter == "bootstrap":
+            x_new = mu + m.noise.draw(self.rng, self.N)
+            inc = m.obs_loglik(y, x_new, t)
+        else:
+            mean, noise = m.proposal(mu, y, t)
+            x_new = mean + noise.draw(self.rng, self.N)
+            inc = (m.transition_logpdf(x_new, mu, t) + m.obs_loglik(y, x_new, t)
+                   - noise.logpdf(x_new - mean))
+        return x_new, base + self.o.weights64(inc)
+
+    def _buffer(self, name: str, shape, avoid=None) -> np.ndarray:
+        """A reused host array (of two, alternating, when ``avoid`` is given: the
+        one that is not ``avoid``)."""
+        for key in (name, name + "'") if avoid is not None else (name,):
+            buf = self._buffers.get(key)
+            if buf is None:
+                buf = self._buffers[key] = np.empty(shape)
+            if buf is not avoid:
+                return buf
+        raise AssertionError("unreachable: two buffers cannot both be the one avoided")
+
+    def _fused_step(self, x, gather, base, y, t):
+        N = self.N
+        anc = np.arange(N) if gather is None else gather
+        if np.ndim(base) == 0:
+            base = np.full(N, base)
+        x_new = self._buffer("x", (N, 1), avoid=x)
+        lw = self._buffer("lw", N, avoid=base)
+        eps = self.rng.standard_normal(out=self._buffer("eps", N))
+        kernels.bootstrap_step(x, anc, base, eps, float(y[0]), t, self.model.kernel, self._theta,
+                               x_new, lw)
+        return x_new, lw
+
+    # -- weights ------------------------------------------------------------------------------
+    def _scaled(self, lw):
+        """(exp(lw − max lw), log Σ exp(lw), (ΣW)²/ΣW²) on the backend's arrays."""
+        m = float(lw.max())
+        if not math.isfinite(m):
+            return None, m, 0.0
+        W = self.o.exp(lw - m)
+        s = float(W.sum())
+        return W, m + math.log(s), s * s / float((W * W).sum())
+
+    def _weigh(self, lw) -> None:
+        """Normalise the log-weights; the log-sum-exp is the log-likelihood increment."""
+        if self.backend.name == "numba":
+            lw = np.ascontiguousarray(lw, dtype=np.float64)
+            W = self._buffer("W", lw.shape)
+            ell, ess = kernels.normalise(lw, W)
+        else:
+            W, ell, ess = self._scaled(lw)
+        if math.isnan(ell):
+            raise DivergenceError(f"importance weights became NaN at time {self.t}")
+        if not math.isfinite(ell):
+            raise DivergenceError(f"all importance weights are zero at time {self.t} "
+                                  "(the observation is impossible under every particle)")
+        if self.backend.name != "numba":
+            lw = lw - ell
+        self.lw, self.W, self.ess = lw, W, ess
+        self.loglik_increment = ell
+        self.loglik += ell
+
+    def _notify(self) -> None:
+        for listener in self.listeners:
+            listener(self)
+
+    # -- summaries -----------------------------------------------------------------------------
+    def weights(self) -> np.ndarray:
+        """Normalised weights of the current particles (a host float64 copy)."""
+        W = np.array(self.backend.to_numpy(self.W), dtype=np.float64)
+        return W / W.sum()
+
+    def states(self) -> np.ndarray:
+        """Current particles (a host float64 copy), (N, d)."""
+        return np.array(self.backend.to_numpy(self.x), dtype=np.float64)

@@ -1,0 +1,92 @@
+"""The bundled particle_filter scenarios validate and run (briefly), each
+remedy does what its scenario says, and the domain passes the conformance
+suite on every backend."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import collapsesim as cs
+from collapsesim.config import load
+from collapsesim.testing import check_domain
+
+ROOT = Path(cs.__file__).parent / "scenarios"
+SCENARIOS = (sorted(ROOT.glob("particle_filter_*.yaml"))
+             + sorted((ROOT / "full").glob("particle_filter_*.yaml")))
+
+
+def _last(res, metric, series="domain"):
+    m = res.metrics
+    sel = m[(m["series"] == series) & (m["metric"] == metric)]
+    return sel[sel["step"] == sel["step"].max()]["value"].to_numpy()
+
+
+def test_bundled_scenarios_exist():
+    names = {p.stem for p in SCENARIOS}
+    want = {"degeneracy", "multinomial", "residual", "stratified", "systematic", "adaptive",
+            "resample_move", "roughening", "backward", "pgas", "fixed_lag", "bimodal"}
+    assert {f"particle_filter_{n}" for n in want} <= names
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.parent.name + "/" + p.stem)
+def test_scenario_validates_and_runs_briefly(path):
+    cfg = load(path)
+    assert cfg.domain == "particle_filter"
+    overrides = ["params.N=200"] if cfg.params.N > 10**4 else []
+    res = cs.run(path, steps=12, replicates=1, set=overrides)
+    assert res.summary["status"] == "completed"
+    m = res.metrics
+    assert {"D1", "relative_diversity", "collapse_index"} <= set(m["metric"])
+    assert {"weights", "ancestors"} <= set(m["series"])
+
+
+def test_backward_simulation_keeps_founders_the_filter_lost():
+    res = cs.run("particle_filter_backward", steps=150, replicates=1)
+    assert _last(res, "D0", "ancestors")[0] <= 3
+    assert _last(res, "D0", "smoothed_founders")[0] > 20
+    assert _last(res, "smoother_rts_error")[0] < 0.5
+
+
+def test_pgas_ancestor_sampling_moves_the_first_state():
+    res = cs.run("particle_filter_pgas", steps=60, replicates=1, set=["params.smoother.sweeps=40"])
+    stuck = cs.run("particle_filter_pgas", steps=60, replicates=1,
+                   set=["params.smoother.sweeps=40", "params.smoother.ancestor_sampling=false"])
+    assert _last(res, "pgas_update_rate_t0")[0] > _last(stuck, "pgas_update_rate_t0")[0] + 0.3
+
+
+def test_resample_move_rejuvenates():
+    res = cs.run("particle_filter_resample_move", steps=40, replicates=1)
+    acc = _last(res, "move_acceptance")[0]
+    assert 0.1 < acc < 0.9
+
+
+def test_bimodal_filter_loses_a_mode_the_grid_keeps():
+    res = cs.run("particle_filter_bimodal", replicates=1)
+    m = res.metrics
+    d = m[m["series"] == "domain"].pivot_table(index="step", columns="metric", values="value")
+    grid, pf = d["grid_mass_positive"], d["mode_mass_positive"]
+    lost = ((grid > 0.1) & (grid < 0.9)) & ((pf < 0.01) | (pf > 0.99))
+    assert lost.sum() >= 1
+    modes = m[m["series"] == "modes"].pivot_table(index="step", columns="metric", values="value")
+    assert (modes["collapse_index"][lost] > 0.9).all()  # one type where the reference has two
+
+
+def test_conformance():
+    check_domain("particle_filter")
+
+
+@pytest.mark.cuda
+def test_conformance_cuda():
+    import torch
+
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA GPU")
+    check_domain("particle_filter", backends=["torch"])
+
+
+def test_runs_are_reproducible_per_backend():
+    for backend in ("numpy", "numba", "torch"):
+        a = cs.run("particle_filter_adaptive", steps=30, replicates=1, backend=backend).metrics
+        b = cs.run("particle_filter_adaptive", steps=30, replicates=1, backend=backend).metrics
+        np.testing.assert_array_equal(a["value"].to_numpy(), b["value"].to_numpy())
