@@ -1,0 +1,159 @@
+"""The ``ga`` section: one GA generation on 100-D Rastrigin, per backend, beside
+DEAP's ``eaSimple`` and EvoTorch's ``GeneticAlgorithm`` when they are installed.
+
+A generation is tournament selection (k = 3, contestants with replacement),
+Gaussian mutation of every coordinate (σ = 0.01 of the range) and evaluation of
+the N children — as the ``ga`` domain runs it (``GASimulation.step``: also
+clipping into the box and the genealogy update), at N = 10³ … 10⁶. The batched
+row runs R = 100 replicate populations of N = 1000 as one (R, N, D) program
+(the engine's operators take a leading replicate axis) against 100 separate
+domain steps. DEAP and EvoTorch are benchmark-only dependencies: install them
+beside collapsesim (``pip install deap evotorch``) and run
+``python -m benchmarks --section ga``; missing ones are reported as such.
+DEAP's generation is ``eaSimple(pop, tb, cxpb=0, mutpb=1, ngen=1)`` with
+``selTournament(tournsize=3)`` and ``mutGaussian(indpb=1)``; EvoTorch's is one
+``GeneticAlgorithm.step()`` with a ``GaussianMutation`` operator, whose survivor
+selection keeps the best N of parents and children (not a tournament).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from collapsesim.config import load
+from collapsesim.domains.ga import GA
+from collapsesim.domains.ga.arrays import Random, take
+from collapsesim.engine import get_backend
+from collapsesim.problems import rastrigin
+from collapsesim.problems.functions import rastrigin as rastrigin_function
+
+from . import section
+from .timing import Settings, best_times, fmt_ratio, fmt_time
+
+DIM = 100
+SIGMA = 0.01 * 10.24  # 1 % of Rastrigin's range [−5.12, 5.12]
+
+
+def _backends() -> list[tuple[str, str, str]]:
+    out = [("numpy", "numpy", "cpu"), ("numba", "numba", "cpu"), ("torch", "torch", "cpu")]
+    if torch.cuda.is_available():
+        out.append(("torch cuda", "torch", "cuda"))
+    return out
+
+
+SYNC = torch.cuda.synchronize if torch.cuda.is_available() else None
+
+
+def _domain_step(backend: str, device: str, n: int):
+    cfg = load({"domain": "ga", "steps": 1, "backend": backend, "device": device,
+                "params": {"problem": "rastrigin", "dim": DIM, "N": n,
+                           "selection": {"kind": "tournament", "k": 3},
+                           "mutation": {"kind": "gaussian", "sigma": 0.01, "rate": 1.0}}})
+    sim = GA().build(cfg.params, backend=get_backend(backend, device),
+                     seeds=[np.random.SeedSequence(1)], steps=1)
+    return sim.step
+
+
+def _batched_step(backend: str, device: str, replicates: int, n: int):
+    """One generation of R populations at once: (R, N) tournaments, (R, N, D) mutation."""
+    be = get_backend(backend, device)
+    problem = rastrigin(DIM)
+    evaluate = problem.evaluator(backend)
+    rnd = Random(be, np.random.SeedSequence(2))
+    state = {"x": be.asarray(np.random.default_rng(0).uniform(-5.12, 5.12, (replicates, n, DIM)))}
+    state["f"] = be.asarray(evaluate(state["x"]))
+
+    def step():
+        x = take(state["x"], be.tournament(state["f"], n, 3, rnd.gen))
+        x = problem.clip(be.gaussian_mutation(x, SIGMA, rnd.gen))
+        state["x"], state["f"] = x, be.asarray(evaluate(x))
+
+    return step
+
+
+def _deap_step(n: int):
+    try:
+        from deap import algorithms, base, creator, tools
+    except ImportError:
+        return None
+    if not hasattr(creator, "RastriginMax"):
+        creator.create("RastriginMax", base.Fitness, weights=(1.0,))
+        creator.create("RastriginInd", list, fitness=creator.RastriginMax)
+    rng = np.random.default_rng(0)
+    tb = base.Toolbox()
+    tb.register("evaluate", lambda ind: (float(rastrigin(DIM).evaluate(np.asarray(ind))),))
+    tb.register("mate", tools.cxOnePoint)
+    tb.register("mutate", tools.mutGaussian, mu=0.0, sigma=SIGMA, indpb=1.0)
+    tb.register("select", tools.selTournament, tournsize=3)
+    pop = [creator.RastriginInd(row) for row in rng.uniform(-5.12, 5.12, (n, DIM)).tolist()]
+    for ind in pop:
+        ind.fitness.values = tb.evaluate(ind)
+    return lambda: algorithms.eaSimple(pop, tb, cxpb=0.0, mutpb=1.0, ngen=1, verbose=False)
+
+
+def _evotorch_step(n: int):
+    try:
+        from evotorch import Problem
+        from evotorch.algorithms import GeneticAlgorithm
+        from evotorch.operators import GaussianMutation
+    except ImportError:
+        return None
+    def fitness(x):  # EvoTorch hands over a tensor subclass; evaluate it as a plain tensor
+        return rastrigin_function(x.as_subclass(torch.Tensor), torch)
+
+    problem = Problem("max", fitness, solution_length=DIM, initial_bounds=(-5.12, 5.12),
+                      bounds=(-5.12, 5.12), vectorized=True, dtype=torch.float64, seed=0)
+    ga = GeneticAlgorithm(problem, popsize=n, operators=[GaussianMutation(problem, stdev=SIGMA)])
+    ga.step()
+    return ga.step
+
+
+@section("ga")
+def ga_section(settings: Settings) -> str:
+    sizes = (10**3, 10**4) if settings.quick else (10**3, 10**4, 10**5, 10**6)
+    budget = 0.3 if settings.quick else 1.5
+    cols = [label for label, _, _ in _backends()] + ["DEAP eaSimple", "EvoTorch GA"]
+    rows = {}
+    for n in sizes:
+        fns = {label: _domain_step(backend, device, n) for label, backend, device in _backends()}
+        deap = _deap_step(n) if n <= (10**3 if settings.quick else 10**4) else None
+        if deap:
+            fns["DEAP eaSimple"] = deap
+        evo = _evotorch_step(n)
+        if evo:
+            fns["EvoTorch GA"] = evo
+        times = best_times(fns, budget, max_reps=5, sync=SYNC)
+        rows[n] = {c: times.get(c, np.nan) for c in cols}
+    reps, n_b = (20, 10**3) if settings.quick else (100, 10**3)
+    batched = {}
+    for label, backend, device in _backends():
+        t = best_times({"one": _domain_step(backend, device, n_b),
+                        "together": _batched_step(backend, device, reps, n_b)}, budget, max_reps=5, sync=SYNC)
+        batched[label] = (reps * t["one"], t["together"])
+    lines = [
+        "## ga: one generation on 100-D Rastrigin",
+        "",
+        "Tournament selection (k = 3) + Gaussian mutation of every coordinate + evaluation of N "
+        "children, as `GASimulation.step` runs it (clipping and genealogy included). Best of up to "
+        "five calls after a warm-up; numba and torch on one thread. DEAP and EvoTorch as described "
+        "in `benchmarks/ga.py` (— where not installed; DEAP only up to N = 10⁴: its per-individual "
+        "Python objects make larger populations minutes per generation). CUDA: "
+        + ("measured." if torch.cuda.is_available() else "untested (no GPU on this machine)."),
+        "",
+        "| N | " + " | ".join(cols) + " | numba vs DEAP | best backend: evaluations/s |",
+        "|---" * (len(cols) + 3) + "|",
+    ]
+    labels = [label for label, _, _ in _backends()]
+    for n, row in rows.items():
+        ours = {k: row[k] for k in labels}
+        fastest = min(ours, key=ours.get)
+        cells = " | ".join(fmt_time(row[c]) if np.isfinite(row[c]) else "—" for c in cols)
+        vs = fmt_ratio(row["DEAP eaSimple"] / row["numba"]) if np.isfinite(row["DEAP eaSimple"]) else "—"
+        lines.append(f"| {n:,} | {cells} | {vs} | {fastest}: {n / ours[fastest]:,.3g} |")
+    lines += ["", f"Batched replicates: R = {reps} populations of N = {n_b:,} as one (R, N, D) generation "
+              f"vs {reps} separate domain steps.", "",
+              "| backend | separate steps | one batched step | speed-up |", "|---|---|---|---|"]
+    for label, (sep, tog) in batched.items():
+        lines.append(f"| {label} | {fmt_time(sep)} | {fmt_time(tog)} | {fmt_ratio(sep / tog)} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,68 @@
+"""The ``ga`` domain: premature convergence of genetic algorithms, takeover and
+hitchhiking, and the niching remedies, scored on the CEC'2013 niching suite.
+
+A population of N real vectors (or packed bit strings) evolves on a test
+problem of :mod:`collapsesim.problems` (CEC'2013 F1–F20, Goldberg's M1–M4,
+Rastrigin, OneMax, the Royal Road R1) under selection (tournament,
+proportional, rank, truncation, (μ, λ), (μ + λ), elitism) and variation
+(Gaussian and polynomial mutation, SBX, BLX-α, bit-flip, one-point and uniform
+crossover). Selection alone drives the population to one peak — the takeover
+time of the best grows like ln N (Goldberg & Deb 1991) — and the types it
+collapses over are the basins of the global optima. The remedies are config
+switches: fitness sharing (Goldberg & Richardson 1987), clearing (Pétrowski
+1996), deterministic crowding (Mahfoud 1995), restricted tournament selection
+(Harik 1995), random immigrants (Grefenstette 1992), an island model with ring
+migration — and one modern niching method, ``method: nbc-cma``:
+nearest-better clustering seeding restarted CMA-ES instances with a taboo
+archive (after Preuss 2010, 2012, NEA2; Ahrari, Deb & Preuss 2017, RS-CMSA),
+the kind of method the published CEC'2013 tables come from.
+
+Modules: :mod:`.params` (the YAML block), :mod:`.model` (the GA),
+:mod:`.selection`, :mod:`.variation`, :mod:`.niching`, :mod:`.observe` (series
+and metrics, shared with ``hikers``), :mod:`.cma` and :mod:`.nbc` (NBC-CMA),
+:mod:`.theory` (takeover, selection and drift formulas), :mod:`.cec2013` (the
+suite-reproduction command) and :mod:`.reproduce` (the figures and page).
+
+References: Li, Engelbrecht & Epitropakis (2013) CEC'2013 niching benchmark,
+RMIT tech. report; Goldberg & Richardson (1987) ICGA 2:41; Goldberg & Deb
+(1991) FOGA 1:69; Mitchell, Forrest & Holland (1992) ECAL 1:245; Mahfoud (1995)
+PhD thesis, UIUC; Harik (1995) ICGA 6:24; Pétrowski (1996) ICEC:798;
+Preuss (2010) PPSN XI:318 and (2012) GECCO companion:1399 (NEA2); Ahrari,
+Deb & Preuss (2017) Evol. Comput. 25:439 (RS-CMSA).
+"""
+
+from __future__ import annotations
+
+from ...registry import register
+from ..base import Domain
+from .model import GASimulation
+from .params import GAParams
+
+
+@register("ga")
+class GA(Domain):
+    """Genetic algorithms on multimodal test problems: premature convergence and niching."""
+
+    Params = GAParams
+    headline = "optima"
+    backends = ("numpy", "numba", "torch")
+    batched = False
+    clock = "generations"
+    description = "genetic algorithms on CEC'2013/Goldberg/Royal Road problems: premature convergence and niching"
+    check_scenario = {"steps": 10, "record_every": 5, "replicates": 2,
+                      "params": {"problem": "F4", "N": 40, "crossover": "sbx",
+                                 "niching": {"kind": "clearing", "sigma": 0.5},
+                                 "islands": {"count": 2, "interval": 3, "migrants": 1},
+                                 "elitism": 1, "immigrants": 0.1}}
+
+    def build(self, params: GAParams, *, backend, seeds, steps: int):
+        if len(seeds) != 1:
+            raise ValueError(f"ga builds one replicate per call, got {len(seeds)} seeds")
+        if params.method == "nbc-cma":
+            from .nbc import NBCSimulation
+
+            return NBCSimulation(params, backend, seeds[0])
+        return GASimulation(params, backend, seeds[0])
+
+
+__all__ = ["GA", "GAParams", "GASimulation"]

@@ -1,0 +1,45 @@
+"""The ``hikers`` domain: parallel hill-climbers that periodically copy the
+winners — go-with-the-winners (Aldous & Vazirani 1994) and the exploit step of
+population-based training (Jaderberg et al. 2017) — and the collapse that
+copying causes: every round the worst quantile q is overwritten by copies of the
+best, so one hiker's descendants take over the whole team in ≈ log₂(q·n) +
+(1 − 2q)/q + 2 rounds (the slope in ln n is 1/ln 2), whatever peaks the others
+had found. Remedies: copying only within a radius, repulsion between hikers,
+random restarts.
+
+Same problems (:mod:`collapsesim.problems`) and the same series and metrics as
+the ``ga`` domain (:mod:`collapsesim.domains.ga.observe`), plus
+``solved_fraction`` (hikers at the optimum value). :mod:`.theory` holds the
+takeover simulation the tests check.
+"""
+
+from __future__ import annotations
+
+from ...registry import register
+from ..base import Domain
+from .model import HikersSimulation
+from .params import HikersParams
+
+
+@register("hikers")
+class Hikers(Domain):
+    """Parallel hill-climbers with go-with-the-winners / PBT exploitation."""
+
+    Params = HikersParams
+    headline = "optima"
+    backends = ("numpy", "numba", "torch")
+    batched = False
+    clock = "steps"
+    description = "parallel hill-climbers that copy the winners (go-with-the-winners, PBT exploit)"
+    check_scenario = {"steps": 12, "record_every": 4, "replicates": 2,
+                      "params": {"problem": "F6", "N": 40, "interval": 3, "radius": 2.0,
+                                 "repulsion": {"strength": 1.0, "width": 0.3},
+                                 "restart_patience": 4}}
+
+    def build(self, params: HikersParams, *, backend, seeds, steps: int):
+        if len(seeds) != 1:
+            raise ValueError(f"hikers builds one replicate per call, got {len(seeds)} seeds")
+        return HikersSimulation(params, backend, seeds[0])
+
+
+__all__ = ["Hikers", "HikersParams", "HikersSimulation"]
