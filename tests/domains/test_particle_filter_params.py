@@ -23,7 +23,7 @@ def test_defaults_resolve_and_round_trip():
 
 @pytest.mark.parametrize("params, key, words", [
     ({"model": {"kind": "kalman"}}, "params.model", "linear_gaussian"),
-    ({"model": {"kind": "growth", "sigma_x": -1}}, "params.model.growth.sigma_x", "greater than 0"),
+    ({"model": {"kind": "growth", "sigma_x": -1}}, "params.model.sigma_x", "greater than 0"),
     ({"model": {"kind": "linear_gaussian", "rho": 1.0}}, "params", "|rho| < 1"),
     ({"model": {"kind": "linear_gaussian_mv", "A": [[1.0, 0.0]]}}, "params.model", "1×1 matrix"),
     ({"model": {"kind": "bearings"}, "filter": "guided"}, "params", "filter 'bootstrap'"),

@@ -1,0 +1,121 @@
+"""The sweep section: CPU time per fixed hard sweep and generations per second
+with tree-sequence recording, beside fwdpy11 on the same machine and
+parameters (1 Mb chromosome; N = 10³: r = 1e-7, s = 0.1; N = 10⁴ and 10⁵:
+r = 1e-8, s = 0.02 — the issue's SLiM anchors).
+
+A fixed sweep is timed from the msprime equilibrium start to fixation,
+restarts on loss included (both tools restart from the state saved when the
+mutation entered); CPU time (``time.process_time``), since the machine is
+shared. Generations per second are neutral generations of the same
+population, simplification every 100 generations included, the start not.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+
+import numpy as np
+
+from collapsesim.domains.sweep.external import forward_sweep, fwdpy11_sweep
+from collapsesim.domains.sweep.model import SweepSimulation
+from collapsesim.domains.sweep.params import SweepParams
+from collapsesim.engine import get_backend
+
+from . import section
+from .timing import Settings, fmt_time
+
+ANCHORS = {1000: "SLiM 5.2 ≈ 0.20 s, fwdpy11 ≈ 0.53 s", 10_000: "SLiM 5.2 ≈ 14 s"}
+
+
+def _params(N: int, **kw) -> SweepParams:
+    r, s = (1e-7, 0.1) if N <= 1000 else (1e-8, 0.02)
+    return SweepParams(**(dict(N=N, L=1_000_000, r=r, s=s, mu=0.0, windows=[0],
+                               simplify_every=100) | kw))
+
+
+def _generations_per_second(N: int, backend: str, generations: int) -> float:
+    sim = SweepSimulation(_params(N, onset=10**9), get_backend(backend), np.random.SeedSequence(1))
+    c0 = time.process_time()
+    for _ in range(generations):
+        sim.step()
+    sim.rec.flush()
+    return generations / (time.process_time() - c0)
+
+
+def _fwdpy11_generations_per_second(N: int, generations: int) -> float:
+    import fwdpy11
+    import msprime
+
+    p = _params(N)
+    ts = msprime.sim_ancestry(samples=N, population_size=N, sequence_length=p.L,
+                              recombination_rate=p.r, random_seed=1)
+    pop = fwdpy11.DiploidPopulation.create_from_tskit(ts)
+    params = fwdpy11.ModelParams(
+        recregions=[fwdpy11.PoissonInterval(0, p.L, p.r * p.L)], gvalue=fwdpy11.Multiplicative(1.0),
+        rates=(0, 0, None), simlen=generations,
+        demography=fwdpy11.ForwardDemesGraph.tubes([N], burnin=generations, burnin_is_exact=True))
+    c0 = time.process_time()
+    fwdpy11.evolvets(fwdpy11.GSLrng(1), pop, params, simplification_interval=100)
+    return generations / (time.process_time() - c0)
+
+
+def _sweeps(N: int, backend: str, replicates: int) -> list[float]:
+    return [forward_sweep(_params(N), seed=1, backend=backend, replicate=j).cpu_s
+            for j in range(replicates)]
+
+
+def _fwdpy11_sweeps(N: int, replicates: int) -> list[float]:
+    p = _params(N)
+    return [fwdpy11_sweep(N, p.s, p.L, p.r, p.position, seed=1 + j).cpu_s
+            for j in range(replicates)]
+
+
+def _cell(times: list[float]) -> str:
+    if not times:
+        return "—"
+    sd = f" ± {fmt_time(float(np.std(times, ddof=1)))}" if len(times) > 1 else ""
+    return f"{fmt_time(float(np.mean(times)))}{sd} ({len(times)})"
+
+
+@section("sweep")
+def sweep_section(settings: Settings) -> str:
+    have_fwdpy11 = importlib.util.find_spec("fwdpy11") is not None
+    plan = ({1000: (2, 100)} if settings.quick else
+            {1000: (10, 300), 10_000: (3, 100), 100_000: (0, 20)})
+    backends = ("numba", "torch")
+    sweep_rows = ["| N | " + " | ".join(f"collapsesim {b}" for b in backends)
+                  + " | fwdpy11 | anchors (issue) |", "|---|" + "---|" * (len(backends) + 2)]
+    rate_rows = ["| N | " + " | ".join(f"collapsesim {b}" for b in backends) + " | fwdpy11 |",
+                 "|---|" + "---|" * (len(backends) + 1)]
+    for N, (reps, gens) in plan.items():
+        if reps:
+            ours = [_cell(_sweeps(N, b, reps)) for b in backends]
+            theirs = _cell(_fwdpy11_sweeps(N, reps)) if have_fwdpy11 else "not installed"
+            sweep_rows.append(f"| 10^{round(np.log10(N))} | " + " | ".join(ours)
+                              + f" | {theirs} | {ANCHORS.get(N, '—')} |")
+        rates = [f"{_generations_per_second(N, b, gens):,.0f}" for b in backends]
+        theirs = (f"{_fwdpy11_generations_per_second(N, gens):,.0f}" if have_fwdpy11
+                  else "not installed")
+        rate_rows.append(f"| 10^{round(np.log10(N))} | " + " | ".join(rates) + f" | {theirs} |")
+    lines = [
+        "## Sweep",
+        "",
+        "CPU time per fixed hard sweep with tree-sequence recording, 1 Mb (mean ± SD over "
+        "(replicates); the msprime equilibrium start and the restarts on loss included). "
+        "N = 10³: r = 1e-7, s = 0.1; N = 10⁴: r = 1e-8, s = 0.02 (SLiM's convention, "
+        "h = ½). fwdpy11 runs `conditional_models.selective_sweep` with the same start, "
+        "parameters and simplification interval (100).",
+        "",
+        *sweep_rows,
+        "",
+        "Neutral generations per second (CPU) with tree-sequence recording, 1 Mb, "
+        "simplification every 100 generations:",
+        "",
+        *rate_rows,
+        "",
+        "Threads: numba 1, torch 1 (set by `python -m benchmarks`); fwdpy11 is single-threaded. "
+        "CUDA untested (no GPU in this session); the sweep domain runs one replicate per "
+        "population on the host, so a GPU would only serve the parent sampling.",
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,304 @@
+"""One replicate of the sweep domain: a forward Wright–Fisher population with
+one selected site on a recombining chromosome, recorded as a tree sequence.
+
+Each ``step()`` is one generation (:mod:`.reproduction`): parents by fitness
+(genotype fitnesses ``1 : 1+hs : 1+s``), meiosis with Poisson crossovers, the
+beneficial allele and its origin inherited through the selected site, births
+recorded in the tree sequence (:mod:`.treeseq`). The beneficial allele enters
+at generation ``onset`` (:class:`~.params.SweepParams` describes the modes);
+when it is lost and the run is conditioned on success, the state saved at its
+entry is restored and it enters afresh (``restarts`` counts these), as in
+SLiM's recipes. The run is ``finished`` once the sweep ended (fixation or the
+partial target) and ``post_sweep`` more generations passed.
+
+``observe()`` samples ``sample_size`` copies (a stream of its own, so
+observing never changes the trajectory), lays neutral mutations on their
+genealogy and computes the statistics of :mod:`.stats`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import msprime
+import numpy as np
+import tskit
+
+from ..base import Observation, Series
+from . import theory
+from .params import SweepParams
+from .reproduction import (assemble_compiled, assemble_reference, fitness, integers, meiosis,
+                           parents, shuffle, uniforms)
+from .stats import Layout, neutral_window_d1, sample_statistics, with_mutations
+from .treeseq import Recorder, founders, msprime_start, recapitate
+
+
+def child_seed(seed: np.random.SeedSequence, k: int) -> np.random.SeedSequence:
+    """The k-th independent stream of a replicate (0: dynamics, 1: the starting
+    population, 2: observations, 3: export mutations)."""
+    return np.random.SeedSequence(seed.entropy, spawn_key=tuple(seed.spawn_key) + (k,))
+
+
+def int_seed(seed: np.random.SeedSequence) -> int:
+    """A seed in [1, 2³¹) for msprime."""
+    return int(seed.generate_state(1, np.uint32)[0] % (2**31 - 1)) + 1
+
+
+class SweepSimulation:
+    """One replicate; see the module docstring."""
+
+    def __init__(self, params: SweepParams, backend, seed: np.random.SeedSequence,
+                 steps: int | None = None):
+        p = self.params = params
+        self.backend = backend
+        self.seed = seed
+        self.steps = steps
+        self.rng = backend.rng(child_seed(seed, 0))
+        self._obs_rng = np.random.default_rng(child_seed(seed, 2))
+        self._assemble = assemble_reference if backend.name == "numpy" else assemble_compiled
+        self._table = np.asarray(p.genotype_fitness())
+        self._neutral = np.ones_like(self._table)
+        self.layout = Layout(p.L, p.position, p.window, tuple(p.windows), p.bins, p.ehh_region)
+        self.restarts = 0
+        self.end_generation: int | None = None  # when the sweep reached its target
+        self.lost = False
+        self.selecting = False
+        self._steps_taken = 0
+        self._next_origin = 0
+        self._origins_reference = self.origins_reference()
+        self._start(int_seed(child_seed(seed, 1)))
+        self._onset_state = None
+        self._selection_state = None
+        if p.onset == 0:
+            self._introduce()
+
+    # -- the starting population ------------------------------------------------------------------
+    def _start(self, seed: int) -> None:
+        p = self.params
+        N0, M0 = p.size_at(0), p.copies_at(0)
+        self.alleles = np.zeros(M0, dtype=np.int8)
+        self.origins = np.full(M0, -1, dtype=np.int64)
+        if p.start == "msprime":
+            tables = msprime_start(N0, p.ploidy, p.L, p.r, seed)
+        else:  # forward burn-in from unrelated founders, then msprime for what did not coalesce
+            B = p.burn_in_generations
+            self.rec = Recorder(founders(M0, p.L, -B), -B, p.position, p.simplify_every,
+                                keep_roots=True)
+            for _ in range(B):
+                self._generation(M0)
+            tables = recapitate(self.rec.present(), N0, p.ploidy, p.r, seed)
+        self.rec = Recorder(tables, 0, p.position, p.simplify_every)
+
+    @property
+    def generation(self) -> int:
+        return self.rec.generation
+
+    @property
+    def M(self) -> int:
+        return len(self.alleles)
+
+    # -- one generation -------------------------------------------------------------------------
+    def _generation(self, M_next: int) -> None:
+        p, be = self.params, self.backend
+        w = fitness(self.alleles, self._table if self.selecting else self._neutral, p.ploidy)
+        slots = parents(be, self.rng, w, M_next, p.ploidy)
+        first, counts, positions = meiosis(be, self.rng, M_next, p.r * (p.L - 1), p.L)
+        *edges, site_slot = self._assemble(slots, first, counts, positions, self.rec.nodes,
+                                           p.position, p.L, self.rec.next_node)
+        self.alleles = self.alleles[site_slot]
+        self.origins = self.origins[site_slot]
+        self.rec.add_generation(tuple(edges), M_next)
+
+    def _mutate(self) -> None:
+        """Recurrent beneficial mutation in the new gametes."""
+        new = np.flatnonzero((uniforms(self.backend, self.rng, self.M) < self.params.mu_b)
+                             & (self.alleles == 0))
+        self._mark(new)
+
+    def _mark(self, copies: np.ndarray) -> None:
+        """Give ``copies`` the beneficial allele, each a new origin, as mutations."""
+        self.alleles[copies] = 1
+        self.origins[copies] = self._next_origin + np.arange(len(copies))
+        self._next_origin += len(copies)
+        for c in copies:
+            self.rec.add_mutation(self.rec.nodes[c], self.generation)
+
+    def _introduce(self) -> None:
+        """The beneficial allele enters (generation ``onset``)."""
+        p = self.params
+        if self._onset_state is None:
+            self._onset_state = self._save()
+        if p.mode == "recurrent":
+            self.selecting = True
+        elif p.mode == "hard" or p.standing == "drift":
+            self._mark(integers(self.backend, self.rng, 0, self.M, 1))
+            self.selecting = p.mode == "hard"
+        else:
+            k = max(1, round(self.M * p.x0))
+            self._mark(np.sort(shuffle(self.backend, np.arange(self.M), self.rng)[:k]))
+            self.selecting = True
+
+    def _select_standing(self) -> None:
+        """The drifted neutral allele reached x0: its copies become the origins
+        and selection starts; later losses restart from here."""
+        carriers = np.flatnonzero(self.alleles == 1)
+        self.origins[carriers] = np.arange(len(carriers))
+        self._next_origin = len(carriers)
+        self.selecting = True
+        self._selection_state = self._save()
+
+    def _save(self):
+        return (self.rec.snapshot(), self.alleles.copy(), self.origins.copy(), self._next_origin,
+                self.selecting)
+
+    def _restore(self, state) -> None:
+        snap, alleles, origins, self._next_origin, self.selecting = state
+        self.rec.restore(snap)
+        self.alleles, self.origins = alleles.copy(), origins.copy()
+        self.restarts += 1
+
+    def step(self) -> None:
+        """Advance one generation."""
+        p = self.params
+        self._steps_taken += 1
+        self._generation(p.copies_at(self.generation + 1))
+        if self.generation == p.onset:
+            self._introduce()
+        elif self.generation > p.onset and p.mode == "recurrent" and self.end_generation is None:
+            self._mutate()
+        if self.generation >= p.onset and self.end_generation is None and not self.lost:
+            self._check_outcome()
+        if self.params.output_dir and (self.finished or self._steps_taken == self.steps):
+            self.export(self.params.output_dir)
+
+    def _check_outcome(self) -> None:
+        p = self.params
+        count = int(self.alleles.sum())
+        if not self.selecting:  # standing variation drifting towards x0
+            if count == 0:
+                self._restore(self._onset_state)
+                self._introduce()
+            elif count >= p.x0 * self.M:
+                self._select_standing()
+            return
+        if count >= p.target * self.M:
+            self.end_generation = self.generation
+        elif count == 0 and p.mode != "recurrent":
+            if not p.condition:
+                self.lost = True
+            elif self._selection_state is not None:
+                self._restore(self._selection_state)
+            else:
+                self._restore(self._onset_state)
+                self._introduce()
+
+    @property
+    def finished(self) -> bool:
+        """The sweep ended (or the allele was lost, unconditioned) and
+        ``post_sweep`` generations have followed."""
+        if self.lost:
+            return True
+        return (self.end_generation is not None
+                and self.generation >= self.end_generation + self.params.post_sweep)
+
+    # -- observation ------------------------------------------------------------------------------
+    def sample(self) -> tskit.TreeSequence:
+        """A random sample of ``sample_size`` copies (all, if null or larger
+        than the population) with neutral mutations, the selected site removed."""
+        n = self.params.sample_size
+        copies = None
+        if n is not None and n < self.M:
+            copies = np.sort(self._obs_rng.choice(self.M, n, replace=False))
+        ts = self.rec.present(copies).tree_sequence()
+        return with_mutations(ts, self.params.mu, int(self._obs_rng.integers(1, 2**31)))
+
+    def _origins(self) -> tuple[np.ndarray, dict]:
+        counts = np.bincount(self.origins[self.alleles == 1])
+        counts = counts[counts > 0]
+        c = int(counts.sum())
+        pairs = c * (c - 1)
+        different = 1.0 - float(np.sum(counts * (counts - 1))) / pairs if pairs else float("nan")
+        return counts, {"n_origins": float(len(counts)), "p_different_origins": different}
+
+    def observe(self) -> Observation:
+        p = self.params
+        ts = self.sample()
+        haplotypes, metrics = sample_statistics(ts, self.layout)
+        ref = neutral_window_d1(ts.num_samples, p.window, p.size_at(0), p.ploidy, p.r, p.mu)
+        series = {f"window_{i}": Series(h, ref) for i, h in enumerate(haplotypes)}
+        origin_counts, origin_metrics = self._origins()
+        series["origins"] = Series(origin_counts, self._origins_reference)
+        metrics.update(origin_metrics)
+        metrics.update(generation=float(self.generation), N=float(p.size_at(self.generation)),
+                       p=float(self.alleles.mean()), restarts=float(self.restarts),
+                       pi_site_rel=metrics["pi_site"] / p.theta0() if p.mu else float("nan"))
+        if self.end_generation is not None:
+            metrics["end_generation"] = float(self.end_generation)
+            metrics["sweep_duration"] = float(self.end_generation - p.onset)
+        return Observation(series=series, metrics=metrics)
+
+    def origins_reference(self) -> float:
+        """Theory's inverse-Simpson number of origins at fixation,
+        1/(1 − P(two copies differ)): 1 for a hard sweep, 1 + Θ for recurrent
+        mutation (Pennings & Hermisson 2006), the Poisson–Dirichlet value for
+        standing variation (λ = M x0 π_b, π_b by the diffusion)."""
+        p = self.params
+        M = p.copies_at(p.onset)
+        if p.mode == "hard":
+            return 1.0
+        if p.mode == "recurrent":
+            return theory.effective_origins(theory.pennings_hermisson(2 * M * p.mu_b))
+        pi_b = theory.diffusion_fixation_probability(M, p.s_slim, p.h, p.ploidy)
+        lam = max(1, round(M * p.x0)) * pi_b
+        return theory.effective_origins(theory.standing_different_origins(lam))
+
+    # -- export ------------------------------------------------------------------------------------
+    def tree_sequence(self) -> tskit.TreeSequence:
+        """The whole current population as a tree sequence: times in generations
+        before now, individuals for the diploids, the selected site (0/1) and
+        neutral JC69 mutations at rate ``mu`` on the discrete genome (none on the
+        selected base pair), and a provenance row with the parameters and the
+        fitness convention."""
+        p = self.params
+        t = self.rec.present()
+        M, k = self.M, p.ploidy
+        t.individuals.set_columns(flags=np.zeros(M // k, dtype=np.uint32))
+        ind = np.full(t.nodes.num_rows, -1, dtype=np.int32)
+        ind[:M] = np.arange(M) // k
+        t.nodes.individual = ind
+        t.provenances.add_row(json.dumps({
+            "software": {"name": "collapsesim", "domain": "sweep"},
+            "parameters": p.model_dump(mode="json"),
+            "fitness_convention": p.convention_text,
+            "s_slim": p.s_slim, "generation": self.generation, "restarts": self.restarts}))
+        x = p.position
+        cuts = sorted({0, x, x + 1, p.L})
+        rates = [0.0 if a == x else p.mu for a in cuts[:-1]]
+        ts = t.tree_sequence()
+        return msprime.sim_mutations(ts, rate=msprime.RateMap(position=cuts, rate=rates),
+                                     keep=True, random_seed=int_seed(child_seed(self.seed, 3)))
+
+    def export_trees(self, path) -> Path:
+        """Write :meth:`tree_sequence` to ``path`` (``.trees``)."""
+        path = Path(path)
+        self.tree_sequence().dump(path)
+        return path
+
+    def export_vcf(self, path) -> Path:
+        """Write :meth:`tree_sequence` as VCF to ``path`` (1-based positions:
+        base pair x of the tree sequence is VCF POS x + 1)."""
+        path = Path(path)
+        ts = self.tree_sequence()
+        with open(path, "w") as f:
+            ts.write_vcf(f, position_transform=lambda x: np.asarray(x, dtype=int) + 1)
+        return path
+
+    def export(self, directory) -> tuple[Path, Path]:
+        """Write ``sweep-<seed>-<replicate>.trees`` and ``.vcf`` into ``directory``."""
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        key = "-".join(str(k) for k in self.seed.spawn_key) or "0"
+        stem = d / f"sweep-seed{self.seed.entropy}-rep{key}"
+        trees = self.export_trees(stem.with_suffix(".trees"))
+        return trees, self.export_vcf(stem.with_suffix(".vcf"))

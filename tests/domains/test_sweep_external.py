@@ -1,0 +1,63 @@
+"""The hitchhiking footprint and the window statistics of a hard sweep against
+theory, fwdpy11 and msprime's ``SweepGenicSelection`` (slow; fwdpy11 is a
+test-only dependency). N = 1000 diploids, SLiM s = 0.1 (2Mσ = 200), r = 1e-7."""
+
+import numpy as np
+import pytest
+
+from collapsesim.domains.sweep import theory, verification
+
+pytestmark = pytest.mark.slow
+
+DISTANCES = np.array([0, 2_000, 5_000, 10_000, 20_000, 30_000, 50_000])
+SETUP = dict(N=1000, s=0.1, L=120_000, r=1e-7, distances=DISTANCES, seed=1)
+
+
+@pytest.fixture(scope="module")
+def forward():
+    return verification.footprint("forward", replicates=60, **SETUP)
+
+
+def test_footprint_against_theory_where_it_holds(forward):
+    F = theory.footprint(DISTANCES * 1e-7, 2000, 0.05)
+    valid = theory.footprint_valid(DISTANCES * 1e-7, 2000, 0.05)
+    assert valid.sum() >= 4
+    for i in np.flatnonzero(valid):
+        assert abs(forward.F[i] - F[i]) < 0.03 + 3 * forward.F_se[i], (DISTANCES[i], forward.F[i])
+    # π/π₀ ≈ 1 − F plus the sweep's own coalescence time (T_fix / 2N ≈ 0.12)
+    for i in np.flatnonzero(valid):
+        assert 0 < forward.pi[i] - (1 - forward.F[i]) < 0.2
+
+
+def test_footprint_matches_fwdpy11(forward):
+    pytest.importorskip("fwdpy11")
+    other = verification.footprint("fwdpy11", replicates=60, **SETUP)
+    assert abs(forward.duration - other.duration) < 25
+    for ours, theirs, se1, se2 in ((forward.F, other.F, forward.F_se, other.F_se),
+                                   (forward.pi, other.pi, forward.pi_se, other.pi_se)):
+        assert np.all(np.abs(ours - theirs) < 3 * np.hypot(se1, se2) + 1e-9)
+
+
+def test_diversity_beside_msprime_sweep(forward):
+    other = verification.footprint("msprime", replicates=200, **SETUP)
+    # msprime does not force coalescence at the sweep's origin (issues #1780, #2242):
+    # it may leave up to ~0.04 more relative diversity near the site
+    diff = other.pi - forward.pi
+    assert np.all(np.abs(diff) < 3 * np.hypot(forward.pi_se, other.pi_se) + 0.04)
+
+
+def test_window_statistics_after_a_hard_sweep():
+    ours = verification.window_statistics("forward", replicates=60, seed=2)
+    coal = verification.window_statistics("msprime", replicates=200, seed=2)
+    neutral = verification.window_statistics("neutral", replicates=200, seed=2)
+    for stat in verification.WINDOW_STATS:
+        (a, sa), (b, sb) = ours[stat], coal[stat]
+        assert abs(a - b) < 3 * np.hypot(sa, sb), stat
+    issue = {"tajimas_D": (-1.6, 0.2), "H12": (0.60, 0.06), "H2_H1": (0.11, 0.05),
+             "n_haplotypes": (10, 1.5)}
+    for stat, (value, tol) in issue.items():
+        assert abs(ours[stat][0] - value) < tol, stat
+    issue = {"tajimas_D": (0.0, 0.2), "H12": (0.19, 0.03), "H2_H1": (0.54, 0.05),
+             "n_haplotypes": (17, 1.5)}
+    for stat, (value, tol) in issue.items():
+        assert abs(neutral[stat][0] - value) < tol, stat
