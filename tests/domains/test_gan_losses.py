@@ -21,7 +21,8 @@ def test_losses_match_binary_cross_entropy_and_smoothing():
     real, fake = torch.randn(3, 20, 1), torch.randn(3, 20, 1)
     bce = torch.nn.functional.binary_cross_entropy_with_logits
     for s in (0.0, 0.1):
-        expected = torch.stack([bce(real[r], torch.full_like(real[r], 1 - s)) + bce(fake[r], torch.zeros_like(fake[r]))
+        expected = torch.stack([bce(real[r], torch.full_like(real[r], 1 - s))
+                                + bce(fake[r], torch.zeros_like(fake[r]))
                                 for r in range(3)])
         torch.testing.assert_close(losses.discriminator_loss("nonsaturating", real, fake, s), expected)
     ns = torch.stack([bce(fake[r], torch.ones_like(fake[r])) for r in range(3)])

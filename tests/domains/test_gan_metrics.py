@@ -132,7 +132,8 @@ def test_precision_recall_true_versus_true_and_collapsed():
     real = RING.sample(1000, _gen(1))
     same = precision_recall(RING.sample(1000, _gen(2)), real)
     assert same["precision"] > 0.9 and same["recall"] > 0.9
-    one = torch.as_tensor(RING.means[0], dtype=torch.float32) + RING.sigma * torch.randn(1000, 2, generator=_gen(3))
+    noise = RING.sigma * torch.randn(1000, 2, generator=_gen(3))
+    one = torch.as_tensor(RING.means[0], dtype=torch.float32) + noise
     collapsed = precision_recall(one, real)
     assert collapsed["precision"] > 0.9 and collapsed["recall"] < 0.2
     off = precision_recall(real + 0.5, real)

@@ -5,7 +5,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from collapsesim.domains.gan.nets import (BN_EPS, batch_norm_eval, batch_norm_train, discriminator, elementwise,
+from collapsesim.domains.gan.nets import (BN_EPS, batch_norm_eval, batch_norm_train, discriminator,
+                                          elementwise,
                                           generator, init_discriminator, init_generator, linear,
                                           minibatch_features)
 from collapsesim.domains.gan.params import DiscriminatorParams, GeneratorParams, MinibatchDiscrimination
@@ -88,7 +89,8 @@ def test_networks_shapes_init_and_invariance():
     gp, stats = init_generator(gcfg, 0.02, gens)
     dp = init_discriminator(dcfg, 4, mbd, 0.02, gens)
     assert gp["g0.w"].shape == (3, 2, 32) and gp["gout.w"].shape == (3, 32, 2) and "g0.b" not in gp
-    assert dp["d0.w"].shape == (3, 4, 80) and dp["mbd.T"].shape == (3, 16, 12) and dp["dout.w"].shape == (3, 20, 1)
+    assert dp["d0.w"].shape == (3, 4, 80) and dp["mbd.T"].shape == (3, 16, 12)
+    assert dp["dout.w"].shape == (3, 20, 1)
     assert abs(float(gp["g1.w"].std()) - 0.02) < 0.002 and float(gp["gout.b"].abs().sum()) == 0
     # replicate 2's weights are those a lone replicate seeded like it draws
     gp_alone, _ = init_generator(gcfg, 0.02, _gens(1, seed=2))

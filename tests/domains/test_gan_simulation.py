@@ -29,7 +29,8 @@ VARIANTS = {
     "unrolled": {"unrolled_steps": 3},
     "smoothing+noise": {"label_smoothing": 0.1, "instance_noise": 0.1},
     "mode-seeking": {"mode_seeking": 1.0},
-    "grid-unequal": {"data": {"kind": "grid", "K": 9, "weights": [3, 1, 1, 1, 1, 1, 1, 1, 1], "n_train": 500}},
+    "grid-unequal": {"data": {"kind": "grid", "K": 9, "weights": [3, 1, 1, 1, 1, 1, 1, 1, 1],
+                              "n_train": 500}},
 }
 
 

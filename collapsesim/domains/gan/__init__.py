@@ -1,0 +1,74 @@
+"""The ``gan`` domain: mode collapse of GANs on the 2D ring and grid mixtures,
+with the remedies from the literature, reproducing PacGAN's Table 1.
+
+* :mod:`.params` — the parameters: data, networks, optimiser, losses and remedies;
+* :mod:`.mixture` — the ring (K = 8, radius 1, σ = 0.01) and grid (K = 25 at
+  {−4, −2, 0, 2, 4}², σ = 0.05) Gaussian mixtures, any K, spacing, σ, weights;
+* :mod:`.evaluation` — high-quality samples, captured modes, reverse KL,
+  log-likelihood, precision and recall;
+* :mod:`.nets` — R generators and discriminators as one batched program;
+* :mod:`.losses` and :mod:`.optim` — objectives, regularisers, Adam/RMSProp;
+* :mod:`.simulation` — the training loop, evaluation and checkpoints;
+* :mod:`.reproduce` — ``python -m collapsesim.domains.gan.reproduce`` runs
+  PacGAN's Table 1 protocol (and the reduced CPU protocol) with checkpoints and
+  writes the tables and figures of ``docs/reproductions/gan.md``.
+
+Headline series ``modes``: the histogram of high-quality evaluation samples
+over the K modes, with the mixture weights as reference, so ``coverage`` is the
+fraction of modes captured and, for equal weights, D1 = K·exp(−reverse_kl).
+Before any sample is high quality the histogram is empty (D1 = 0), a valid
+observation. Domain metrics: ``modes_captured``,
+``modes_captured_thresholded``, ``hq_fraction``, ``reverse_kl``, ``loglik``,
+``precision``, ``recall``, ``d_loss``, ``g_loss`` (the last step's losses); the
+Vendi score is computed by the core from the first ``eval.vendi_samples``
+samples. Torch is the only backend: the domain is a neural network, with no
+numpy or numba formulation worth having.
+
+References: Goodfellow et al. (2014) Generative adversarial nets, NeurIPS;
+Salimans et al. (2016) Improved techniques for training GANs, NeurIPS;
+Arjovsky, Chintala & Bottou (2017) Wasserstein GAN, ICML; Gulrajani et al.
+(2017) Improved training of Wasserstein GANs, NeurIPS; Metz et al. (2017)
+Unrolled generative adversarial networks, ICLR; Srivastava et al. (2017)
+VEEGAN, NeurIPS; Sønderby et al. (2017) Amortised MAP inference for image
+super-resolution, ICLR (instance noise); Lin et al. (2018) PacGAN: the power of
+two samples in generative adversarial networks, NeurIPS; Mao et al. (2019)
+Mode seeking GANs for diverse image synthesis, CVPR; Kynkäänniemi et al.
+(2019) Improved precision and recall metric for assessing generative models,
+NeurIPS.
+"""
+
+from __future__ import annotations
+
+from ...registry import register
+from ..base import Domain
+from .mixture import Mixture
+from .params import FAST_OPTIMIZER, SMALL_ARCHITECTURE, GANParams
+from .simulation import GANSimulation
+
+
+@register("gan")
+class GAN(Domain):
+    """R GANs (one per replicate) trained as one batched torch program on a 2D
+    Gaussian mixture; one step is one generator update."""
+
+    Params = GANParams
+    headline = "modes"
+    backends = ("torch",)
+    batched = True
+    clock = "iterations"
+    description = "GAN mode collapse on the 2D ring/grid, with PacGAN, WGAN-GP, unrolling and other remedies"
+    check_scenario = {
+        "steps": 6, "record_every": 3, "replicates": 2,
+        "params": {"data": {"n_train": 1000}, "generator": {"hidden": 16, "layers": 2},
+                   "discriminator": {"hidden": 8, "layers": 2, "pieces": 3},
+                   "batch_size": 32, "pack": 2,
+                   "eval": {"samples": 300, "vendi_samples": 100, "pr_samples": 100}},
+    }
+
+    def build(self, params: GANParams, *, backend, seeds, steps: int) -> GANSimulation:
+        if backend.name != "torch":
+            raise ValueError(f"the gan domain runs on the torch backend, got {backend.name!r}")
+        return GANSimulation(params, backend, seeds, steps)
+
+
+__all__ = ["GAN", "GANParams", "GANSimulation", "Mixture", "SMALL_ARCHITECTURE", "FAST_OPTIMIZER"]

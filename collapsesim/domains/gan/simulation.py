@@ -1,0 +1,318 @@
+"""R independent GANs trained as one batched program.
+
+Each replicate owns four torch generators derived from its SeedSequence
+(children 0–3 of its spawn key): ``init`` (network weights), ``data`` (its
+fixed training set), ``train`` (the shuffles of the training set, z, instance
+noise, gradient-penalty weights) and ``eval`` (the fixed evaluation z and the
+true samples of precision/recall). Every random draw is made per replicate from
+its own generator and stacked, and every operation is batch-invariant on CPU
+(:mod:`.nets`), so a replicate run alone gives bitwise the same numbers as
+inside a batch; evaluation draws nothing, so when and how often ``observe()``
+is called never changes training. On CUDA, batched replicates are
+statistically, not bitwise, equivalent to lone runs.
+
+One :meth:`GANSimulation.step` is one generator update:
+
+* ``simultaneous`` (PacGAN's code): one minibatch of real packs and z; both
+  gradients are taken at the same point (θ_G, θ_D), then both networks step;
+* ``alternating``: ``d_steps`` discriminator updates, each on a fresh
+  minibatch and fresh z, then one generator update on a fresh minibatch and
+  fresh z against the updated discriminator.
+
+With ``unrolled_steps`` = k (Metz et al. 2017), the generator's loss is taken
+against the discriminator after k differentiable optimiser steps from its
+current parameters on the same minibatch (the first of which is the actual
+discriminator update), and the generator's gradient flows back through them
+(per-step gradients by ``torch.func.grad``). As in PacGAN's code (Lin et al. 2018), the
+training set is ``n_train`` packs of m independent points, visited in a fresh
+random order every epoch (``n_train / batch_size`` steps); the generator is
+applied to m batches of ``batch_size`` z, each with its own BatchNorm
+statistics, and the i-th sample of every batch forms the i-th generated pack.
+Instance noise (Sønderby et al. 2017) adds N(0, σ_t²) to every discriminator
+input, real and generated, σ_t falling linearly from ``instance_noise`` to 0.
+
+:meth:`state_dict` / :meth:`load_state_dict` (and :meth:`save` / :meth:`load`)
+checkpoint everything that evolves — weights, BatchNorm population
+statistics, optimiser state, the training generators and the epoch's order,
+the step — so a long run
+resumes to the same numbers as an uninterrupted one (the data and evaluation
+sets are re-drawn from their own streams).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+
+from ..base import Observation, Series, check_finite
+from . import losses
+from .evaluation import evaluate
+from .mixture import Mixture
+from .nets import discriminator, generator, init_discriminator, init_generator
+from .optim import Optimizer
+from .params import GANParams
+
+STREAMS = ("init", "data", "train", "eval")
+
+
+def child_seed(seed: np.random.SeedSequence, i: int) -> np.random.SeedSequence:
+    """Child ``i`` of ``seed``, derived without mutating it (unlike ``spawn``)."""
+    return np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, i),
+                                  pool_size=seed.pool_size)
+
+
+@contextmanager
+def one_thread():
+    """Run with one torch CPU thread, restoring the count afterwards. The matrices
+    are small, and with several threads torch splits large element-wise kernels at
+    size-dependent boundaries, which would break batch invariance."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(n)
+
+
+class GANSimulation:
+    """``len(seeds)`` GANs on ``params``; see the module docstring."""
+
+    def __init__(self, params: GANParams, backend, seeds: Sequence[np.random.SeedSequence],
+                 steps: int):
+        self.p = params
+        self.R = len(seeds)
+        self.device = torch.device(backend.device)
+        self.mixture = Mixture.from_params(params.data)
+        gens = {s: [backend.rng(child_seed(seed, i)) for seed in seeds]
+                for i, s in enumerate(STREAMS)}
+        self.train_gens = gens["train"]
+        self.noise_steps = params.instance_noise_steps or steps
+        self.t = 0
+
+        g_params, self.g_stats = init_generator(params.generator, params.init_std, gens["init"])
+        d_params = init_discriminator(params.discriminator, 2 * params.pack,
+                                      params.minibatch_discrimination, params.init_std,
+                                      gens["init"])
+        self.g_params = {k: v.requires_grad_(True) for k, v in g_params.items()}
+        self.d_params = {k: v.requires_grad_(True) for k, v in d_params.items()}
+        opt = params.optimizer
+        self.opt_g = Optimizer(self.g_params, opt, opt.lr_g)
+        self.opt_d = Optimizer(self.d_params, opt, opt.lr_d)
+
+        n_train, m = params.data.n_train, params.pack
+        self.data = torch.stack([self.mixture.sample(n_train * m, g).view(n_train, m, 2)
+                                 for g in gens["data"]])
+        self.order = torch.empty(self.R, 0, dtype=torch.long, device=self.device)
+        self.cursor = 0
+        n_eval = params.eval.samples
+        self.eval_z = torch.stack([torch.randn(n_eval, params.generator.z_dim, generator=g,
+                                               device=self.device) for g in gens["eval"]])
+        self.eval_real = torch.stack([self.mixture.sample(params.eval.pr_samples, g)
+                                      for g in gens["eval"]])
+        self.last_losses = torch.full((2, self.R), math.nan)
+
+    # -- random draws, one generator per replicate ------------------------------------------
+    def _draw(self, fn: Callable[[torch.Generator], torch.Tensor]) -> torch.Tensor:
+        return torch.stack([fn(g) for g in self.train_gens])
+
+    def _minibatch(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The next ``batch_size`` real packs (R, B, m, 2) of the epoch's order, and
+        z (R, m·B, z_dim) for m generator batches of B."""
+        B, dev = self.p.batch_size, self.device
+        if self.cursor + B > self.order.shape[1]:  # a new epoch
+            n = self.p.data.n_train
+            self.order = self._draw(lambda g: torch.randperm(n, generator=g, device=dev))
+            self.cursor = 0
+        idx = self.order[:, self.cursor:self.cursor + B]
+        self.cursor += B
+        real = torch.gather(self.data, 1, idx[..., None, None].expand(-1, -1, self.p.pack, 2))
+        z = self._draw(lambda g: torch.randn(self.p.pack * B, self.p.generator.z_dim, generator=g,
+                                             device=dev))
+        return real, z
+
+    def noise_std(self, step: int) -> float:
+        """Instance-noise σ at (1-based) ``step``."""
+        return self.p.instance_noise * max(0.0, 1.0 - (step - 1) / self.noise_steps)
+
+    def _d_inputs(self, x: torch.Tensor) -> torch.Tensor:
+        """Packs of points (R, B, m, 2) → instance noise → D's inputs (R, B, 2m)."""
+        sd = self.noise_std(self.t)
+        if sd > 0:
+            x = x + sd * self._draw(lambda g: torch.randn(x.shape[1:], generator=g,
+                                                          device=self.device))
+        return x.reshape(self.R, self.p.batch_size, 2 * self.p.pack)
+
+    def _packs(self, fake: torch.Tensor) -> torch.Tensor:
+        """Generated samples of m batches (R, m·B, 2) → packs (R, B, m, 2): the i-th
+        sample of every batch forms the i-th pack."""
+        return fake.view(self.R, self.p.pack, self.p.batch_size, 2).transpose(1, 2)
+
+    # -- networks and losses -----------------------------------------------------------------
+    def _generate(self, z: torch.Tensor) -> torch.Tensor:
+        return generator(self.g_params, self.g_stats, z, self.p.generator, training=True,
+                         momentum=self.p.bn_momentum, groups=self.p.pack)
+
+    def _critic(self, d_params, x):
+        return discriminator(d_params, x, self.p.discriminator, self.p.minibatch_discrimination)
+
+    def _forward(self, d_params, real, fake) -> tuple:
+        """D's logits and features on packed real and generated inputs."""
+        d_real, f_real = self._critic(d_params, real)
+        d_fake, f_fake = self._critic(d_params, fake)
+        return d_real, d_fake, f_real, f_fake
+
+    def _d_loss(self, d_params, real, fake, outputs: tuple | None = None) -> torch.Tensor:
+        """D's loss (R,) on packed inputs (``outputs``: :meth:`_forward`'s, if computed)."""
+        d_real, d_fake, _, _ = outputs or self._forward(d_params, real, fake)
+        loss = losses.discriminator_loss(self.p.loss, d_real, d_fake, self.p.label_smoothing)
+        if self.p.loss == "wgan-gp":
+            eps = self._draw(lambda g: torch.rand(self.p.batch_size, 1, generator=g,
+                                                  device=self.device))
+            loss = loss + self.p.gp_weight * losses.gradient_penalty(
+                lambda x: self._critic(d_params, x)[0], real, fake, eps)
+        return loss
+
+    def _g_loss(self, outputs: tuple, fake: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        _, d_fake, f_real, f_fake = outputs
+        loss = (losses.feature_matching(f_real, f_fake) if self.p.feature_matching
+                else losses.generator_loss(self.p.loss, d_fake))
+        if self.p.mode_seeking:
+            loss = loss + self.p.mode_seeking * losses.mode_seeking(fake, z)
+        return loss
+
+    def _d_grads(self, loss: torch.Tensor, create_graph: bool = False) -> dict:
+        return dict(zip(self.d_params, torch.autograd.grad(
+            loss.sum(), list(self.d_params.values()), retain_graph=True,
+            create_graph=create_graph)))
+
+    def _apply_d(self, grads: dict) -> None:
+        self.opt_d.step(self.d_params, {k: g.detach() for k, g in grads.items()})
+        if self.p.loss == "wgan":
+            with torch.no_grad():
+                for v in self.d_params.values():
+                    v.clamp_(-self.p.clip, self.p.clip)
+
+    def _unrolled(self, grads: dict, real, fake) -> dict:
+        """D's parameters after ``unrolled_steps`` differentiable optimiser steps
+        (``grads``: the first step's gradients, built with ``create_graph``)."""
+        d_params, state = self.opt_d.update(self.d_params, grads)
+        for _ in range(self.p.unrolled_steps - 1):
+            step_grads = torch.func.grad(lambda dp: self._d_loss(dp, real, fake).sum())(d_params)
+            d_params, state = self.opt_d.update(d_params, step_grads, state)
+        return d_params
+
+    def _discriminator_update(self) -> torch.Tensor:
+        """One alternating D step on a fresh minibatch; D's loss (R,)."""
+        real, z = self._minibatch()
+        with torch.no_grad():
+            fake = self._generate(z)
+        d_loss = self._d_loss(self.d_params, self._d_inputs(real),
+                              self._d_inputs(self._packs(fake)))
+        check_finite("discriminator loss", d_loss)
+        self._apply_d(self._d_grads(d_loss))
+        return d_loss
+
+    def _generator_update(self) -> tuple[torch.Tensor | None, torch.Tensor]:
+        """G's step on a fresh minibatch — and, if simultaneous, D's at the same
+        point: (D's loss or None, G's loss)."""
+        real, z = self._minibatch()
+        fake = self._generate(z)
+        real_in, fake_in = self._d_inputs(real), self._d_inputs(self._packs(fake))
+        outputs = self._forward(self.d_params, real_in, fake_in)
+        simultaneous, unroll = self.p.updates == "simultaneous", self.p.unrolled_steps > 0
+        d_loss = d_grads = None
+        if simultaneous or unroll:
+            d_loss = self._d_loss(self.d_params, real_in, fake_in, outputs)
+            check_finite("discriminator loss", d_loss)
+            d_grads = self._d_grads(d_loss, create_graph=unroll)
+        if unroll:
+            outputs = self._forward(self._unrolled(d_grads, real_in, fake_in), real_in, fake_in)
+        g_loss = self._g_loss(outputs, fake, z)
+        check_finite("generator loss", g_loss)
+        g_grads = torch.autograd.grad(g_loss.sum(), list(self.g_params.values()))
+        if simultaneous:
+            self._apply_d(d_grads)
+        self.opt_g.step(self.g_params, dict(zip(self.g_params, g_grads)))
+        return (d_loss if simultaneous else None), g_loss
+
+    def step(self) -> None:
+        with one_thread():
+            self._step()
+
+    def _step(self) -> None:
+        self.t += 1
+        d_loss = None
+        if self.p.updates == "alternating":
+            for _ in range(self.p.d_steps):
+                d_loss = self._discriminator_update()
+        d_loss_sim, g_loss = self._generator_update()
+        d_loss = d_loss_sim if d_loss_sim is not None else d_loss
+        self.last_losses = torch.stack([d_loss.detach(), g_loss.detach()]).cpu()
+
+    # -- evaluation ----------------------------------------------------------------------------
+    @torch.no_grad()
+    def samples(self) -> torch.Tensor:
+        """The evaluation samples (R, N, 2): G on the fixed z, BatchNorm in evaluation mode."""
+        return generator(self.g_params, self.g_stats, self.eval_z, self.p.generator,
+                         training=False, momentum=self.p.bn_momentum)
+
+    def observe(self) -> list[Observation]:
+        with one_thread():
+            return self._observe()
+
+    def _observe(self) -> list[Observation]:
+        x = self.samples()
+        check_finite("generator output", x)
+        out = []
+        for r in range(self.R):
+            counts, metrics = evaluate(x[r], self.eval_real[r], self.mixture, self.p.eval.k)
+            metrics["d_loss"] = float(self.last_losses[0, r])
+            metrics["g_loss"] = float(self.last_losses[1, r])
+            n_vendi = self.p.eval.vendi_samples
+            out.append(Observation(
+                series={"modes": Series(counts.cpu().numpy(), self.mixture.weights)},
+                metrics=metrics, samples=x[r, :n_vendi] if n_vendi else None))
+        return out
+
+    # -- checkpoints ---------------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        """Everything that evolves during training (see the module docstring)."""
+        detach = lambda d: {k: v.detach().clone() for k, v in d.items()}  # noqa: E731
+        return {"params": self.p.model_dump(mode="json"), "replicates": self.R, "step": self.t,
+                "generator": detach(self.g_params), "batchnorm": detach(self.g_stats),
+                "discriminator": detach(self.d_params),
+                "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
+                "rng": [g.get_state() for g in self.train_gens],
+                "order": self.order.clone(), "cursor": self.cursor,
+                "last_losses": self.last_losses.clone()}
+
+    def load_state_dict(self, state: dict) -> None:
+        if state["params"] != self.p.model_dump(mode="json") or state["replicates"] != self.R:
+            raise ValueError("checkpoint was written for other parameters or replicates")
+        with torch.no_grad():
+            for mine, saved in ((self.g_params, state["generator"]), (self.g_stats, state["batchnorm"]),
+                                (self.d_params, state["discriminator"])):
+                for k, v in mine.items():
+                    v.copy_(saved[k])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        for g, s in zip(self.train_gens, state["rng"]):
+            g.set_state(s)
+        self.t = int(state["step"])
+        self.order, self.cursor = state["order"].to(self.device), int(state["cursor"])
+        self.last_losses = state["last_losses"].clone()
+
+    def save(self, path: str | Path) -> None:
+        """Write :meth:`state_dict` to ``path`` atomically."""
+        tmp = Path(f"{path}.tmp")
+        torch.save(self.state_dict(), tmp)
+        os.replace(tmp, path)
+
+    def load(self, path: str | Path) -> None:
+        self.load_state_dict(torch.load(path, map_location=self.device, weights_only=True))
