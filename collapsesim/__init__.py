@@ -11,7 +11,7 @@ from importlib.metadata import PackageNotFoundError, version
 from .config import ConfigError, load
 from .domains.base import DivergenceError, Domain, DomainParams, Observation, Series
 from .metrics import diversity, hill_number, hill_numbers, vendi
-from .registry import available as domains
+from .registry import available as available_domains
 from .registry import get_domain, register
 from .results import Result
 from .runner import execute, run
@@ -25,6 +25,6 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 __all__ = [
     "run", "execute", "compare", "batch", "load", "Result", "ConfigError", "DivergenceError", "Domain",
-    "DomainParams", "Observation", "Series", "register", "get_domain", "domains",
+    "DomainParams", "Observation", "Series", "register", "get_domain", "available_domains",
     "diversity", "hill_number", "hill_numbers", "vendi", "__version__",
 ]

@@ -70,7 +70,7 @@ def test_compare_drift_scenarios_from_cli(tmp_path):
 def test_bundled_suite_lists_a_collapsing_and_a_remedied_config_per_domain():
     entries, reps = load_suite("collapse")
     domains = {cs.load(e.scenario).domain for e in entries}
-    assert domains <= set(cs.domains())
+    assert domains <= set(cs.available_domains())
     for d in domains:
         roles = {e.role for e in entries if cs.load(e.scenario).domain == d}
         assert {"collapsing", "remedied"} <= roles, d

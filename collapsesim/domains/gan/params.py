@@ -126,7 +126,7 @@ class EvalParams(DomainParams):
     ``k``-nearest-neighbour manifolds)."""
 
     samples: int = Field(2500, ge=1, description="generator samples per evaluation (N)")
-    vendi_samples: int = Field(500, ge=0, description="samples passed on for the Vendi score "
+    vendi_samples: int = Field(250, ge=0, description="samples passed on for the Vendi score "
                                                        "(0: none)")
     pr_samples: int = Field(1000, ge=2, description="samples for precision and recall")
     k: int = Field(3, ge=1, description="k of the k-NN manifolds of precision and recall")

@@ -269,12 +269,11 @@ class GANSimulation:
     def _observe(self) -> list[Observation]:
         x = self.samples()
         check_finite("generator output", x)
-        out = []
+        out, n_vendi = [], self.p.eval.vendi_samples
         for r in range(self.R):
             counts, metrics = evaluate(x[r], self.eval_real[r], self.mixture, self.p.eval.k)
             metrics["d_loss"] = float(self.last_losses[0, r])
             metrics["g_loss"] = float(self.last_losses[1, r])
-            n_vendi = self.p.eval.vendi_samples
             out.append(Observation(
                 series={"modes": Series(counts.cpu().numpy(), self.mixture.weights)},
                 metrics=metrics, samples=x[r, :n_vendi] if n_vendi else None))
