@@ -20,7 +20,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import Field, field_validator, model_validator
 
-from ...problems import PROBLEM_NAMES, get_problem
+from ...problems.params import ProblemParams
 from ..base import DomainParams
 
 
@@ -160,7 +160,7 @@ class NBC(DomainParams):
     tol_fun: float = Field(1e-10, gt=0.0, description="an instance stops when its fitness range is below this")
 
 
-class GAParams(DomainParams):
+class GAParams(ProblemParams):
     """A genetic algorithm (or, ``method: nbc-cma``, a modern niching method) on a test problem.
 
     One step is one generation. ``N`` individuals, split into ``islands.count``
@@ -177,8 +177,6 @@ class GAParams(DomainParams):
     this many evaluations (``official``: the problem's CEC'2013 MaxFEs).
     """
 
-    problem: str = Field("F4", description="F1–F20, M1–M4, rastrigin, onemax or royal_road")
-    dim: int | None = Field(None, ge=1, description="dimension (bits) of rastrigin/onemax/royal_road")
     method: Literal["ga", "nbc-cma"] = "ga"
     N: int = Field(100, ge=2, description="population size")
     offspring: int | None = Field(None, ge=2, description="children per deme and generation (λ)")
@@ -200,26 +198,9 @@ class GAParams(DomainParams):
     def _shorthand(cls, v):
         return _kind(v)
 
-    @field_validator("problem")
-    @classmethod
-    def _problem(cls, v):
-        if v not in PROBLEM_NAMES:
-            raise ValueError(f"one of {', '.join(PROBLEM_NAMES)}")
-        return v
-
-    @field_validator("max_fes")
-    @classmethod
-    def _budget(cls, v):
-        if isinstance(v, int) and v < 1:
-            raise ValueError("a positive number of evaluations, 'official' or null")
-        return v
-
     @model_validator(mode="after")
     def _consistent(self):
-        try:
-            problem = self.build_problem()
-        except ValueError as exc:
-            raise ValueError(f"dim: {exc}") from None
+        problem = self._validated_problem()
         bits = problem.kind == "bits"
         if bits and self.crossover.kind in ("sbx", "blx"):
             raise ValueError(f"crossover {self.crossover.kind!r} needs a real-valued problem "
@@ -227,8 +208,7 @@ class GAParams(DomainParams):
         if bits != (self.mutation.kind == "bitflip") and self.mutation.kind != "none":
             raise ValueError(f"mutation {self.mutation.kind!r} does not fit {self.problem} "
                              f"({'bitflip' if bits else 'gaussian or polynomial'} does)")
-        if self.max_fes == "official" and problem.max_fes is None:
-            raise ValueError(f"max_fes 'official' needs a CEC'2013 problem; {self.problem} has no budget")
+        self._check_budget(problem)
         if self.N % self.islands.count:
             raise ValueError(f"N = {self.N} must split evenly into {self.islands.count} islands")
         n = self.N // self.islands.count
@@ -245,14 +225,6 @@ class GAParams(DomainParams):
         if self.method == "nbc-cma" and problem.kind == "bits":
             raise ValueError("method nbc-cma needs a real-valued problem")
         return self
-
-    def build_problem(self):
-        """The problem these parameters name."""
-        return get_problem(self.problem, self.dim)
-
-    def budget(self, problem) -> int | None:
-        """The evaluation budget (None: unlimited)."""
-        return problem.max_fes if self.max_fes == "official" else self.max_fes
 
     @property
     def deme_size(self) -> int:

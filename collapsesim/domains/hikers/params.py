@@ -17,7 +17,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import Field, field_validator, model_validator
 
-from ...problems import PROBLEM_NAMES, get_problem
+from ...problems.params import ProblemParams
 from ..base import DomainParams
 
 
@@ -42,7 +42,7 @@ class Repulsion(DomainParams):
     width: float = Field(gt=0.0, description="w, in problem units")
 
 
-class HikersParams(DomainParams):
+class HikersParams(ProblemParams):
     """N parallel hill-climbers with periodic exploitation (go-with-the-winners:
     Aldous & Vazirani 1994; the exploit step of population-based training:
     Jaderberg et al. 2017). One step: every hiker proposes a move (a Gaussian
@@ -52,7 +52,6 @@ class HikersParams(DomainParams):
     the worst hikers copy better ones (``exploit``)."""
 
     problem: str = Field("F6", description="F1–F20, M1–M4, rastrigin, onemax or royal_road")
-    dim: int | None = Field(None, ge=1, description="dimension (bits) of rastrigin/onemax/royal_road")
     N: int = Field(100, ge=2, description="number of hikers")
     sigma: float = Field(0.01, gt=0.0, description="step as a fraction of each coordinate's range")
     interval: int = Field(10, ge=0, description="steps between exploit rounds (0: never)")
@@ -68,39 +67,15 @@ class HikersParams(DomainParams):
     def _shorthand(cls, v):
         return {"kind": v} if isinstance(v, str) else v
 
-    @field_validator("problem")
-    @classmethod
-    def _problem(cls, v):
-        if v not in PROBLEM_NAMES:
-            raise ValueError(f"one of {', '.join(PROBLEM_NAMES)}")
-        return v
-
-    @field_validator("max_fes")
-    @classmethod
-    def _budget(cls, v):
-        if isinstance(v, int) and v < 1:
-            raise ValueError("a positive number of evaluations, 'official' or null")
-        return v
-
     @model_validator(mode="after")
     def _consistent(self):
-        try:
-            problem = self.build_problem()
-        except ValueError as exc:
-            raise ValueError(f"dim: {exc}") from None
+        problem = self._validated_problem()
         if problem.kind == "bits" and self.repulsion is not None:
             raise ValueError("repulsion needs a real-valued problem")
-        if self.max_fes == "official" and problem.max_fes is None:
-            raise ValueError(f"max_fes 'official' needs a CEC'2013 problem; {self.problem} has no budget")
+        self._check_budget(problem)
         if self.interval and self.n_copiers < 1:
             raise ValueError(f"exploit.q = {self.exploit.q} copies no hiker out of N = {self.N}")
         return self
-
-    def build_problem(self):
-        return get_problem(self.problem, self.dim)
-
-    def budget(self, problem) -> int | None:
-        return problem.max_fes if self.max_fes == "official" else self.max_fes
 
     @property
     def n_copiers(self) -> int:
