@@ -215,5 +215,35 @@ def batch(scenario, grid, replicates, out, workers, scheduler, group, sets, stat
         sys.exit(1)
 
 
+@main.command()
+@click.argument("domain", required=False)
+@click.option("--protocol", "protocol_name", default=None,
+              help="Which protocol of the domain (default: its page's main protocol).")
+@click.option("--out", "out", type=click.Path(file_okay=False), default="docs/reproductions",
+              show_default=True, help="Folder of the page; figures go to OUT/figures.")
+@click.option("--seed", type=int, default=None, help="Override the protocol's seed.")
+@click.option("--backend", type=click.Choice(["numpy", "numba", "torch"]), default=None)
+@click.option("--list", "list_", is_flag=True, help="List every domain's protocols and exit.")
+@friendly
+def reproduce(domain, protocol_name, out, seed, backend, list_):
+    """Regenerate DOMAIN's reproduction page (theory and reference tables, figures)."""
+    from . import reproductions as rp
+
+    if list_:
+        for p in rp.available(domain):
+            click.echo(f"{p.domain:<16} {p.name:<20} {'(default) ' if p.default else ''}"
+                       f"{p.description}")
+        return
+    if not domain:
+        raise click.UsageError("give DOMAIN (or --list)")
+    try:
+        page = rp.reproduce(domain, protocol_name, out, seed=seed, backend=backend)
+    except KeyError as exc:
+        _fail(str(exc.args[0]))
+    except rp.MissingRequirement as exc:
+        _fail(f"reproduce {domain}: {exc}", 2)
+    click.echo(f"wrote {page}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -21,7 +21,8 @@ from .operators import (
     uniform_crossover,
 )
 from .population import Genealogy, Population
-from .rng import seed_sequence
+from .kernels import implements, registered
+from .rng import child_seed, seed_sequence, streams
 
 __all__ = [
     "BACKENDS",
@@ -30,6 +31,10 @@ __all__ = [
     "Genealogy",
     "Population",
     "bitflip_mutation",
+    "child_seed",
+    "implements",
+    "registered",
+    "streams",
     "gaussian_mutation",
     "get_backend",
     "multinomial_counts",

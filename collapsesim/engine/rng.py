@@ -29,3 +29,24 @@ def numpy_generator(seed: SeedLike) -> np.random.Generator:
 def torch_seed(seed: SeedLike) -> int:
     """A 63-bit integer for ``torch.Generator.manual_seed`` drawn from the seed sequence."""
     return int(seed_sequence(seed).generate_state(1, np.uint64)[0]) & ((1 << 63) - 1)
+
+
+def child_seed(seed: SeedLike, key: int) -> np.random.SeedSequence:
+    """Child ``key`` of ``seed``: ``SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, key))``.
+
+    Unlike ``SeedSequence.spawn`` it does not mutate ``seed``, so the same
+    replicate seed always gives the same children, in any order of calls."""
+    seed = seed_sequence(seed)
+    return np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, int(key)),
+                                  pool_size=seed.pool_size)
+
+
+def streams(seed: SeedLike, *names: str) -> dict[str, np.random.SeedSequence]:
+    """Named, independent sub-streams of one replicate's seed: ``names[i]`` is
+    :func:`child_seed` ``(seed, i)`` — e.g. ``streams(seed, "data", "filter")``.
+
+    The order of ``names`` is part of a domain's seed scheme: append new
+    streams at the end so existing ones keep their numbers."""
+    if len(set(names)) != len(names):
+        raise ValueError(f"stream names must be distinct, got {names}")
+    return {name: child_seed(seed, i) for i, name in enumerate(names)}

@@ -55,6 +55,90 @@ class Backend:
         for indices of shape (n,), ``x[r, indices[r]]`` per replicate for (R, n)."""
         raise NotImplementedError
 
+    # The array namespace of this backend (``numpy`` or ``torch``) for the
+    # elementwise mathematics whose names agree in both (exp, log, sqrt, abs,
+    # where, minimum, maximum, remainder, sin, cos, atan2, isfinite, ...).
+    xp: Any = None
+
+    # -- draws (each consumes the generator in a fixed, documented order) ----------
+    def normal(self, shape, rng, dtype=None) -> Any:
+        """Standard normals of ``shape`` (float64 unless ``dtype``): numpy's
+        ``rng.standard_normal(shape, dtype)``, torch's ``torch.randn``."""
+        raise NotImplementedError
+
+    def integers(self, low: int, high: int, shape, rng) -> Any:
+        """Int64 uniform on ``{low, …, high − 1}``: ``rng.integers(low, high, shape)``,
+        ``torch.randint``."""
+        raise NotImplementedError
+
+    def permutation(self, x, rng) -> Any:
+        """``x`` shuffled along its last axis (independently per row of a 2-D
+        array): numpy's ``rng.permutation`` / ``rng.permuted(x, axis=-1)``;
+        torch's ``randperm`` (1-D) or the argsort of uniforms (rows)."""
+        raise NotImplementedError
+
+    def poisson(self, lam, shape, rng) -> Any:
+        """Int64 Poisson(``lam``) counts of ``shape``; ``lam == 0`` draws nothing."""
+        raise NotImplementedError
+
+    def exponential(self, shape, rng) -> Any:
+        """Float64 standard exponentials (rate 1) of ``shape``."""
+        raise NotImplementedError
+
+    def gumbel(self, shape, rng) -> Any:
+        """Float64 standard Gumbel variates, ``−log E`` for E standard exponential."""
+        return -self.xp.log(self.exponential(shape, rng))
+
+    # -- array manipulation ----------------------------------------------------------
+    def arange(self, n: int) -> Any:
+        """``0 … n − 1`` as int64 on this backend's device."""
+        raise NotImplementedError
+
+    def zeros(self, shape, dtype="float64") -> Any:
+        """An array of zeros of ``shape`` and ``dtype`` (a numpy dtype name)."""
+        raise NotImplementedError
+
+    def copy(self, x) -> Any:
+        """A copy of ``x``."""
+        raise NotImplementedError
+
+    def argsort(self, x, descending: bool = False) -> Any:
+        """Stable argsort along the last axis (ties keep index order)."""
+        raise NotImplementedError
+
+    def put(self, x, indices, values) -> Any:
+        """A copy of ``x`` whose rows ``indices`` are ``values`` — the inverse of
+        :meth:`take`: ``out[indices] = values`` for (n,) indices, per replicate
+        row for (R, n)."""
+        raise NotImplementedError
+
+    def concatenate(self, xs, axis: int = 0) -> Any:
+        """Concatenate arrays along ``axis``."""
+        raise NotImplementedError
+
+    def where(self, cond, a, b) -> Any:
+        """Elementwise ``a`` where ``cond`` else ``b``; a condition with fewer axes
+        than ``a`` selects whole rows (its shape is padded on the right)."""
+        while cond.ndim < a.ndim:
+            cond = cond[..., None]
+        return self.xp.where(cond, a, b)
+
+    # -- named operators ---------------------------------------------------------------
+    def op(self, name: str):
+        """The implementation of the engine operator ``name`` on this backend.
+
+        Operators registered with :func:`collapsesim.engine.kernels.implements`
+        (the engine's own, and a domain's fused kernels) are looked up in the
+        registry; the built-in methods (``resample``, ``tournament``, ...) are
+        found by name. A backend without its own implementation of a
+        registered operator uses the one its ``fallback`` names (numba →
+        numpy: the specification)."""
+        from ..kernels import lookup
+
+        return lookup(name, self)
+
+    fallback: str | None = None
+
     # -- resampling -------------------------------------------------------------
     def resample(self, weights, n: int, scheme: str, rng) -> Any:
         """Ancestor indices (sorted, int64, shape (..., n)) drawn from ``weights``

@@ -27,6 +27,7 @@ class NumbaBackend(NumpyBackend):
     """Compiled CPU backend (numpy arrays, ``numpy.random.Generator``)."""
 
     name = "numba"
+    fallback = "numpy"
 
     def resample(self, weights, n: int, scheme: str, rng) -> np.ndarray:
         return resampling.resample(weights, n, scheme, rng)

@@ -21,6 +21,7 @@ class NumpyBackend(Backend):
 
     name = "numpy"
     device = "cpu"
+    xp = np
 
     def rng(self, seed: SeedLike) -> np.random.Generator:
         return numpy_generator(seed)
@@ -40,6 +41,52 @@ class NumpyBackend(Backend):
             return np.take(x, indices, axis=0)
         rows = np.arange(indices.shape[0])[:, None]
         return np.asarray(x)[rows, indices]
+
+    def normal(self, shape, rng, dtype=None) -> np.ndarray:
+        return rng.standard_normal(shape, dtype=np.float64 if dtype is None else dtype)
+
+    def integers(self, low: int, high: int, shape, rng) -> np.ndarray:
+        return rng.integers(int(low), int(high), size=shape, dtype=np.int64)
+
+    def permutation(self, x, rng) -> np.ndarray:
+        x = np.asarray(x)
+        return rng.permuted(x, axis=-1) if x.ndim > 1 else rng.permutation(x)
+
+    def poisson(self, lam, shape, rng) -> np.ndarray:
+        if np.isscalar(lam) and lam == 0:
+            return np.zeros(shape, dtype=np.int64)
+        return rng.poisson(lam, size=shape).astype(np.int64)
+
+    def exponential(self, shape, rng) -> np.ndarray:
+        return rng.standard_exponential(shape)
+
+    def arange(self, n: int) -> np.ndarray:
+        return np.arange(int(n), dtype=np.int64)
+
+    def zeros(self, shape, dtype="float64") -> np.ndarray:
+        return np.zeros(shape, dtype=dtype)
+
+    def copy(self, x) -> np.ndarray:
+        return np.array(x, copy=True)
+
+    def argsort(self, x, descending: bool = False) -> np.ndarray:
+        x = np.asarray(x)
+        if not descending:
+            return np.argsort(x, axis=-1, kind="stable")
+        # stable descending order: ties keep ascending index order
+        return np.argsort(-x if x.dtype.kind != "u" else ~x, axis=-1, kind="stable")
+
+    def put(self, x, indices, values) -> np.ndarray:
+        out = np.array(x, copy=True)
+        indices = np.asarray(indices)
+        if indices.ndim == 1:
+            out[indices] = values
+        else:
+            out[np.arange(indices.shape[0])[:, None], indices] = values
+        return out
+
+    def concatenate(self, xs, axis: int = 0) -> np.ndarray:
+        return np.concatenate(xs, axis=axis)
 
     def resample(self, weights, n: int, scheme: str, rng) -> np.ndarray:
         return resampling.resample(weights, n, scheme, rng)

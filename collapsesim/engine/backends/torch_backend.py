@@ -38,10 +38,18 @@ def torch_dtype(dtype) -> torch.dtype | None:
         raise TypeError(f"no torch dtype for {dtype!r}") from None
 
 
+def _shape(shape) -> tuple[int, ...]:
+    """A shape as a tuple of ints (an int is a 1-D shape)."""
+    if isinstance(shape, (tuple, list, torch.Size)):
+        return tuple(int(s) for s in shape)
+    return (int(shape),)
+
+
 class TorchBackend(Backend):
     """torch backend on ``device`` ("cpu" or "cuda")."""
 
     name = "torch"
+    xp = torch
 
     def __init__(self, device: str = "cpu"):
         if device not in ("cpu", "cuda"):
@@ -74,6 +82,61 @@ class TorchBackend(Backend):
             return x[indices]
         rows = torch.arange(indices.shape[0], device=indices.device)[:, None]
         return x[rows, indices]
+
+    def normal(self, shape, rng, dtype=None) -> torch.Tensor:
+        return torch.randn(_shape(shape), generator=rng, dtype=torch_dtype(dtype) or torch.float64,
+                           device=self.device)
+
+    def integers(self, low: int, high: int, shape, rng) -> torch.Tensor:
+        shape = _shape(shape)
+        return torch.randint(int(low), int(high), shape, generator=rng, device=self.device,
+                             dtype=torch.int64)
+
+    def permutation(self, x, rng) -> torch.Tensor:
+        x = self.asarray(x)
+        if x.ndim == 1:
+            return x[torch.randperm(len(x), generator=rng, device=self.device)]
+        keys = torch.rand(x.shape, generator=rng, device=self.device)
+        return torch.take_along_dim(x, torch.argsort(keys, dim=-1), dim=-1)
+
+    def poisson(self, lam, shape, rng) -> torch.Tensor:
+        shape = _shape(shape)
+        if np.isscalar(lam) and lam == 0:
+            return torch.zeros(shape, dtype=torch.int64, device=self.device)
+        rates = (torch.full(shape, float(lam), dtype=torch.float64, device=self.device)
+                 if np.isscalar(lam) else self.asarray(lam, torch.float64).expand(shape))
+        return torch.poisson(rates, generator=rng).to(torch.int64)
+
+    def exponential(self, shape, rng) -> torch.Tensor:
+        shape = _shape(shape)
+        return torch.empty(shape, dtype=torch.float64, device=self.device).exponential_(
+            generator=rng)
+
+    def arange(self, n: int) -> torch.Tensor:
+        return torch.arange(int(n), dtype=torch.int64, device=self.device)
+
+    def zeros(self, shape, dtype="float64") -> torch.Tensor:
+        return torch.zeros(shape, dtype=torch_dtype(dtype), device=self.device)
+
+    def copy(self, x) -> torch.Tensor:
+        return self.asarray(x).clone()
+
+    def argsort(self, x, descending: bool = False) -> torch.Tensor:
+        return torch.argsort(self.asarray(x), dim=-1, descending=descending, stable=True)
+
+    def put(self, x, indices, values) -> torch.Tensor:
+        x, indices, values = self.asarray(x), self.asarray(indices), self.asarray(values)
+        if x.dtype == torch.uint64:  # no index_put for uint64: move the bits as int64
+            return self.put(x.view(torch.int64), indices, values.view(torch.int64)).view(torch.uint64)
+        out = x.clone()
+        if indices.ndim == 1:
+            out[indices] = values
+        else:
+            out[torch.arange(indices.shape[0], device=indices.device)[:, None], indices] = values
+        return out
+
+    def concatenate(self, xs, axis: int = 0) -> torch.Tensor:
+        return torch.cat([self.asarray(x) for x in xs], dim=axis)
 
     def resample(self, weights, n: int, scheme: str, rng) -> torch.Tensor:
         return resampling.resample(self.asarray(weights), n, scheme, rng)
