@@ -80,6 +80,11 @@ class Domain:
       ``clock``     the natural unit of a step (generations, iterations, ...)
       ``check_scenario``  a small, fast scenario (``steps``, ``record_every``,
                     ``params``, ...) that :func:`collapsesim.testing.check_domain` runs
+      ``agreement`` how each non-reference backend agrees with the numpy
+                    reference: ``"exact"`` (bitwise on CPU) or ``"statistical"``
+                    (the default), checked by the conformance suite
+      ``default_scenario``  a third-party domain's default scenario (a path);
+                    built-in domains ship ``scenarios/<name>.yaml``
     """
 
     name: ClassVar[str] = ""
@@ -90,6 +95,8 @@ class Domain:
     clock: ClassVar[str] = "steps"
     description: ClassVar[str] = ""
     check_scenario: ClassVar[dict] = {}
+    agreement: ClassVar[dict[str, str]] = {}
+    default_scenario: ClassVar[str | None] = None
 
     def build(self, params: DomainParams, *, backend, seeds: Sequence[np.random.SeedSequence],
               steps: int) -> Simulation:

@@ -12,7 +12,6 @@ from collapsesim.domains.ga.selection import rank_weights
 from collapsesim.domains.ga.variation import blx, polynomial, sbx
 from collapsesim.engine import get_backend
 from collapsesim.runner import execute
-from collapsesim.testing import check_domain
 
 
 def _rnd(backend="numpy", seed=0):
@@ -30,9 +29,6 @@ def _final(params, steps, backend="numba", replicates=1, seed=1):
     m = execute(cfg).metrics
     return m[m.step == m.step.max()]
 
-
-def test_conformance():
-    check_domain("ga")
 
 
 def test_shorthand_and_resolved_round_trip():

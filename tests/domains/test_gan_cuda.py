@@ -9,13 +9,9 @@ import torch
 import collapsesim as cs
 from collapsesim.domains.gan import GANParams, GANSimulation
 from collapsesim.engine.backends import get_backend
-from collapsesim.testing import check_domain
 
 pytestmark = [pytest.mark.cuda, pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU")]
 
-
-def test_conformance_on_cuda():
-    check_domain("gan")  # runs the torch backend on cpu and cuda
 
 
 def test_bundled_scenario_runs_on_cuda():

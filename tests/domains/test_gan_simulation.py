@@ -10,7 +10,6 @@ import torch
 from collapsesim.domains.base import DivergenceError
 from collapsesim.domains.gan import GANParams, GANSimulation
 from collapsesim.engine.backends import get_backend
-from collapsesim.testing import check_domain
 
 TINY = {"data": {"n_train": 500}, "generator": {"hidden": 16, "layers": 2},
         "discriminator": {"hidden": 8, "layers": 2, "pieces": 3}, "batch_size": 37,
@@ -173,6 +172,3 @@ def test_observation_before_training():
     assert {"modes_captured", "modes_captured_thresholded", "hq_fraction", "reverse_kl", "loglik",
             "precision", "recall", "d_loss", "g_loss"} <= set(o.metrics)
 
-
-def test_conformance():
-    check_domain("gan")

@@ -12,7 +12,6 @@ from collapsesim.domains.hikers.model import flip_one_bit
 from collapsesim.engine import get_backend
 from collapsesim.engine.bits import unpack_bits
 from collapsesim.runner import execute
-from collapsesim.testing import check_domain
 
 
 def _build(params, backend="numpy", seed=0):
@@ -26,9 +25,6 @@ def _final(params, steps, replicates=2):
     m = execute(cfg).metrics
     return m[m.step == m.step.max()]
 
-
-def test_conformance():
-    check_domain("hikers")
 
 
 def test_bad_parameters():

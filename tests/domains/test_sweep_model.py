@@ -10,7 +10,6 @@ from collapsesim.domains.sweep import SweepParams, SweepSimulation
 from collapsesim.domains.sweep.reproduction import (assemble_compiled, assemble_reference,
                                                     meiosis, parents)
 from collapsesim.engine import get_backend
-from collapsesim.testing import check_domain
 
 SMALL = dict(N=100, L=20_000, r=1e-6, mu=1e-5, window=2000, windows=[0, 5000], bins=4,
              ehh_region=10_000, sample_size=20, simplify_every=7)
@@ -36,9 +35,6 @@ def site_genotypes(sim) -> np.ndarray:
         return np.zeros(ts.num_samples, dtype=np.int8)
     return next(ts.variants()).genotypes
 
-
-def test_conformance():
-    check_domain("sweep")
 
 
 def test_assembly_compiled_equals_reference_and_copies_the_right_parent():

@@ -56,6 +56,7 @@ class Drift(Domain):
     batched = False
     clock = "generations"
     description = "Wright–Fisher/Moran drift of K types with selection and mutation"
+    agreement = {"numba": "exact"}  # numba shares numpy's generator and draw order
     check_scenario = {"params": {"N": 50, "K": 4, "s": 0.05, "mu": 0.001}, "steps": 20}
 
     def build(self, params: DriftParams, *, backend, seeds, steps: int) -> DriftSimulation:

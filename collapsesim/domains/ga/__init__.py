@@ -49,6 +49,7 @@ class GA(Domain):
     batched = False
     clock = "generations"
     description = "genetic algorithms on CEC'2013/Goldberg/Royal Road problems: premature convergence and niching"
+    agreement = {"numba": "exact"}  # numba shares numpy's generator and draw order
     check_scenario = {"steps": 10, "record_every": 5, "replicates": 2,
                       "params": {"problem": "F4", "N": 40, "crossover": "sbx",
                                  "niching": {"kind": "clearing", "sigma": 0.5},

@@ -31,6 +31,7 @@ class Hikers(Domain):
     batched = False
     clock = "steps"
     description = "parallel hill-climbers that copy the winners (go-with-the-winners, PBT exploit)"
+    agreement = {"numba": "exact"}  # numba shares numpy's generator and draw order
     check_scenario = {"steps": 12, "record_every": 4, "replicates": 2,
                       "params": {"problem": "F6", "N": 40, "interval": 3, "radius": 2.0,
                                  "repulsion": {"strength": 1.0, "width": 0.3},

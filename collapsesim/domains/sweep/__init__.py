@@ -62,6 +62,7 @@ class Sweep(Domain):
     batched = False
     clock = "generations"
     description = "hard, soft and partial selective sweeps with hitchhiking (forward WF + tskit)"
+    agreement = {"numba": "exact"}  # numba shares numpy's generator and draw order
     check_scenario = {
         "steps": 20, "record_every": 5, "replicates": 2,
         "params": {"N": 50, "L": 20_000, "r": 1e-6, "mu": 1e-5, "s": 0.5, "window": 2000,
