@@ -11,9 +11,11 @@ A run directory holds (DESIGN.md):
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +27,23 @@ from .metrics import SHARED_METRICS, summarize_series
 from .provenance import provenance
 
 NON_DIVERSITY_SERIES = ("domain", "samples")
+
+
+def safe_folder_name(label, default: str = "run") -> str:
+    """A single path component derived from a free-text ``label`` (a scenario
+    name, a suite entry): runs of characters other than letters, digits, ``_``,
+    ``-`` and ``.`` become ``_``; leading and trailing ``.``, ``_`` and ``-`` are
+    stripped (so ``..``, ``/abs`` and ``../../x`` cannot name a parent, the root
+    or a hidden file); an empty result becomes ``default``; a name longer than
+    100 characters is cut and suffixed with a hash of the label. Names are
+    labels: join only this, never the label itself, onto a folder."""
+    text = str(label)
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("._-")
+    if not slug:
+        return default
+    if len(slug) > 100:
+        slug = slug[:91].rstrip("._-") + "-" + hashlib.sha1(text.encode()).hexdigest()[:8]
+    return slug
 
 
 def _json_num(v):

@@ -85,3 +85,23 @@ def test_installed_command_has_no_traceback_on_bad_input(tmp_path):
                            capture_output=True, text=True)
         assert p.returncode == 1, p.stderr
         assert "Traceback" not in p.stderr and str(f) in p.stderr
+
+
+@pytest.mark.parametrize("name", ["..", "../../escaped", "/abs", "a/b", "."])
+def test_a_name_is_a_label_never_a_path(cli, tmp_path, toy_domain, monkeypatch, name):
+    """`name` becomes one folder under runs/ (safe_folder_name); nothing outside it is written."""
+    work = tmp_path / "work" / "deep"
+    work.mkdir(parents=True)
+    monkeypatch.chdir(work)
+    sc = work / "sc.yaml"
+    sc.write_text(f"domain: toy\nname: '{name}'\nseed: 2\nsteps: 4\nrecord_every: 2\n"
+                  "backend: numpy\nparams: {N: 30, K: 3}\n")
+    (work / "config.yaml").write_text("mine\n")
+    before = {p for p in tmp_path.rglob("*")}
+    r = cli.invoke(main, ["run", str(sc), "-q"])
+    assert r.exit_code == 0, r.output
+    new = {p for p in tmp_path.rglob("*")} - before
+    runs = work / "runs"
+    assert new and all(p == runs or runs in p.parents for p in new), sorted(map(str, new))
+    assert len(list(runs.iterdir())) == 1 and (next(runs.iterdir()) / "metrics.parquet").is_file()
+    assert (work / "config.yaml").read_text() == "mine\n"
