@@ -71,7 +71,9 @@ def run(scenario, out, seed, backend, device, steps, replicates, sets, quiet):
             overrides.append(f"{key}={val}")
     cfg = load(scenario, overrides)
     result = execute(cfg, quiet=quiet, source=scenario)
-    out = Path(out or Path("runs") / (cfg.name or cfg.domain))
+    from .results import safe_folder_name
+
+    out = Path(out or Path("runs") / safe_folder_name(cfg.name or cfg.domain))
     result.save(out)
     s = result.summary
     if not quiet:
