@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from collapsesim.domains.base import Observation
-from collapsesim.domains.drift import Drift, DriftParams, theory
+from collapsesim import theory
+from collapsesim.domains.drift import Drift, DriftParams
 from collapsesim.domains.drift.moran import moran_generation, moran_generation_compiled
 from collapsesim.engine.backends import get_backend
 

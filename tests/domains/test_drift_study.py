@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from collapsesim.domains.drift import exact, simulate_fixation
+from collapsesim import theory as exact
+from collapsesim.domains.drift import simulate_fixation
 
 
 @pytest.mark.parametrize("backend", ["numpy", "numba", "torch"])

@@ -5,10 +5,9 @@ the engine's reference domain, checked against exact population-genetic theory.
   piecewise-constant N, selection, K-allele or infinite-alleles mutation);
 * :mod:`.model` — one replicate, stepping one generation at a time;
 * :mod:`.moran` — the Moran birth–death events;
-* :mod:`.exact` — the exact Wright–Fisher Markov chain and Kimura's diffusion
-  approximations (reused by the sweep domain);
-* :mod:`.theory` — closed-form expectations (heterozygosity decay, Moran
-  fixation, infinite-alleles equilibrium);
+* :mod:`collapsesim.theory` (shared with the sweep domain) — the exact
+  Wright–Fisher chain, Kimura's diffusion approximations, heterozygosity
+  decay, Moran fixation and the infinite-alleles equilibrium;
 * :mod:`.study` — batched allele-count replicate studies of fixation;
 * :mod:`.verification` — ``python -m collapsesim.domains.drift.verification
   --out docs/reproductions`` regenerates ``docs/reproductions/drift.md``.
@@ -36,9 +35,6 @@ from __future__ import annotations
 
 from ...registry import register
 from ..base import Domain
-from .exact import (conditional_fixation_time, conditional_fixation_times, fixation_probabilities,
-                    fixation_probability, haploid_selection, kimura_conditional_fixation_time,
-                    kimura_fixation_probability, transition_matrix)
 from .model import DriftSimulation
 from .params import DriftParams, Epoch
 from .study import FixationStudy, simulate_fixation
@@ -66,7 +62,4 @@ class Drift(Domain):
 
 
 __all__ = ["Drift", "DriftParams", "Epoch", "DriftSimulation", "FixationStudy",
-           "simulate_fixation", "transition_matrix", "haploid_selection",
-           "fixation_probabilities", "fixation_probability", "conditional_fixation_times",
-           "conditional_fixation_time", "kimura_fixation_probability",
-           "kimura_conditional_fixation_time"]
+           "simulate_fixation"]

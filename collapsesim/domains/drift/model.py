@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...theory import equilibrium_d1
 from ..base import Observation, Series
 from .moran import moran_generation, moran_generation_compiled
 from .params import DriftParams
-from .theory import equilibrium_d1
 
 
 class DriftSimulation:

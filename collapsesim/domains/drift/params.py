@@ -9,6 +9,7 @@ import numpy as np
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
+from ...theory import Epoch, size_at
 from ..base import DomainParams
 
 
@@ -21,13 +22,6 @@ def _check_length(v: list, info: ValidationInfo) -> None:
     K = info.data.get("K")
     if K is not None and len(v) != K:
         raise _expected(f"one entry per type (K = {K})")
-
-
-class Epoch(DomainParams):
-    """From ``generation`` on, the population has ``N`` individuals."""
-
-    generation: int = Field(ge=0, description="first generation of the epoch")
-    N: int = Field(ge=2, description="population size in the epoch")
 
 
 class DriftParams(DomainParams):
@@ -134,9 +128,7 @@ class DriftParams(DomainParams):
     # -- derived quantities ------------------------------------------------------------
     def size_at(self, generation: int) -> int:
         """Population size of ``generation`` (the epoch in force then)."""
-        if isinstance(self.N, int):
-            return self.N
-        return [e.N for e in self.N if e.generation <= generation][-1]
+        return size_at(self.N, generation)
 
     def initial_population(self) -> np.ndarray:
         """Initial counts of the K types (int64, summing to the initial N)."""

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...engine.backends import get_backend
-from .exact import FrequencyMap, _frequency_map
+from ...theory import FrequencyMap, _frequency_map
 
 
 @dataclass

@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from ...engine.backends import get_backend
-from . import exact, theory
+from ... import theory
+from ... import theory as exact
 from .model import DriftSimulation
 from .params import DriftParams
 from .study import simulate_fixation

@@ -14,7 +14,7 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from ..base import DomainParams
-from ..drift.params import Epoch
+from ...theory import Epoch
 from .conventions import CONVENTIONS
 
 

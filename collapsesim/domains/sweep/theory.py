@@ -35,7 +35,7 @@ from functools import lru_cache
 import numpy as np
 from scipy import integrate, stats
 
-from ..drift import exact
+from ... import theory as exact
 
 EULER_GAMMA = 0.5772156649015329
 EXACT_MAX_COPIES = 4000  # the exact chain is a dense (M+1)² solve; beyond, the diffusion

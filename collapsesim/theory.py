@@ -1,0 +1,307 @@
+"""Population-genetic theory shared by the domains (``cs.theory``).
+
+One implementation of each closed form and exact chain that more than one
+domain is checked against (drift, sweep, later model_collapse):
+
+* **Demography** — :class:`Epoch` and :func:`size_at`: a piecewise-constant
+  population size, ``N`` or a list of epochs ``{generation, N}``.
+* **The exact Wright–Fisher chain** for one allele among ``M`` gene copies
+  (Ewens 2004, *Mathematical Population Genetics*, §1.4 and §2.8). State ``i``
+  is the number of copies (0 … M); one generation maps the frequency
+  ``p = i/M`` to its expectation after selection, ``p' = f(p)``, and draws the
+  next count as ``Binomial(M, p')``. ``f`` is :func:`haploid_selection`
+  (carrier fitness ``1 + s``), :func:`diploid_selection` (genotype fitnesses
+  ``1 : 1 + hs : 1 + s`` under random union of gametes), or any vectorised
+  map. From the (M+1)×(M+1) transition matrix ``P``, the fixation
+  probabilities ``u`` solve ``(I − Q) u = r`` (``Q`` the transient block,
+  ``r`` the one-step probabilities of reaching M), and the mean fixation time
+  *given fixation* is the absorption time of the chain conditioned on
+  fixation, Doob's h-transform ``P*_ij = P_ij u_j / u_i``: with
+  ``v_i = u_i τ*_i``, ``(I − Q*) τ* = 1`` becomes ``(I − Q) v = u``.
+  Reference values (haploid M = 1000, s = 0.05, one new copy): fixation
+  probability 0.09369, conditional mean fixation time 208.4 generations.
+* **Diffusion approximations** — Kimura's (1962) fixation probability,
+  haploid and diploid with dominance, and Kimura & Ohta's (1969) mean
+  fixation time given fixation.
+* **Neutral drift** — heterozygosity decay (Wright–Fisher and Moran), the
+  Moran fixation probability (Moran 1958), and the infinite-alleles
+  mutation–drift equilibrium (Kimura & Crow 1964; Ewens 1972).
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from typing import Callable
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+from scipy import integrate, linalg, stats
+from scipy.special import digamma
+
+FrequencyMap = Callable[[np.ndarray], np.ndarray]
+
+__all__ = [
+    "Epoch", "size_at", "FrequencyMap", "haploid_selection", "diploid_selection",
+    "selection_map", "transition_matrix", "fixation_probabilities", "fixation_probability",
+    "conditional_fixation_times", "conditional_fixation_time", "exact_fixation",
+    "kimura_fixation_probability", "diploid_kimura_fixation_probability",
+    "kimura_conditional_fixation_time", "heterozygosity_decay", "moran_fixation_probability",
+    "infinite_alleles_heterozygosity", "wright_fisher_infinite_alleles_heterozygosity",
+    "equilibrium_d1",
+]
+
+
+# -- demography ------------------------------------------------------------------------
+class Epoch(BaseModel):
+    """From ``generation`` on, the population has ``N`` individuals (one
+    piece of a piecewise-constant size; unknown keys are errors)."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    generation: int = Field(ge=0, description="first generation of the epoch")
+    N: int = Field(ge=2, description="population size in the epoch")
+
+
+def size_at(N: int | list[Epoch], generation: int) -> int:
+    """Population size in ``generation``: ``N`` itself, or the ``N`` of the
+    last epoch starting at or before ``generation`` (epochs in increasing
+    generations, the first at 0)."""
+    if isinstance(N, int):
+        return N
+    return [e.N for e in N if e.generation <= generation][-1]
+
+
+# -- selection maps --------------------------------------------------------------------
+def haploid_selection(s: float) -> FrequencyMap:
+    """Haploid selection, carrier fitness ``1 + s``: ``p → p(1+s)/(1+ps)``."""
+    if s <= -1:
+        raise ValueError(f"s must be > -1 (fitness 1 + s > 0), got {s}")
+    return lambda p: p * (1.0 + s) / (1.0 + p * s)
+
+
+def diploid_selection(s: float, h: float = 0.5) -> FrequencyMap:
+    """Diploid selection with dominance ``h`` (genotype fitnesses
+    ``1 : 1 + hs : 1 + s``) under random union of gametes:
+    ``p → (p²(1 + s) + pq(1 + hs)) / (p²(1 + s) + 2pq(1 + hs) + q²)``
+    (Ewens 2004, §1.5)."""
+    if s <= -1 or h * s <= -1:
+        raise ValueError(f"genotype fitnesses must be positive (s={s}, h={h})")
+
+    def f(p):
+        q = 1.0 - p
+        num = p * p * (1.0 + s) + p * q * (1.0 + h * s)
+        return num / (num + p * q * (1.0 + h * s) + q * q)
+
+    return f
+
+
+def selection_map(s: float, h: float = 0.5, ploidy: int = 1) -> FrequencyMap:
+    """The one-generation selection map: :func:`haploid_selection` for
+    ``ploidy`` 1, :func:`diploid_selection` for 2."""
+    if ploidy not in (1, 2):
+        raise ValueError(f"ploidy must be 1 or 2, got {ploidy}")
+    return haploid_selection(s) if ploidy == 1 else diploid_selection(s, h)
+
+
+def _frequency_map(s: float, p_map: FrequencyMap | None) -> FrequencyMap:
+    if p_map is not None and s != 0.0:
+        raise ValueError("give either s (haploid selection) or p_map, not both")
+    return p_map if p_map is not None else haploid_selection(s)
+
+
+# -- the exact Wright–Fisher chain -----------------------------------------------------
+def transition_matrix(M: int, s: float = 0.0, p_map: FrequencyMap | None = None) -> np.ndarray:
+    """The (M+1)×(M+1) Wright–Fisher transition matrix ``P[i, j] = Pr(i → j)``:
+    ``Binomial(M, f(i/M))`` with ``f`` = ``p_map`` or haploid selection ``s``."""
+    if M < 1:
+        raise ValueError(f"M must be >= 1, got {M}")
+    f = _frequency_map(s, p_map)
+    p_next = np.clip(f(np.arange(M + 1) / M), 0.0, 1.0)
+    return stats.binom.pmf(np.arange(M + 1)[None, :], M, p_next[:, None])
+
+
+def _solve_transient(P: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    M = P.shape[0] - 1
+    return linalg.solve(np.eye(M - 1) - P[1:M, 1:M], rhs)
+
+
+def _absorption(M: int, s: float, p_map: FrequencyMap | None) -> tuple[np.ndarray, np.ndarray]:
+    """The transition matrix and the fixation probabilities from every state."""
+    P = transition_matrix(M, s, p_map)
+    u = np.zeros(M + 1)
+    u[M] = 1.0
+    if M > 1:
+        u[1:M] = _solve_transient(P, P[1:M, M])
+    return P, u
+
+
+def fixation_probabilities(M: int, s: float = 0.0, p_map: FrequencyMap | None = None
+                           ) -> np.ndarray:
+    """Exact fixation probability from every state: array ``u`` of length M+1
+    (``u[0] = 0``, ``u[M] = 1``)."""
+    return _absorption(M, s, p_map)[1]
+
+
+def _fixation_and_times(M: int, s: float, p_map: FrequencyMap | None
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """Fixation probabilities and conditional mean fixation times from every state."""
+    P, u = _absorption(M, s, p_map)
+    tau = np.full(M + 1, np.nan)
+    tau[M] = 0.0
+    if M > 1:
+        v = _solve_transient(P, u[1:M])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            tau[1:M] = np.where(u[1:M] > 0, v / u[1:M], np.nan)
+    return u, tau
+
+
+def conditional_fixation_times(M: int, s: float = 0.0, p_map: FrequencyMap | None = None
+                               ) -> np.ndarray:
+    """Exact mean number of generations to fixation given fixation, from every
+    state (Doob h-transform of the chain by its fixation probabilities); NaN
+    where fixation is impossible (state 0), 0 at state M."""
+    return _fixation_and_times(M, s, p_map)[1]
+
+
+def fixation_probability(M: int, s: float = 0.0, start: int = 1,
+                         p_map: FrequencyMap | None = None) -> float:
+    """Exact fixation probability of ``start`` copies among M."""
+    return float(fixation_probabilities(M, s, p_map)[start])
+
+
+def conditional_fixation_time(M: int, s: float = 0.0, start: int = 1,
+                              p_map: FrequencyMap | None = None) -> float:
+    """Exact mean fixation time (generations) of ``start`` copies given fixation."""
+    return float(conditional_fixation_times(M, s, p_map)[start])
+
+
+def exact_fixation(M: int, s: float, h: float = 0.5, ploidy: int = 1, start: int = 1
+                   ) -> tuple[float, float]:
+    """(fixation probability, mean fixation time given fixation) of ``start``
+    copies among M gene copies from the exact chain with
+    :func:`selection_map` ``(s, h, ploidy)`` (M = 2N for N diploids; cached:
+    each call is a dense (M+1)² solve)."""
+    return _exact_fixation(int(M), float(s), float(h), int(ploidy), int(start))
+
+
+@lru_cache(maxsize=64)
+def _exact_fixation(M: int, s: float, h: float, ploidy: int, start: int) -> tuple[float, float]:
+    f = None if s == 0 else selection_map(s, h, ploidy)
+    u, tau = _fixation_and_times(M, 0.0, f)
+    return float(u[start]), float(tau[start])
+
+
+# -- diffusion approximations ----------------------------------------------------------
+def kimura_fixation_probability(N: int, s: float, p0: float | None = None) -> float:
+    """Kimura's (1962) diffusion fixation probability for a haploid population
+    of N (drift variance ``p(1−p)/N``, drift ``sp(1−p)``):
+    ``(1 − e^{−2Nsp}) / (1 − e^{−2Ns})``, ``p`` = ``p0`` (default 1/N)."""
+    p = 1.0 / N if p0 is None else p0
+    if s == 0:
+        return p
+    return float(np.expm1(-2 * N * s * p) / np.expm1(-2 * N * s))
+
+
+def diploid_kimura_fixation_probability(N: float, s: float, h: float = 0.5,
+                                        p: float | None = None) -> float:
+    """Kimura's (1962, eq. 8) diffusion fixation probability for N diploids
+    (2N gene copies) with genotype fitnesses ``1 : 1 + hs : 1 + s`` from
+    frequency ``p`` (default one copy, 1/(2N)): ``u(p) = ∫₀ᵖ G / ∫₀¹ G``,
+    ``G(x) = exp(−4Nshx − 2Ns(1 − 2h)x²)``."""
+    p = 1.0 / (2 * N) if p is None else p
+    if s == 0:
+        return p
+    a, b = 4 * N * s * h, 2 * N * s * (1 - 2 * h)
+    lo = min(0.0, -a, -a - b)  # divide G by its maximum on [0, 1]: no overflow
+
+    def G(x):
+        return math.exp(-a * x - b * x * x - lo)
+
+    top, _ = integrate.quad(G, 0, p, limit=200)
+    bottom, _ = integrate.quad(G, 0, 1, limit=500)
+    return top / bottom
+
+
+def kimura_conditional_fixation_time(N: int, s: float, p0: float | None = None) -> float:
+    """Diffusion approximation of the mean fixation time given fixation
+    (Kimura & Ohta 1969, eq. 17) for a haploid population of N with
+    selection ``s``, from frequency ``p0`` (default 1/N)::
+
+        t(p) = ∫_p^1 ψ(x) u(x)(1 − u(x)) dx + (1 − u(p))/u(p) ∫_0^p ψ(x) u(x)² dx
+
+    with ``ψ(x) = 2 ∫_0^1 G / (V(x) G(x))``, ``G(x) = e^{−2Nsx}``,
+    ``V(x) = x(1−x)/N`` and ``u`` Kimura's fixation probability.
+    """
+    p = 1.0 / N if p0 is None else p0
+    if s == 0:  # u(x) = x, ψ(x) = 2N / (x(1−x))
+        def upper_f(x):
+            return 2.0 * N
+
+        def lower_f(x):
+            return 2.0 * N * x / (1 - x)
+    else:  # the same integrands with e^{ax} cancelled analytically, a = 2Ns
+        a = 2.0 * N * s
+        c = 2.0 * N / (a * -np.expm1(-a))
+
+        def upper_f(x):
+            return c * np.expm1(-a * x) * np.expm1(-a * (1 - x)) / (x * (1 - x))
+
+        def lower_f(x):
+            return c * np.expm1(-a * x) ** 2 * np.exp(a * x) / (x * (1 - x))
+
+    u_p = kimura_fixation_probability(N, s, p)
+    upper, _ = integrate.quad(upper_f, p, 1, limit=500)
+    lower, _ = integrate.quad(lower_f, 0, p, limit=500)
+    return float(upper + (1 - u_p) / u_p * lower)
+
+
+# -- neutral drift, Moran, infinite alleles --------------------------------------------
+def heterozygosity_decay(H0: float, N: int, t, model: str = "wright-fisher"):
+    """Expected heterozygosity ``H = 1 − Σp²`` after ``t`` generations of
+    neutral drift without mutation: ``H0 (1 − 1/N)^t`` for Wright–Fisher
+    (Ewens 2004, §1.4), ``H0 (1 − 2/N²)^{Nt}`` for Moran, one generation being
+    N birth–death events (Moran 1958; Ewens 2004, §3.2)."""
+    t = np.asarray(t, dtype=float)
+    if model == "wright-fisher":
+        return H0 * (1.0 - 1.0 / N) ** t
+    if model == "moran":
+        return H0 * (1.0 - 2.0 / N**2) ** (N * t)
+    raise ValueError(f"model must be 'wright-fisher' or 'moran', got {model!r}")
+
+
+def moran_fixation_probability(N: int, s: float, copies: int = 1) -> float:
+    """Fixation probability of ``copies`` carriers of fitness ``r = 1 + s`` in
+    a Moran population of N (Moran 1958): ``(1 − r^{−i})/(1 − r^{−N})``,
+    ``i/N`` if neutral."""
+    if s == 0:
+        return copies / N
+    r = 1.0 + s
+    return float(np.expm1(-copies * np.log(r)) / np.expm1(-N * np.log(r)))
+
+
+def infinite_alleles_heterozygosity(theta):
+    """Diffusion limit of the equilibrium probability that two genes differ
+    under infinite-alleles mutation, ``θ/(1 + θ)`` (Kimura & Crow 1964;
+    ``θ = 2Nμ`` for a haploid Wright–Fisher population)."""
+    theta = np.asarray(theta, dtype=float)
+    return theta / (1.0 + theta)
+
+
+def wright_fisher_infinite_alleles_heterozygosity(N: int, mu):
+    """Exact equilibrium probability that two distinct genes of a haploid
+    Wright–Fisher population of N differ under infinite alleles: ``1 − F*``,
+    the fixed point of ``F' = (1−μ)²(1/N + (1 − 1/N)F)`` (Kimura & Crow 1964),
+    ``F* = (1−μ)²/N / (1 − (1−μ)²(1 − 1/N))``. Compare it with the unbiased
+    heterozygosity ``N/(N−1)(1 − Σp²)``."""
+    m = (1.0 - np.asarray(mu, dtype=float)) ** 2
+    return 1.0 - (m / N) / (1.0 - m * (1.0 - 1.0 / N))
+
+
+def equilibrium_d1(theta: float) -> float:
+    """Effective number of types (D1, the exponential of the Shannon entropy)
+    at the infinite-alleles mutation–drift equilibrium: the frequencies follow
+    Poisson–Dirichlet(θ), whose expected entropy ``ψ(1 + θ) + γ`` follows from
+    Ewens' (1972) frequency spectrum ``θ x⁻¹(1−x)^{θ−1}``; so
+    ``exp(ψ(1 + θ) + γ)``, 1 when θ = 0."""
+    return float(np.exp(digamma(1.0 + theta) + np.euler_gamma))
