@@ -1,5 +1,5 @@
 """Structure of one drift replicate: conservation, mutation, types, fixation,
-reproducibility, and the Moran kernel (numpy specification = compiled)."""
+reproducibility (the Moran operator is tested in tests/engine/test_moran.py)."""
 
 import numpy as np
 import pytest
@@ -7,7 +7,6 @@ import pytest
 from collapsesim.domains.base import Observation
 from collapsesim import theory
 from collapsesim.domains.drift import Drift, DriftParams
-from collapsesim.domains.drift.moran import moran_generation, moran_generation_compiled
 from collapsesim.engine.backends import get_backend
 
 BACKENDS = ["numpy", "numba", "torch"]
@@ -95,28 +94,3 @@ def test_same_seed_same_run_other_seed_differs(backend, model):
     c = run(build(backend, 2, **kw), 20).counts
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
-
-
-@pytest.mark.parametrize("infinite", [False, True])
-def test_moran_compiled_equals_specification(infinite):
-    rng = np.random.default_rng(5)
-    u = rng.random((400, 3))
-    K, N = 4, 400
-    room = N if infinite else 0
-    out = []
-    for f in (moran_generation, moran_generation_compiled):
-        counts = np.concatenate([[100, 150, 50, 100], np.zeros(room, dtype=np.int64)])
-        fitness = np.concatenate([[1.3, 1.0, 0.7, 1.0], np.ones(room)])
-        n = f(counts, fitness, 4, K, 0.05, infinite, u)
-        out.append((n, counts.copy()))
-    assert out[0][0] == out[1][0]
-    np.testing.assert_array_equal(out[0][1], out[1][1])
-    assert out[0][1].sum() == N and (out[0][1] >= 0).all()
-    assert (out[0][0] > K) == infinite
-
-
-def test_moran_without_mutation_moves_one_copy_per_event():
-    u = np.random.default_rng(0).random((1, 3))
-    counts = np.array([5, 5], dtype=np.int64)
-    moran_generation(counts, np.ones(2), 2, 2, 0.0, False, u)
-    assert counts.tolist() in ([4, 6], [5, 5], [6, 4])

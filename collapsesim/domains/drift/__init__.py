@@ -4,7 +4,6 @@ the engine's reference domain, checked against exact population-genetic theory.
 * :mod:`.params` — the parameters (Wright–Fisher or Moran, constant or
   piecewise-constant N, selection, K-allele or infinite-alleles mutation);
 * :mod:`.model` — one replicate, stepping one generation at a time;
-* :mod:`.moran` — the Moran birth–death events;
 * :mod:`collapsesim.theory` (shared with the sweep domain) — the exact
   Wright–Fisher chain, Kimura's diffusion approximations, heterozygosity
   decay, Moran fixation and the infinite-alleles equilibrium;

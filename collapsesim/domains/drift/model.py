@@ -12,21 +12,25 @@ counts are one multinomial draw, ``backend.multinomial_counts(N, p')``:
 * infinite alleles: a (K+1)-th category of probability μ collects the mutants,
   each of which founds a brand-new type of fitness 1.
 
-**Moran** (Moran 1958): one step is one generation of N(t+1) birth–death events
-(:mod:`.moran`); at an epoch boundary the population is first resized to the
-new N by one multinomial draw from the current frequencies.
+**Moran** (Moran 1958): one step is one generation of N(t+1) birth–death events,
+the engine operator ``moran_events`` (:mod:`collapsesim.engine.kernels.moran`)
+on 3·N(t+1) uniforms; at an epoch boundary the population is first resized to
+the new N by one multinomial draw from the current frequencies.
 
 The counts live on the host (K numbers); the backend draws the random numbers
-(its multinomial for Wright–Fisher, its uniform stream for Moran's events).
+(its multinomial for Wright–Fisher, its uniform stream for Moran's events) and
+dispatches the Moran operator (numpy: the specification; numba and torch: the
+compiled kernel — the same counts from the same uniforms).
 """
 
 from __future__ import annotations
+
+import copy
 
 import numpy as np
 
 from ...theory import equilibrium_d1
 from ..base import Observation, Series
-from .moran import moran_generation, moran_generation_compiled
 from .params import DriftParams
 
 
@@ -46,8 +50,7 @@ class DriftSimulation:
         self.fitness = params.fitness()
         self.initial = self.counts.copy()
         self.infinite = params.mutation == "infinite"
-        self._moran = (moran_generation if backend.name == "numpy"
-                       else moran_generation_compiled)
+        self._moran_events = backend.op("moran_events")
         self.fixation_generation: int | None = None
         self._note_fixation()
 
@@ -84,9 +87,9 @@ class DriftSimulation:
         room = size if self.infinite else 0
         counts = np.concatenate([self.counts, np.zeros(room, dtype=np.int64)])
         fitness = np.concatenate([self.fitness, np.ones(room)])
-        u = self.backend.to_numpy(self.backend.uniform((size, 3), self.rng))
-        n_types = self._moran(counts, fitness, n_types, self.params.K, self.params.mu,
-                              self.infinite, u)
+        u = self.backend.uniform((size, 3), self.rng)
+        n_types = self._moran_events(counts, fitness, n_types, self.params.K, self.params.mu,
+                                     self.infinite, u)
         self._set_counts(counts[:n_types])
 
     def _set_counts(self, counts: np.ndarray) -> None:
@@ -100,6 +103,21 @@ class DriftSimulation:
     def _note_fixation(self) -> None:
         if self.fixation_generation is None and np.count_nonzero(self.counts) == 1:
             self.fixation_generation = self.generation
+
+    # -- checkpoints (the runner's --checkpoint-every / --resume) -----------------------
+    def state_dict(self) -> dict:
+        """Everything ``step`` changes, the generator's state included (a copy)."""
+        return {"generation": self.generation, "counts": self.counts.copy(),
+                "fitness": self.fitness.copy(), "fixation_generation": self.fixation_generation,
+                "rng": copy.deepcopy(self.rng)}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Continue from ``state_dict()``: the same steps and draws follow."""
+        self.generation = int(state["generation"])
+        self.counts = np.asarray(state["counts"]).copy()
+        self.fitness = np.asarray(state["fitness"]).copy()
+        self.fixation_generation = state["fixation_generation"]
+        self.rng = copy.deepcopy(state["rng"])
 
     # -- observation ------------------------------------------------------------------
     @property
