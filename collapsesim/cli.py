@@ -48,8 +48,8 @@ def main():
 
 
 @main.command()
-@click.argument("scenario")
-@click.option("--out", "out", type=click.Path(file_okay=False), default=None,
+@click.argument("scenario", required=False)
+@click.option("--out", "out", type=click.Path(), default=None,
               help="Run directory (default: runs/<scenario name>).")
 @click.option("--seed", type=int, default=None, help="Override the scenario's seed.")
 @click.option("--backend", type=click.Choice(["numpy", "numba", "torch"]), default=None)
@@ -58,23 +58,51 @@ def main():
 @click.option("--replicates", type=int, default=None)
 @click.option("--set", "sets", multiple=True, metavar="KEY.PATH=VALUE",
               help="Override any key, e.g. --set params.N=500 (repeatable).")
+@click.option("--overwrite", is_flag=True, help="Replace the run already in the output folder.")
+@click.option("--checkpoint-every", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Checkpoint simulations that support it every N steps (for --resume).")
+@click.option("--resume", "resume_dir", type=click.Path(), default=None, metavar="DIR",
+              help="Continue the interrupted or killed run in DIR (no SCENARIO then).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary line.")
 @friendly
-def run(scenario, out, seed, backend, device, steps, replicates, sets, quiet):
-    """Run SCENARIO (a YAML path or a bundled scenario's name)."""
-    from .runner import execute
-
-    overrides = list(sets)
-    for key, val in (("seed", seed), ("backend", backend), ("device", device),
-                     ("steps", steps), ("replicates", replicates)):
-        if val is not None:
-            overrides.append(f"{key}={val}")
-    cfg = load(scenario, overrides)
-    result = execute(cfg, quiet=quiet, source=scenario)
+def run(scenario, out, seed, backend, device, steps, replicates, sets, overwrite,
+        checkpoint_every, resume_dir, quiet):
+    """Run SCENARIO (a YAML path or a bundled scenario's name), or --resume DIR.
+    Exit status (docs/reliability.md): 0 done, 1 bad input or output folder,
+    3 a replicate diverged, 128 + the signal when stopped by SIGINT (130),
+    SIGHUP (129) or SIGTERM (143) -- the records are kept in every case."""
     from .results import safe_folder_name
+    from .runner import RunFolderError, execute, resume, stop_signals
 
-    out = Path(out or Path("runs") / safe_folder_name(cfg.name or cfg.domain))
-    result.save(out)
+    if resume_dir is not None:
+        given = [n for n, v in (("SCENARIO", scenario), ("--out", out), ("--seed", seed),
+                                ("--backend", backend), ("--device", device), ("--steps", steps),
+                                ("--replicates", replicates), ("--set", sets),
+                                ("--overwrite", overwrite)) if v]
+        if given:
+            _fail(f"--resume {resume_dir}: continues the run as recorded; drop {', '.join(given)}")
+        out = Path(resume_dir)
+        try:
+            result = resume(out, quiet=quiet, checkpoint_every=checkpoint_every)
+        except RunFolderError as exc:
+            _fail(str(exc))
+        cfg = result.config
+    else:
+        if scenario is None:
+            _fail("run: give a SCENARIO (a YAML path or a bundled name) or --resume DIR")
+        overrides = list(sets)
+        for key, val in (("seed", seed), ("backend", backend), ("device", device),
+                         ("steps", steps), ("replicates", replicates)):
+            if val is not None:
+                overrides.append(f"{key}={val}")
+        cfg = load(scenario, overrides)
+        out = Path(out or Path("runs") / safe_folder_name(cfg.name or cfg.domain))
+        try:
+            with stop_signals():
+                result = execute(cfg, quiet=quiet, source=scenario, out=out, overwrite=overwrite,
+                                 checkpoint_every=checkpoint_every)
+        except RunFolderError as exc:
+            _fail(str(exc))
     s = result.summary
     if not quiet:
         h = s["aggregate"].get(s["headline"], {})
@@ -87,9 +115,13 @@ def run(scenario, out, seed, backend, device, steps, replicates, sets, quiet):
     if s["status"] != "completed":
         for r in s["per_replicate"]:
             if r["status"] != "completed":
+                last = r.get("last_recorded_step")
+                kept = "nothing recorded" if last is None else f"recorded up to step {last}"
                 click.echo(f"replicate {r['replicate']} {r['status']}: {r['message']} "
-                           f"(recorded up to step {r['steps_run']}, kept in {out})", err=True)
-        sys.exit(130 if result.interrupted else 3)
+                           f"({kept}, kept in {out})", err=True)
+        if result.interrupted:
+            click.echo(f"continue it with: collapsesim run --resume {out}", err=True)
+        sys.exit(128 + int(result.stop_signal) if result.interrupted else 3)
 
 
 @main.command()
@@ -150,7 +182,17 @@ def plot(directory):
     for f in ("metrics.parquet", "summary.json"):
         if not (d / f).is_file():
             _fail(f"{d / f}: missing; is {d} a collapsesim run or batch directory?")
-    fig = plot_run(pd.read_parquet(d / "metrics.parquet"), json.loads((d / "summary.json").read_text()))
+    try:
+        summary = json.loads((d / "summary.json").read_text())
+    except (ValueError, OSError) as exc:
+        _fail(f"{d / 'summary.json'}: not a readable run summary ({type(exc).__name__}: {exc})")
+    try:
+        metrics = pd.read_parquet(d / "metrics.parquet")
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises several types for a bad file
+        _fail(f"{d / 'metrics.parquet'}: not a readable metrics table ({type(exc).__name__}: {exc})")
+    if not isinstance(summary, dict) or "headline" not in summary:
+        _fail(f"{d / 'summary.json'}: not a run summary (no 'headline' key)")
+    fig = plot_run(metrics, summary)
     fig.savefig(d / "diversity.png", dpi=110)
     plt.close(fig)
     click.echo(f"wrote {d / 'diversity.png'}")

@@ -9,8 +9,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from .results import NON_DIVERSITY_SERIES  # noqa: E402
-
 
 def _series_curves(df: pd.DataFrame, series: str, metric: str):
     d = df[(df["series"] == series) & (df["metric"] == metric)]
@@ -24,7 +22,8 @@ def plot_run(df: pd.DataFrame, summary: dict):
     """Two panels: relative diversity of every series (replicates thin, mean
     thick; the headline series first and bold) and D1 of the headline series."""
     headline = summary.get("headline")
-    series = [s for s in pd.unique(df["series"]) if s not in NON_DIVERSITY_SERIES]
+    # the diversity series are those with the shared metric (not "domain" or "samples")
+    series = list(pd.unique(df.loc[df["metric"] == "relative_diversity", "series"]))
     series.sort(key=lambda s: (s != headline, s))
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), constrained_layout=True)
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]

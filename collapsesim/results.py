@@ -131,11 +131,27 @@ def build_summary(df: pd.DataFrame, cfg, domain_cls, status: dict, run_ids: dict
     }
 
 
+def _umask() -> int:
+    """The process umask, read without changing it where /proc allows."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
+    """Write ``data`` to ``path`` through a temporary file and a rename; the
+    file gets the permissions of a normally created one (0666 less the umask)."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.replace(tmp, path)
@@ -154,6 +170,7 @@ class Result:
     summary: dict
     config: object
     interrupted: bool = False
+    stop_signal: int | None = None  # the signal that interrupted the run (None: not interrupted)
 
     def headline(self) -> pd.DataFrame:
         """Wide table (replicate, step) × shared metric of the headline series."""
@@ -169,17 +186,26 @@ class Result:
         return plot_run(self.metrics, self.summary)
 
     def save(self, out) -> Path:
-        """Write the run directory; returns its path."""
+        """Write the run directory's four files, each atomically (a reader or a
+        kill never sees half a file); returns its path."""
+        import io
+
+        import matplotlib.pyplot as plt
+
         from .config import dump
 
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
-        self.metrics.to_parquet(out / "metrics.parquet", index=False)
+        buf = io.BytesIO()
+        self.metrics.to_parquet(buf, index=False)
+        write_atomic(out / "metrics.parquet", buf.getvalue())
         write_atomic(out / "summary.json", json.dumps(self.summary, indent=2).encode())
         write_atomic(out / "config.yaml", dump(self.config).encode())
         fig = self.plot()
-        fig.savefig(out / "diversity.png", dpi=110)
-        import matplotlib.pyplot as plt
-
-        plt.close(fig)
+        buf = io.BytesIO()
+        try:
+            fig.savefig(buf, format="png", dpi=110)
+        finally:
+            plt.close(fig)
+        write_atomic(out / "diversity.png", buf.getvalue())
         return out

@@ -1,108 +1,341 @@
 """The runner: owns the loop, the replicates and their seeds, recording,
-progress and error handling. Domains own only their science.
+checkpoints, signals, progress and error handling. Domains own only their science.
 
 Seeds (DESIGN.md): replicate j of a run draws from
 ``SeedSequence(seed, spawn_key=(j,))``; a batch passes its own spawn keys
-``(h_c, j)``. A batched domain gets all its replicates' seeds at once.
+``(h_c, j)``. A batched domain gets all its replicates' seeds at once, as one
+*group*; any other domain runs one group per replicate, in order.
 
 Every ``record_every`` steps (and at step 0 and the last step) the runner calls
 ``observe()``, turns each series into the shared metric and appends tidy rows.
 A :class:`~collapsesim.domains.base.DivergenceError` (NaN/inf state or loss,
-all-zero weights) stops that replicate cleanly, keeping what it recorded;
-Ctrl-C stops the run and keeps everything recorded so far.
+all-zero weights) stops that group cleanly, keeping what it recorded; an
+interrupt (Ctrl-C, or SIGTERM/SIGHUP under :func:`stop_signals`) stops the run
+and keeps everything recorded so far. A replicate's status is ``completed``
+(ran all steps or ended through ``finished``), ``diverged`` or ``interrupted``.
+
+With an output folder (``out``) the run is recorded *into* it as it goes
+(docs/reliability.md): the folder is checked and created before the first step
+(an existing run is refused unless ``overwrite``); ``config.yaml`` and
+``run.json`` (the run's identity: spawn keys, replicate ids, label) are written
+first; every observation is appended and flushed to ``records.jsonl``; with
+``checkpoint_every=n`` a simulation that implements ``state_dict()`` is saved
+atomically every n steps to ``checkpoints/rep<first replicate>.pkl``; at the end
+``metrics.parquet``, ``summary.json`` and ``diversity.png`` are written. A run
+whose every group ended drops its log and checkpoints and is marked complete;
+an interrupted or killed one keeps them, and :func:`resume` continues it: ended
+groups are kept, an unfinished group restarts from its checkpoint (its rows
+after the checkpoint are dropped and re-made) or from step 0 without one. The
+resumed run's rows equal an uninterrupted run's.
+
+Domain artefacts: when the domain's params have ``export: true`` and the run
+has a folder, the runner calls ``sim.export([<out>/replicates/<j>, ...])`` (one
+created folder per replicate of the group) when the group ends, whatever its
+status.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import math
+import os
+import pickle
+import shutil
+import signal
+import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-from .config import ScenarioConfig, load
+from .config import ScenarioConfig, dump, load
 from .domains.base import DivergenceError, Observation
 from .engine.backends import get_backend
 from .metrics import diversity, vendi
 from .progress import Progress
 from .registry import get_domain
-from .results import Result, build_summary
+from .results import Result, build_summary, write_atomic
+
+STOP_SIGNALS = tuple(getattr(signal, s) for s in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, s))
+RUN_JSON, LOG, CHECKPOINTS, REPLICATES = "run.json", "records.jsonl", "checkpoints", "replicates"
+RUN_FILES = ("metrics.parquet", "summary.json", "config.yaml", "diversity.png", RUN_JSON, LOG)
+
+
+class RunFolderError(ValueError):
+    """An output or resume folder that cannot be used; ``str()`` is one line naming it."""
+
+
+# -- signals ----------------------------------------------------------------------
+
+
+class _StopState:
+    """Which stop signal arrived first (None: none); after the first, or once
+    the loop has ended (``shield``), signals are only noted, never raised, so
+    that the records are always written."""
+
+    def __init__(self):
+        self.signum: int | None = None
+        self.armed = False
+        self.shield = False
+
+    def handler(self, signum, frame):
+        if self.signum is None:
+            self.signum = signum
+            if self.armed and not self.shield:
+                raise KeyboardInterrupt
+
+
+_STOP = _StopState()
+
+
+@contextlib.contextmanager
+def stop_signals():
+    """While active (main thread only), SIGINT, SIGTERM and SIGHUP stop a run
+    like Ctrl-C: the first one interrupts the loop, every later one is ignored
+    until the run's files are written. Yields the state; ``.signum`` is the
+    signal that stopped the run (None if none)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield _StopState()
+        return
+    global _STOP
+    prev_state, _STOP = _STOP, _StopState()
+    old = {s: signal.signal(s, _STOP.handler) for s in STOP_SIGNALS}
+    _STOP.armed = True
+    try:
+        yield _STOP
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+        _STOP = prev_state
+
+
+def _signal_name(signum: int | None) -> str:
+    return signal.Signals(signum).name if signum else "SIGINT"
+
+
+# -- the run folder -----------------------------------------------------------------
+
+
+def prepare_folder(out, *, overwrite: bool = False) -> Path:
+    """Check and create the output folder before the first step. An existing
+    non-empty folder is refused unless ``overwrite``; overwrite removes only a
+    collapsesim run's files, and refuses a folder that holds no run."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise RunFolderError(f"{out}: exists and is not a folder; choose another --out")
+    if out.is_dir() and any(out.iterdir()):
+        is_run = any((out / f).exists() for f in (RUN_JSON, "summary.json"))
+        if not overwrite:
+            if is_run:
+                raise RunFolderError(f"{out}: already holds a run; pass --overwrite to replace it, "
+                                     f"or --resume {out} to continue it")
+            raise RunFolderError(f"{out}: folder is not empty and holds no collapsesim run; "
+                                 "choose an empty or new --out")
+        if not is_run:
+            raise RunFolderError(f"{out}: holds no collapsesim run; refusing to overwrite it")
+        for f in RUN_FILES:
+            (out / f).unlink(missing_ok=True)
+        for d in (CHECKPOINTS, REPLICATES):
+            shutil.rmtree(out / d, ignore_errors=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / RUN_JSON
+        probe.touch()
+    except OSError as exc:
+        raise RunFolderError(f"{out}: cannot create the run folder ({exc.strerror or exc})") from None
+    return out
+
+
+def _write_json(path: Path, obj) -> None:
+    write_atomic(path, json.dumps(obj, indent=2).encode())
+
+
+class _Log:
+    """The append-only record of a run: one JSON line per observation
+    (``{"step", "rows": [[replicate, series, metric, value], ...]}``) or group
+    end (``{"end": {replicate: status}}``), flushed as written."""
+
+    def __init__(self, path: Path):
+        self.f = open(path, "a", encoding="utf-8")
+
+    def write(self, event: dict) -> None:
+        self.f.write(json.dumps(event) + "\n")
+        self.f.flush()
+
+    def close(self) -> None:
+        self.f.close()
+
+
+def read_log(path: Path) -> list[dict]:
+    """The events of ``records.jsonl``, up to the first torn or unreadable line."""
+    events = []
+    if not path.is_file():
+        return events
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if not line.endswith("\n"):
+                break
+            try:
+                events.append(json.loads(line))
+            except json.JSONDecodeError:
+                break
+    return events
+
+
+# -- recording ----------------------------------------------------------------------
 
 
 @dataclass
 class _Recorder:
-    """Columnar store of tidy rows for one run (many replicates)."""
+    """Columnar store of tidy rows for one run (many replicates), mirrored to the log."""
 
     replicate: list = field(default_factory=list)
     step: list = field(default_factory=list)
     series: list = field(default_factory=list)
     metric: list = field(default_factory=list)
     value: list = field(default_factory=list)
+    log: _Log | None = None
 
-    def add(self, rep: int, step: int, series: str, metrics: dict) -> None:
-        for name, v in metrics.items():
+    def extend(self, step: int, rows: list) -> None:
+        for rep, series, metric, value in rows:
             self.replicate.append(rep)
             self.step.append(step)
             self.series.append(series)
-            self.metric.append(name)
-            self.value.append(math.nan if v is None else float(v))
+            self.metric.append(metric)
+            self.value.append(value)
 
 
-def _record(rec: _Recorder, obs_list: Sequence[Observation], reps: Sequence[int], step: int) -> None:
+def _rows(obs_list: Sequence[Observation], reps: Sequence[int]) -> list:
     if len(obs_list) != len(reps):
         raise RuntimeError(f"observe() returned {len(obs_list)} observations for {len(reps)} replicates")
+    rows = []
+
+    def add(rep, series, metrics):
+        rows.extend([rep, series, k, math.nan if v is None else float(v)] for k, v in metrics.items())
+
     for rep, obs in zip(reps, obs_list):
         for name, s in obs.series.items():
             try:
                 values = diversity(s.abundances, s.reference)
             except ValueError as exc:
                 raise DivergenceError(f"series {name!r}: {exc}") from None
-            rec.add(rep, step, name, values)
+            add(rep, name, values)
         if obs.samples is not None:
-            rec.add(rep, step, "samples", vendi(obs.samples))
+            add(rep, "samples", vendi(obs.samples))
         if obs.metrics:
-            rec.add(rep, step, "domain", obs.metrics)
+            add(rep, "domain", obs.metrics)
+    return rows
 
 
-def _observe(sim) -> list[Observation]:
+def _record(rec: _Recorder, sim, reps: Sequence[int], step: int, status: dict) -> None:
     obs = sim.observe()
-    return [obs] if isinstance(obs, Observation) else list(obs)
+    rows = _rows([obs] if isinstance(obs, Observation) else list(obs), reps, )
+    if rec.log is not None:
+        rec.log.write({"step": step, "rows": rows})
+    rec.extend(step, rows)
+    for r in reps:
+        status[r]["last_recorded_step"] = step
+
+
+@dataclass
+class _Prior:
+    """What a resumed run keeps: rows and statuses of ended groups, and the
+    checkpoints of unfinished ones (first replicate → checkpoint dict)."""
+
+    events: list
+    ended: dict
+    checkpoints: dict
+
+
+def _export(sim, params, out: Path | None, reps: Sequence[int], status: dict) -> None:
+    if out is None or sim is None or not getattr(params, "export", False):
+        return
+    folders = [out / REPLICATES / str(r) for r in reps]
+    try:
+        for f in folders:
+            f.mkdir(parents=True, exist_ok=True)
+        sim.export(folders)
+    except Exception as exc:  # noqa: BLE001 - an export never costs the records
+        for r in reps:
+            status[r]["message"] = (status[r]["message"] + "; " if status[r]["message"] else "") + \
+                f"export failed: {type(exc).__name__}: {exc}"
 
 
 def execute(cfg: ScenarioConfig, *, spawn_keys: Sequence[tuple] | None = None,
             replicate_ids: Sequence[int] | None = None, quiet: bool = True,
-            source: str | None = None, run_label: str | None = None) -> Result:
+            source: str | None = None, run_label: str | None = None, out=None,
+            overwrite: bool = False, checkpoint_every: int | None = None) -> Result:
     """Run a validated scenario; ``spawn_keys`` default to ``(j,)`` for j < replicates.
     Run ids are ``<run_label>-seed<seed>-rep<j>`` (``run_label`` defaults to the
-    scenario's name; a batch adds the cell hash)."""
+    scenario's name; a batch adds the cell hash). With ``out``, record into that
+    run folder as the module docstring describes (``overwrite`` replaces a run
+    there; ``checkpoint_every`` saves simulations that implement ``state_dict``)."""
+    if spawn_keys is None:
+        spawn_keys = [(j,) for j in range(cfg.replicates)]
+    spawn_keys = [tuple(int(x) for x in k) for k in spawn_keys]
+    if replicate_ids is None:
+        replicate_ids = [int(k[-1]) for k in spawn_keys]
+    replicate_ids = [int(r) for r in replicate_ids]
+    if checkpoint_every is not None and checkpoint_every < 1:
+        raise ValueError(f"checkpoint_every must be a positive number of steps; got {checkpoint_every}")
+    if out is not None:
+        out = prepare_folder(out, overwrite=overwrite)
+        write_atomic(out / "config.yaml", dump(cfg).encode())
+        _write_json(out / RUN_JSON, {"state": "running", "source": source, "run_label": run_label,
+                                     "spawn_keys": spawn_keys, "replicate_ids": replicate_ids,
+                                     "checkpoint_every": checkpoint_every})
+    return _execute(cfg, spawn_keys, replicate_ids, quiet=quiet, source=source,
+                    run_label=run_label, out=out, checkpoint_every=checkpoint_every, prior=None)
+
+
+def _execute(cfg, spawn_keys, replicate_ids, *, quiet, source, run_label, out, checkpoint_every,
+             prior: _Prior | None) -> Result:
     domain_cls = get_domain(cfg.domain)
     domain = domain_cls()
     backend = get_backend(cfg.backend, cfg.device)
-    if spawn_keys is None:
-        spawn_keys = [(j,) for j in range(cfg.replicates)]
-    if replicate_ids is None:
-        replicate_ids = [int(k[-1]) for k in spawn_keys]
-    seeds = [np.random.SeedSequence(cfg.seed, spawn_key=tuple(k)) for k in spawn_keys]
+    seeds = [np.random.SeedSequence(cfg.seed, spawn_key=k) for k in spawn_keys]
     pairs = list(zip(replicate_ids, seeds))
     groups = [pairs] if domain_cls.batched else [[p] for p in pairs]
 
     rec = _Recorder()
-    status = {rid: {"status": "completed", "message": "", "steps_run": 0, "wall_time_s": 0.0}
-              for rid in replicate_ids}
-    bar = Progress(total=cfg.steps * len(groups), quiet=quiet,
+    status = {rid: {"status": "pending", "message": "", "steps_run": 0, "last_recorded_step": None,
+                    "wall_time_s": 0.0} for rid in replicate_ids}
+    if prior is not None:
+        for ev in prior.events:
+            if "rows" in ev:
+                rec.extend(ev["step"], ev["rows"])
+                for r in {row[0] for row in ev["rows"]}:
+                    status[r]["last_recorded_step"] = ev["step"]
+        for r, st in prior.ended.items():
+            status[int(r)].update(st)
+    if out is not None:
+        rec.log = _Log(out / LOG)
+    todo = [g for g in groups if status[g[0][0]]["status"] == "pending"]
+    bar = Progress(total=cfg.steps * len(todo), quiet=quiet,
                    label=f"{cfg.name or cfg.domain} [{cfg.backend}]")
     interrupted = False
+    stop = _STOP
     t_start = time.perf_counter()
     try:
-        for group in groups:
+        for group in todo:
             reps = [r for r, _ in group]
-            t0 = time.perf_counter()
+            ckpt = prior.checkpoints.get(reps[0]) if prior is not None else None
+            t0 = time.perf_counter() - (ckpt["wall_time_s"] if ckpt else 0.0)
             t = at = 0  # t: steps completed; at: the step being simulated or recorded
+            sim = None
             try:
                 sim = domain.build(cfg.params, backend=backend, seeds=[s for _, s in group],
                                    steps=cfg.steps)
-                _record(rec, _observe(sim), reps, 0)
+                if ckpt:
+                    sim.load_state_dict(ckpt["state"])
+                    t = ckpt["step"]
+                    bar.update(t)
+                else:
+                    _record(rec, sim, reps, 0, status)
+                saves = checkpoint_every and out is not None and hasattr(sim, "state_dict")
                 while t < cfg.steps:
                     at = t + 1
                     sim.step()
@@ -110,10 +343,17 @@ def execute(cfg: ScenarioConfig, *, spawn_keys: Sequence[tuple] | None = None,
                     bar.update(1)
                     finished = bool(getattr(sim, "finished", False))
                     if t % cfg.record_every == 0 or t == cfg.steps or finished:
-                        _record(rec, _observe(sim), reps, t)
+                        _record(rec, sim, reps, t, status)
                     if finished:
                         bar.update(cfg.steps - t)
                         break
+                    if saves and t % checkpoint_every == 0 and t < cfg.steps:
+                        (out / CHECKPOINTS).mkdir(exist_ok=True)
+                        write_atomic(out / CHECKPOINTS / f"rep{reps[0]}.pkl", pickle.dumps(
+                            {"step": t, "wall_time_s": time.perf_counter() - t0,
+                             "state": sim.state_dict()}, protocol=pickle.HIGHEST_PROTOCOL))
+                for r in reps:
+                    status[r]["status"] = "completed"
             except DivergenceError as exc:
                 for r in reps:
                     status[r].update(status="diverged", message=f"step {at}: {exc}")
@@ -122,13 +362,20 @@ def execute(cfg: ScenarioConfig, *, spawn_keys: Sequence[tuple] | None = None,
                 for r in reps:
                     status[r]["steps_run"] = t
                     status[r]["wall_time_s"] = time.perf_counter() - t0
+                _export(sim, cfg.params, out, reps, status)
+            if rec.log is not None:
+                rec.log.write({"end": {str(r): status[r] for r in reps}})
     except KeyboardInterrupt:
         interrupted = True
-        for r, st in status.items():
-            if st["status"] == "completed" and st["steps_run"] < cfg.steps:
-                st.update(status="interrupted", message="stopped by Ctrl-C")
+        name = _signal_name(stop.signum)
+        for st in status.values():
+            if st["status"] == "pending":
+                st.update(status="interrupted", message=f"stopped by {name}")
     finally:
+        stop.shield = True
         bar.close()
+        if rec.log is not None:
+            rec.log.close()
     wall = time.perf_counter() - t_start
 
     import pandas as pd
@@ -151,15 +398,26 @@ def execute(cfg: ScenarioConfig, *, spawn_keys: Sequence[tuple] | None = None,
                             spawn_keys=dict(zip(replicate_ids, spawn_keys)), source=source)
     result = Result(metrics=df, summary=summary, config=cfg)
     result.interrupted = interrupted
+    result.stop_signal = (stop.signum or signal.SIGINT) if interrupted else None
+    if out is not None:
+        result.save(out)
+        if not interrupted:
+            meta = json.loads((out / RUN_JSON).read_text())
+            _write_json(out / RUN_JSON, {**meta, "state": "complete"})
+            (out / LOG).unlink(missing_ok=True)
+            shutil.rmtree(out / CHECKPOINTS, ignore_errors=True)
     return result
 
 
 def run(scenario, *, seed: int | None = None, backend: str | None = None,
         device: str | None = None, steps: int | None = None, replicates: int | None = None,
-        set: Sequence[str] | None = None, out=None, quiet: bool = True) -> Result:
+        set: Sequence[str] | None = None, out=None, overwrite: bool = False,
+        checkpoint_every: int | None = None, quiet: bool = True) -> Result:
     """Run a scenario (a path, a bundled scenario's name, or a dict) and return
-    its :class:`~collapsesim.results.Result`; with ``out``, also write the run
-    directory (metrics.parquet, summary.json, config.yaml, diversity.png).
+    its :class:`~collapsesim.results.Result`; with ``out``, record into that run
+    directory (metrics.parquet, summary.json, config.yaml, diversity.png; an
+    existing run there is refused unless ``overwrite``; ``checkpoint_every``
+    steps, checkpoints for :func:`resume`). SIGTERM and SIGHUP stop it like Ctrl-C.
 
     Keyword arguments override the file, like the CLI's options; ``set`` takes
     ``key.path=value`` strings."""
@@ -169,8 +427,55 @@ def run(scenario, *, seed: int | None = None, backend: str | None = None,
         if val is not None:
             overrides.append(f"{key}={val}")
     cfg = load(scenario, overrides)
-    result = execute(cfg, quiet=quiet, source=None if isinstance(scenario, dict) else str(scenario))
-    if out is not None:
-        result.save(out)
-    return result
+    with stop_signals():
+        return execute(cfg, quiet=quiet, source=None if isinstance(scenario, dict) else str(scenario),
+                       out=out, overwrite=overwrite, checkpoint_every=checkpoint_every)
 
+
+def resume(directory, *, quiet: bool = True, checkpoint_every: int | None = None) -> Result:
+    """Continue the interrupted or killed run recorded in ``directory``: groups
+    that ended are kept; an unfinished group continues from its last checkpoint,
+    or from step 0 without one. ``checkpoint_every`` defaults to the run's own."""
+    out = Path(directory)
+    meta_path = out / RUN_JSON
+    try:
+        meta = json.loads(meta_path.read_text())
+        cfg = load(out / "config.yaml")
+    except FileNotFoundError as exc:
+        raise RunFolderError(f"{Path(exc.filename)}: missing; is {out} a run folder "
+                             "made by this version of collapsesim?") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise RunFolderError(f"{meta_path}: not readable ({exc})") from None
+    if meta.get("state") == "complete":
+        raise RunFolderError(f"{out}: the run is already complete; nothing to resume")
+    replicate_ids = [int(r) for r in meta["replicate_ids"]]
+    spawn_keys = [tuple(k) for k in meta["spawn_keys"]]
+    batched = get_domain(cfg.domain).batched
+    firsts = [replicate_ids[0]] if batched else replicate_ids
+    checkpoints = {}
+    for r in firsts:
+        p = out / CHECKPOINTS / f"rep{r}.pkl"
+        if p.is_file():
+            with open(p, "rb") as f:
+                checkpoints[r] = pickle.load(f)
+    ended: dict = {}
+    events = read_log(out / LOG)
+    for ev in events:
+        if "end" in ev:
+            ended.update({int(r): st for r, st in ev["end"].items()})
+    group_of = {r: (replicate_ids[0] if batched else r) for r in replicate_ids}
+    kept = []
+    for ev in events:
+        if "end" in ev:
+            kept.append(ev)
+            continue
+        rows = [row for row in ev["rows"] if row[0] in ended or
+                (group_of[row[0]] in checkpoints and ev["step"] <= checkpoints[group_of[row[0]]]["step"])]
+        if rows:
+            kept.append({"step": ev["step"], "rows": rows})
+    write_atomic(out / LOG, "".join(json.dumps(ev) + "\n" for ev in kept).encode())
+    with stop_signals():
+        return _execute(cfg, spawn_keys, replicate_ids, quiet=quiet, source=meta.get("source"),
+                        run_label=meta.get("run_label"), out=out,
+                        checkpoint_every=checkpoint_every or meta.get("checkpoint_every"),
+                        prior=_Prior(events=kept, ended=ended, checkpoints=checkpoints))

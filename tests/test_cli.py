@@ -105,3 +105,36 @@ def test_a_name_is_a_label_never_a_path(cli, tmp_path, toy_domain, monkeypatch, 
     assert new and all(p == runs or runs in p.parents for p in new), sorted(map(str, new))
     assert len(list(runs.iterdir())) == 1 and (next(runs.iterdir()) / "metrics.parquet").is_file()
     assert (work / "config.yaml").read_text() == "mine\n"
+
+
+def test_out_under_a_file_fails_at_once_in_one_line(cli, tmp_path, toy_domain):
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    r = cli.invoke(main, ["run", str(toy_file(tmp_path)), "--out", str(afile / "run"), "-q"])
+    assert r.exit_code == 1
+    assert r.output.strip().count("\n") == 0 and str(afile / "run") in r.output
+
+
+def test_rerun_into_a_run_folder_is_refused_unless_overwrite(cli, tmp_path, toy_domain):
+    out = tmp_path / "o"
+    args = ["run", str(toy_file(tmp_path)), "--out", str(out), "-q"]
+    assert cli.invoke(main, args).exit_code == 0
+    before = (out / "summary.json").read_text()
+    r = cli.invoke(main, args)
+    assert r.exit_code == 1 and "--overwrite" in r.output and f"--resume {out}" in r.output
+    assert (out / "summary.json").read_text() == before
+    r = cli.invoke(main, args + ["--overwrite", "--seed", "7"])
+    assert r.exit_code == 0 and json.loads((out / "summary.json").read_text())["seed"] == 7
+    r = cli.invoke(main, ["run", "--resume", str(out)])
+    assert r.exit_code == 1 and "already complete" in r.output
+    r = cli.invoke(main, ["run", str(toy_file(tmp_path)), "--resume", str(out)])
+    assert r.exit_code == 1 and "drop SCENARIO" in r.output
+
+
+def test_plot_names_a_corrupt_summary(cli, tmp_path, toy_domain):
+    out = tmp_path / "p"
+    assert cli.invoke(main, ["run", str(toy_file(tmp_path)), "--out", str(out), "-q"]).exit_code == 0
+    (out / "summary.json").write_text('{"headline": ')
+    r = cli.invoke(main, ["plot", str(out)])
+    assert r.exit_code == 1 and r.output.startswith(f"{out / 'summary.json'}: not a readable")
+    assert "Traceback" not in r.output and r.output.strip().count("\n") == 0

@@ -92,3 +92,233 @@ def test_run_directory(tmp_path, toy_domain):
 @pytest.mark.parametrize("backend", ["numpy", "numba", "torch"])
 def test_toy_domain_passes_conformance(toy_domain, backend):
     check_domain("toy", backends=[backend])
+
+
+# -- reliability: the run folder, checkpoints and resume, signals, exports ----------------
+# A toy that implements the optional Simulation hooks (state_dict, load_state_dict,
+# export) and can send itself a signal or finish at a chosen (replicate, step).
+
+import copy  # noqa: E402
+import os  # noqa: E402
+import signal  # noqa: E402
+
+from pydantic import Field  # noqa: E402
+
+from collapsesim import registry  # noqa: E402
+from collapsesim.domains.base import Domain, DomainParams, Observation, Series  # noqa: E402
+from collapsesim.runner import RunFolderError, execute, resume, stop_signals  # noqa: E402
+
+BUILDS = []  # spawn keys of every simulation built (to see what a resume re-runs)
+SENT = []    # signals the toy has sent (each (rep, step) fires once per test)
+
+
+class HookParams(DomainParams):
+    N: int = Field(60, gt=0)
+    K: int = Field(4, ge=1)
+    signal_rep: int = -1
+    signal_at: int = -1
+    signal: int = int(signal.SIGINT)
+    finish_rep: int = -1
+    finish_at: int = -1
+    diverge_rep: int = -1
+    export: bool = False
+
+
+class _HookSim:
+    def __init__(self, p, backend, seed):
+        self.p, self.backend, self.rep, self.t = p, backend, seed.spawn_key[-1], 0
+        self.rng = backend.rng(seed)
+        self.counts = np.full(p.K, p.N // p.K)
+        BUILDS.append(seed.spawn_key)
+
+    def step(self):
+        self.t += 1
+        if (self.rep, self.t) == (self.p.signal_rep, self.p.signal_at) and (self.rep, self.t) not in SENT:
+            SENT.append((self.rep, self.t))
+            os.kill(os.getpid(), self.p.signal)
+        if self.rep == self.p.diverge_rep and self.t == 5:
+            raise cs.DivergenceError("toy state became NaN")
+        freq = self.counts / self.counts.sum()
+        self.counts = self.rng.multinomial(int(self.counts.sum()), freq)
+
+    @property
+    def finished(self):
+        return (self.rep, self.t) == (self.p.finish_rep, self.p.finish_at)
+
+    def observe(self):
+        return Observation(series={"types": Series(self.counts.copy(), np.full(self.p.K, self.p.N // self.p.K))},
+                           metrics={"t": float(self.t)})
+
+    def state_dict(self):
+        return {"t": self.t, "counts": self.counts.copy(), "rng": copy.deepcopy(self.rng)}
+
+    def load_state_dict(self, state):
+        self.t, self.counts, self.rng = state["t"], state["counts"].copy(), copy.deepcopy(state["rng"])
+
+    def export(self, folders):
+        for f in folders:
+            (f / "export.txt").write_text(f"rep {self.rep} step {self.t}\n")
+
+
+class Hooks(Domain):
+    Params = HookParams
+    headline = "types"
+    backends = ("numpy",)
+
+    def build(self, params, *, backend, seeds, steps):
+        (seed,) = seeds
+        return _HookSim(params, backend, seed)
+
+
+@pytest.fixture
+def hooks():
+    registry._load()
+    registry.register("hooks")(Hooks)
+    BUILDS.clear()
+    SENT.clear()
+    yield Hooks
+    registry._DOMAINS.pop("hooks", None)
+
+
+def hook_scenario(**params):
+    return {"domain": "hooks", "name": "hooks", "seed": 5, "steps": 40, "record_every": 3,
+            "replicates": 3, "backend": "numpy", "params": params}
+
+
+def same_run(a, b):
+    """Rows identical (order included); per-replicate status identical but for wall times."""
+    pd.testing.assert_frame_equal(a.metrics, b.metrics)
+    strip = [{k: v for k, v in r.items() if k != "wall_time_s"} for r in a.summary["per_replicate"]]
+    assert strip == [{k: v for k, v in r.items() if k != "wall_time_s"}
+                     for r in b.summary["per_replicate"]]
+
+
+@pytest.mark.parametrize("every", [4, None])
+def test_resume_after_an_interrupt_equals_an_uninterrupted_run(hooks, tmp_path, every):
+    """Interrupted in replicate 1 at step 22: replicate 0 is kept as it is, replicate 1
+    continues from its checkpoint at step 20 (or restarts from 0 without checkpoints),
+    replicate 2 starts; the final rows equal an uninterrupted run's."""
+    ref = execute(cs.load(hook_scenario()))
+    out = tmp_path / "run"
+    with stop_signals():
+        part = execute(cs.load(hook_scenario(signal_rep=1, signal_at=22)), out=out,
+                       checkpoint_every=every)
+    assert part.interrupted and part.stop_signal == signal.SIGINT
+    reps = {r["replicate"]: r for r in part.summary["per_replicate"]}
+    assert [reps[j]["status"] for j in range(3)] == ["completed", "interrupted", "interrupted"]
+    assert reps[1]["last_recorded_step"] == 21 and reps[2]["last_recorded_step"] is None
+    assert (out / "records.jsonl").is_file() and (out / "metrics.parquet").is_file()
+    assert (out / "checkpoints" / "rep1.pkl").is_file() == (every is not None)
+    BUILDS.clear()
+    done = resume(out)
+    assert BUILDS == [(1,), (2,)]  # replicate 0 is not re-run
+    assert not done.interrupted and done.summary["status"] == "completed"
+    # (the interrupted scenario's extra params only send a signal, which fires once)
+    same_run(done, ref)
+    back = pd.read_parquet(out / "metrics.parquet")
+    pd.testing.assert_frame_equal(back, ref.metrics)
+    assert not (out / "records.jsonl").exists() and not (out / "checkpoints").exists()
+    with pytest.raises(RunFolderError, match="already complete"):
+        resume(out)
+
+
+def test_resume_after_sigkill_keeps_flushed_rows(hooks, tmp_path):
+    """What a SIGKILL leaves (run.json, config.yaml, the log up to a torn last line, a
+    checkpoint; no final files) resumes to the uninterrupted rows."""
+    out = tmp_path / "run"
+    with stop_signals():
+        execute(cs.load(hook_scenario(signal_rep=2, signal_at=30)), out=out, checkpoint_every=10)
+    for f in ("metrics.parquet", "summary.json", "diversity.png"):
+        (out / f).unlink()
+    with open(out / "records.jsonl", "a") as f:
+        f.write('{"step": 33, "rows": [[2, "typ')  # a line torn by the kill
+    done = resume(out)
+    same_run(done, execute(cs.load(hook_scenario())))
+
+
+def test_finished_replicate_is_not_relabelled_interrupted(hooks):
+    with stop_signals():
+        res = execute(cs.load(hook_scenario(finish_rep=0, finish_at=7, signal_rep=1, signal_at=10)))
+    reps = res.summary["per_replicate"]
+    assert (reps[0]["status"], reps[0]["steps_run"], reps[0]["last_recorded_step"]) == ("completed", 7, 7)
+    assert (reps[1]["status"], reps[1]["last_recorded_step"]) == ("interrupted", 9)
+    assert res.summary["status"] == "interrupted"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_term_and_hup_stop_like_ctrl_c(hooks, tmp_path, sig):
+    res = cs.run(hook_scenario(signal_rep=0, signal_at=9, signal=int(sig)), out=tmp_path / "b")
+    assert res.interrupted and res.stop_signal == sig
+    assert res.summary["per_replicate"][0]["message"] == f"stopped by {signal.Signals(sig).name}"
+    for f in ("metrics.parquet", "summary.json", "config.yaml", "diversity.png"):
+        assert (tmp_path / "b" / f).stat().st_size > 0
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handlers restored
+
+
+def test_a_second_ctrl_c_while_saving_still_writes_every_file(hooks, tmp_path, monkeypatch):
+    plot = cs.Result.plot
+
+    def plot_with_ctrl_c(self):
+        os.kill(os.getpid(), signal.SIGINT)  # the impatient user, during saving
+        return plot(self)
+
+    monkeypatch.setattr(cs.Result, "plot", plot_with_ctrl_c)
+    out = tmp_path / "run"
+    res = cs.run(hook_scenario(signal_rep=1, signal_at=4), out=out)
+    assert res.interrupted
+    for f in ("metrics.parquet", "summary.json", "config.yaml", "diversity.png"):
+        assert (out / f).stat().st_size > 0
+    assert len(pd.read_parquet(out / "metrics.parquet")) == len(res.metrics)
+
+
+def test_output_folder_is_checked_before_the_first_step(hooks, tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    with pytest.raises(RunFolderError, match="afile"):
+        cs.run(hook_scenario(), out=afile / "run")
+    with pytest.raises(RunFolderError, match="not a folder"):
+        cs.run(hook_scenario(), out=afile)
+    assert BUILDS == []
+
+
+def test_an_existing_run_is_refused_unless_overwrite(hooks, tmp_path):
+    out = tmp_path / "run"
+    cs.run(hook_scenario(export=True), out=out, checkpoint_every=5)
+    first = (out / "summary.json").read_text()
+    with pytest.raises(RunFolderError, match=r"--overwrite.*--resume"):
+        cs.run(hook_scenario(), out=out)
+    assert (out / "summary.json").read_text() == first and BUILDS == [(0,), (1,), (2,)]
+    res = cs.run(hook_scenario(), out=out, overwrite=True, replicates=1)
+    assert not (out / "replicates").exists()  # nothing of the earlier run is mixed in
+    assert set(pd.read_parquet(out / "metrics.parquet")["replicate"]) == {0}
+    assert json.loads((out / "summary.json").read_text())["replicates"] == res.summary["replicates"] == 1
+    other = tmp_path / "mine"
+    other.mkdir()
+    (other / "notes.txt").write_text("keep")
+    for overwrite in (False, True):
+        with pytest.raises(RunFolderError, match="holds no collapsesim run"):
+            cs.run(hook_scenario(), out=other, overwrite=overwrite)
+    assert (other / "notes.txt").read_text() == "keep"
+
+
+def test_export_hook_gets_one_folder_per_replicate_at_any_end(hooks, tmp_path):
+    out = tmp_path / "run"
+    with stop_signals():
+        execute(cs.load(hook_scenario(export=True, diverge_rep=0, signal_rep=1, signal_at=12)), out=out)
+    files = {p.parent.name: p.read_text() for p in (out / "replicates").glob("*/export.txt")}
+    assert files == {"0": "rep 0 step 5\n", "1": "rep 1 step 12\n"}  # diverged; interrupted
+    cs.run(hook_scenario(), out=tmp_path / "off")
+    assert not (tmp_path / "off" / "replicates").exists()
+    cs.run(hook_scenario(export=True))  # no folder: nothing to export into, no error
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027])
+def test_output_files_follow_the_umask(hooks, tmp_path, umask):
+    old = os.umask(umask)
+    try:
+        cs.run(hook_scenario(), out=tmp_path / "run", replicates=1)
+    finally:
+        os.umask(old)
+    modes = {f.name: f.stat().st_mode & 0o777 for f in (tmp_path / "run").iterdir() if f.is_file()}
+    assert set(modes) >= {"metrics.parquet", "summary.json", "config.yaml", "diversity.png"}
+    assert set(modes.values()) == {0o666 & ~umask}, modes

@@ -60,6 +60,22 @@ class Simulation(Protocol):
     them (batched: one per replicate, in seed order). A simulation may expose
     ``finished`` (bool): the runner then stops early once it is true (e.g. a
     sweep that fixed), recording a final observation.
+
+    Optional hooks, called only by the runner (docs/reliability.md):
+
+    * ``state_dict() -> dict`` and ``load_state_dict(state)``: everything
+      ``step()`` changes, its generators' states included, as picklable values
+      (copies, not views). With ``--checkpoint-every N`` the runner pickles it
+      atomically into the run folder every N steps; ``run --resume`` builds the
+      simulation from the same seeds, calls ``load_state_dict`` and continues,
+      and the rows must equal an uninterrupted run's. Without them, resume
+      restarts an unfinished replicate group from step 0.
+    * ``export(folders: list[pathlib.Path])``: write domain artefacts (tree
+      sequences, VCF, samples) into ``folders`` -- one per replicate of this
+      simulation, ``<run>/replicates/<j>/``, created by the runner. Called when
+      the group ends (completed, diverged or interrupted) if the params have a
+      field ``export`` that is true and the run has an output folder. A domain
+      never takes a path as a parameter.
     """
 
     def step(self) -> None: ...
