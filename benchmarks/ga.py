@@ -23,7 +23,6 @@ import torch
 
 from collapsesim.config import load
 from collapsesim.domains.ga import GA
-from collapsesim.domains.ga.arrays import Random, take
 from collapsesim.engine import get_backend
 from collapsesim.problems import rastrigin
 from collapsesim.problems.functions import rastrigin as rastrigin_function
@@ -59,14 +58,14 @@ def _batched_step(backend: str, device: str, replicates: int, n: int):
     """One generation of R populations at once: (R, N) tournaments, (R, N, D) mutation."""
     be = get_backend(backend, device)
     problem = rastrigin(DIM)
-    evaluate = problem.evaluator(backend)
-    rnd = Random(be, np.random.SeedSequence(2))
+    evaluate = problem.evaluator(be)
+    rng = be.rng(np.random.SeedSequence(2))
     state = {"x": be.asarray(np.random.default_rng(0).uniform(-5.12, 5.12, (replicates, n, DIM)))}
     state["f"] = be.asarray(evaluate(state["x"]))
 
     def step():
-        x = take(state["x"], be.tournament(state["f"], n, 3, rnd.gen))
-        x = problem.clip(be.gaussian_mutation(x, SIGMA, rnd.gen))
+        x = be.take(state["x"], be.tournament(state["f"], n, 3, rng))
+        x = problem.clip(be.gaussian_mutation(x, SIGMA, rng))
         state["x"], state["f"] = x, be.asarray(evaluate(x))
 
     return step

@@ -7,6 +7,7 @@ import pytest
 import torch
 from scipy.spatial.distance import pdist
 
+from collapsesim.engine import get_backend
 from collapsesim.engine.bits import pack_bits
 from collapsesim.problems import PROBLEM_NAMES, cec2013, get_problem
 from collapsesim.problems.cec2013 import N_OPTIMA, shubert_extrema
@@ -105,7 +106,7 @@ def test_goldberg_m1_is_f2_and_m4_is_f3():
 def test_rastrigin_numba_kernel_matches_numpy():
     p = get_problem("rastrigin", 100)
     x = np.random.default_rng(1).uniform(-5.12, 5.12, (4, 30, 100))
-    np.testing.assert_allclose(p.evaluator("numba")(x), p.evaluate(x), rtol=1e-13)
+    np.testing.assert_allclose(p.evaluator(get_backend("numba"))(x), p.evaluate(x), rtol=1e-13)
     assert p.evaluate(np.zeros(100)) == 0.0 and p.evaluate(np.ones(100)) == pytest.approx(-100.0)
 
 
@@ -121,7 +122,7 @@ def test_bit_problems(name, dim):
     else:
         expected = 8 * bits.reshape(7, 40, dim // 8, 8).all(-1).sum(-1)
     np.testing.assert_array_equal(p.evaluate(g), expected)
-    np.testing.assert_array_equal(p.evaluator("numba")(g), expected)
+    np.testing.assert_array_equal(p.evaluator(get_backend("numba"))(g), expected)
     np.testing.assert_array_equal(p.evaluate(torch.as_tensor(g.view(np.int64)).view(torch.uint64)).numpy(),
                                   expected)
     assert p.evaluate(g)[0, 0] == p.f_opt == dim

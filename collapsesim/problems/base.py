@@ -12,10 +12,13 @@ and returns float64 fitness of shape ``(...)``.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
+
+from ..engine.kernels import implements
 
 
 def is_torch(x) -> bool:
@@ -95,19 +98,10 @@ class RealProblem:
             raise ValueError(f"{self.name}: expected points of dimension {self.dim}, got {tuple(x.shape)}")
         return self.function(x, namespace(x))
 
-    def evaluator(self, backend_name: str) -> Callable:
-        """The evaluation used on a backend: the compiled kernel on ``numba`` when
-        the problem has one (rows of a 2-d view), :meth:`evaluate` otherwise."""
-        if backend_name != "numba" or self.numba_function is None:
-            return self.evaluate
-        kernel = self.numba_function
-
-        def run(x):
-            x = np.asarray(x, dtype=np.float64)
-            flat = np.ascontiguousarray(x.reshape(-1, self.dim))
-            return kernel(flat).reshape(x.shape[:-1])
-
-        return run
+    def evaluator(self, backend) -> Callable:
+        """The evaluation used on ``backend``: the operator ``problems.evaluate``
+        (the compiled kernel on numba when the problem has one)."""
+        return functools.partial(backend.op("problems.evaluate"), self)
 
     def clip(self, x):
         """``x`` clipped into the box (numpy or torch)."""
@@ -162,18 +156,27 @@ class BitProblem:
                              f"got {tuple(genomes.shape)}")
         return self.function(genomes, namespace(genomes))
 
-    def evaluator(self, backend_name: str) -> Callable:
-        """The evaluation used on a backend (the compiled kernel on ``numba``, if any)."""
-        if backend_name != "numba" or self.numba_function is None:
-            return self.evaluate
-        kernel = self.numba_function
-
-        def run(genomes):
-            g = np.asarray(genomes, dtype=np.uint64)
-            flat = np.ascontiguousarray(g.reshape(-1, g.shape[-1]))
-            return kernel(flat).reshape(g.shape[:-1])
-
-        return run
+    def evaluator(self, backend) -> Callable:
+        """The evaluation used on ``backend``: the operator ``problems.evaluate``
+        (the compiled kernel on numba when the problem has one)."""
+        return functools.partial(backend.op("problems.evaluate"), self)
 
 
 Problem = RealProblem | BitProblem
+
+
+@implements("problems.evaluate", "numpy", "torch")
+def evaluate(backend, problem: Problem, x):
+    """``problem.evaluate(x)``: the function written against numpy or torch."""
+    return problem.evaluate(x)
+
+
+@implements("problems.evaluate", "numba")
+def evaluate_compiled(backend, problem: Problem, x):
+    """The problem's compiled kernel on the rows of a 2-d float64 (reals) or
+    uint64 (packed bits) view, when it has one; ``problem.evaluate`` otherwise."""
+    if problem.numba_function is None:
+        return problem.evaluate(x)
+    a = np.asarray(x, dtype=np.uint64 if problem.kind == "bits" else np.float64)
+    flat = np.ascontiguousarray(a.reshape(-1, a.shape[-1]))
+    return problem.numba_function(flat).reshape(a.shape[:-1])

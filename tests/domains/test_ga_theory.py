@@ -7,10 +7,16 @@ import numpy as np
 import pytest
 
 from collapsesim.config import load
-from collapsesim.domains.ga.theory import (RMHC_ROYAL_ROAD, TAKEOVER_SD, TAKEOVER_TOURNAMENT_S2,
-                                           goldberg_deb_takeover, heterozygosity_decay,
-                                           never_selected_exact, never_selected_fraction,
-                                           takeover_generations)
+from collapsesim.domains.ga.theory import (
+    RMHC_ROYAL_ROAD,
+    TAKEOVER_SD,
+    TAKEOVER_TOURNAMENT_S2,
+    goldberg_deb_takeover,
+    heterozygosity_decay,
+    never_selected_exact,
+    never_selected_fraction,
+)
+from collapsesim.reproductions.ga import takeover_generations
 from collapsesim.runner import execute
 
 
@@ -73,17 +79,9 @@ def test_heterozygosity_decays_as_one_minus_one_over_n_under_drift():
 @pytest.mark.slow
 def test_royal_road_random_mutation_hill_climbing():
     """RMHC (the hikers domain without exploitation) needs ≈ 6,550 evaluations on R1."""
-    cfg = load({"domain": "hikers", "steps": 200_000, "record_every": 200_000, "seed": 5,
-                "backend": "numba",
-                "params": {"problem": "royal_road", "N": 1000, "interval": 0, "stop_at_optimum": True}})
-    from collapsesim.domains.hikers import Hikers
-    from collapsesim.engine import get_backend
+    from collapsesim.reproductions.hikers import rmhc_hits
 
-    sim = Hikers().build(cfg.params, backend=get_backend("numba"), seeds=[np.random.SeedSequence(5)],
-                         steps=cfg.steps)
-    while not sim.finished:
-        sim.step()
-    hits = sim.hit.astype(float)  # one evaluation per hiker and step
+    hits = rmhc_hits(1000, seed=5)
     se = hits.std(ddof=1) / np.sqrt(len(hits))
     assert 6000 - 3 * se < hits.mean() < 6600 + 3 * se
     assert abs(hits.mean() - RMHC_ROYAL_ROAD) < 3 * se + 3 * 2500 / np.sqrt(200)

@@ -5,7 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from collapsesim.domains.hikers.theory import GWW_TAKEOVER, gww_heuristic, gww_takeover_rounds
+from collapsesim.domains.hikers.theory import GWW_TAKEOVER, gww_heuristic
+from collapsesim.reproductions.hikers import gww_takeover_rounds
 
 ISSUE = {100: 8.5, 1000: 11.8, 10_000: 15.3}  # the issue's simulated means at q = 0.25
 

@@ -18,10 +18,12 @@ archive (after Preuss 2010, 2012, NEA2; Ahrari, Deb & Preuss 2017, RS-CMSA),
 the kind of method the published CEC'2013 tables come from.
 
 Modules: :mod:`.params` (the YAML block), :mod:`.model` (the GA),
-:mod:`.selection`, :mod:`.variation`, :mod:`.niching`, :mod:`.observe` (series
-and metrics, shared with ``hikers``), :mod:`.cma` and :mod:`.nbc` (NBC-CMA),
-:mod:`.theory` (takeover, selection and drift formulas), :mod:`.cec2013` (the
-suite-reproduction command) and :mod:`.reproduce` (the figures and page).
+:mod:`.selection`, :mod:`.variation`, :mod:`.niching` (restricted tournament
+selection; sharing, clearing and crowding are engine operators), :mod:`.cma`
+and :mod:`.nbc` (NBC-CMA), :mod:`.theory` (takeover, selection and drift
+formulas). The series and metrics are :mod:`collapsesim.problems.observe`
+(shared with ``hikers``); the figures, the page and the CEC'2013 suite run are
+:mod:`collapsesim.reproductions.ga` (``collapsesim reproduce ga``).
 
 References: Li, Engelbrecht & Epitropakis (2013) CEC'2013 niching benchmark,
 RMIT tech. report; Goldberg & Richardson (1987) ICGA 2:41; Goldberg & Deb

@@ -17,18 +17,17 @@ import math
 
 import numpy as np
 
-from .arrays import Random, argsort, cat, take, xp_of
 
-
-def transposed(a):
+def transposed(backend, a):
     """Swap the last two axes."""
-    return np.swapaxes(a, -1, -2) if xp_of(a) is np else a.transpose(-1, -2)
+    return backend.xp.swapaxes(a, -1, -2)
 
 
 class CMABatch:
-    """K CMA-ES instances; :meth:`start` places them."""
+    """K CMA-ES instances on ``backend``'s arrays; :meth:`start` places them."""
 
-    def __init__(self, dim: int, lam: int | None = None):
+    def __init__(self, dim: int, backend, lam: int | None = None):
+        self.backend = backend
         self.dim = dim
         self.lam = lam or 4 + int(3 * math.log(dim))
         self.mu = self.lam // 2
@@ -47,12 +46,10 @@ class CMABatch:
     def start(self, means, sigmas, fitness) -> None:
         """Instances at ``means`` (K, D), whose fitness is ``fitness`` (K,), with step
         sizes ``sigmas`` (K,), replacing any running ones."""
-        xp = xp_of(means)
         k = means.shape[0]
-        eye = xp.eye(self.dim, dtype=means.dtype) if xp is np else \
-            xp.eye(self.dim, dtype=means.dtype, device=means.device)
+        eye = self.backend.asarray(np.eye(self.dim))
         self.mean, self.sigma = means, sigmas
-        self.C = eye[None].repeat(k, 0) if xp is np else eye[None].repeat(k, 1, 1)
+        self.C = means[:, :, None] * 0.0 + eye[None]
         self.B = self.C * 1.0
         self.d = means * 0.0 + 1.0
         self.ps, self.pc = means * 0.0, means * 0.0
@@ -68,23 +65,24 @@ class CMABatch:
             setattr(self, name, getattr(self, name)[mask])
         self.size = int(self.mean.shape[0])
 
-    def ask(self, rnd: Random, k: int):
-        """λ samples of the first ``k`` instances: ``(k, λ, D)`` (before clipping)."""
-        z = rnd.normal((k, self.lam, self.dim))
-        y = (z * self.d[:k, None, :]) @ transposed(self.B[:k])
+    def ask(self, rng, k: int):
+        """λ samples of the first ``k`` instances: ``(k, λ, D)`` (before clipping),
+        from standard normals ``(k, λ, D)`` of the backend generator ``rng``."""
+        z = self.backend.normal((k, self.lam, self.dim), rng)
+        y = (z * self.d[:k, None, :]) @ transposed(self.backend, self.B[:k])
         return self.mean[:k, None, :] + self.sigma[:k, None, None] * y
 
     def tell(self, x, f) -> None:
         """Update the first ``x.shape[0]`` instances with (clipped) samples ``x`` and fitness ``f``."""
-        xp = xp_of(x)
+        be, xp = self.backend, self.backend.xp
         k = x.shape[0]
         m, sigma = self.mean[:k], self.sigma[:k]
-        order = argsort(f, descending=True)[:, : self.mu]
-        y = (take(x, order) - m[:, None, :]) / sigma[:, None, None]          # (k, μ, D)
-        w = self.weights if xp is np else xp.as_tensor(self.weights, device=x.device)
+        order = be.argsort(f, descending=True)[:, : self.mu]
+        y = (be.take(x, order) - m[:, None, :]) / sigma[:, None, None]          # (k, μ, D)
+        w = be.asarray(self.weights)
         yw = (w[None, :, None] * y).sum(1)
         B, d = self.B[:k], self.d[:k]
-        inv_sqrt = ((yw[:, None, :] @ B) / d[:, None, :]) @ transposed(B)                # C^{-1/2} y_w
+        inv_sqrt = ((yw[:, None, :] @ B) / d[:, None, :]) @ transposed(be, B)                # C^{-1/2} y_w
         ps = (1 - self.cs) * self.ps[:k] + math.sqrt(self.cs * (2 - self.cs) * self.mueff) * inv_sqrt[:, 0]
         gen = self.gen[:k] + 1
         ps_norm = (ps * ps).sum(-1) ** 0.5
@@ -92,29 +90,29 @@ class CMABatch:
               < (1.4 + 2 / (self.dim + 1)) * self.chi) * 1.0
         pc = (1 - self.cc) * self.pc[:k] + hs[:, None] * math.sqrt(self.cc * (2 - self.cc) * self.mueff) * yw
         rank_one = pc[:, :, None] * pc[:, None, :]
-        rank_mu = transposed(w[None, :, None] * y) @ y
+        rank_mu = transposed(be, w[None, :, None] * y) @ y
         C = self.C[:k]
         C = ((1 - self.c1 - self.cmu) * C
              + self.c1 * (rank_one + ((1 - hs) * self.cc * (2 - self.cc))[:, None, None] * C)
              + self.cmu * rank_mu)
-        C = 0.5 * (C + transposed(C))
+        C = 0.5 * (C + transposed(be, C))
         evals, vecs = xp.linalg.eigh(C)
         d_new = xp.maximum(evals, evals * 0.0 + 1e-300) ** 0.5
         sigma_new = sigma * xp.exp((self.cs / self.ds) * (ps_norm / self.chi - 1))
         best = xp.amax(f, -1)
-        arg = argsort(f, descending=True)[:, :1]
+        arg = be.argsort(f, descending=True)[:, :1]
         improved = best > self.best_f[:k]
         updates = {
             "mean": m + sigma[:, None] * yw, "sigma": sigma_new, "C": C, "B": vecs, "d": d_new,
             "ps": ps, "pc": pc, "gen": gen,
-            "best_x": xp.where(improved[:, None], take(x, arg)[:, 0], self.best_x[:k]),
+            "best_x": xp.where(improved[:, None], be.take(x, arg)[:, 0], self.best_x[:k]),
             "best_f": xp.where(improved, best, self.best_f[:k]),
             "since_best": xp.where(improved, self.since_best[:k] * 0.0, self.since_best[:k] + 1),
         }
         for name, value in updates.items():
             old = getattr(self, name)
-            setattr(self, name, cat([value, old[k:]], 0) if k < self.size else value)
+            setattr(self, name, be.concatenate([value, old[k:]], 0) if k < self.size else value)
 
     def spread(self):
         """σ·max √eig(C) per instance: the scale of the current search distribution."""
-        return self.sigma * xp_of(self.d).amax(self.d, -1)
+        return self.sigma * self.backend.xp.amax(self.d, -1)

@@ -18,7 +18,9 @@ The population is ``I`` demes (islands) of ``n = N/I`` individuals: state
    immigrant (immigrants carry no lineage of their own).
 
 No Python loop runs over individuals: every operator acts on whole arrays
-(clearing's sequential walk is a compiled loop).
+(clearing's sequential walk is a compiled loop). Arrays and random numbers
+come only from the backend (one generator per replicate, from its seed) and
+the engine's operators (:mod:`collapsesim.engine.kernels`).
 """
 
 from __future__ import annotations
@@ -26,27 +28,12 @@ from __future__ import annotations
 import numpy as np
 
 from ...engine import Genealogy
-from .arrays import Random, arange, cat, put, take, to_numpy, xp_of
-from .niching import cleared_fitness, crowding, restricted_tournament, shared_fitness
-from .observe import observe_population
+from ...problems.observe import observe_population
+from ...problems.population import box, random_population
+from .niching import restricted_tournament
 from .params import GAParams
 from .selection import best_of, select_parents
 from .variation import crossover, mutate
-
-
-def random_population(problem, shape: tuple[int, int], backend, rnd: Random):
-    """Uniform random individuals ``shape + (D,)`` in the box, or random bit strings."""
-    if problem.kind == "bits":
-        zeros = backend.asarray(np.zeros(shape + (problem.n_words,), dtype=np.uint64))
-        return backend.bitflip_mutation(zeros, problem.n_bits, 0.5, rnd.gen)
-    lower, span = box(problem, backend)
-    return lower + span * rnd.random(shape + (problem.dim,))
-
-
-def box(problem, backend):
-    """The box's lower corner and widths as backend arrays."""
-    return (backend.asarray(np.asarray(problem.lower, dtype=np.float64)),
-            backend.asarray(np.asarray(problem.upper - problem.lower, dtype=np.float64)))
 
 
 class GASimulation:
@@ -57,12 +44,12 @@ class GASimulation:
         self.problem = params.build_problem()
         self.bits = self.problem.kind == "bits"
         self.backend = backend
-        self.rnd = Random(backend, seed)
-        self.evaluate = self.problem.evaluator(backend.name)
+        self.rng = backend.rng(seed)
+        self.evaluate = self.problem.evaluator(backend)
         self.lower, self.span = (None, None) if self.bits else box(self.problem, backend)
         self.I, self.n = params.islands.count, params.deme_size
         self.evaluations = 0
-        self.x = random_population(self.problem, (self.I, self.n), backend, self.rnd)
+        self.x = random_population(self.problem, (self.I, self.n), backend, self.rng)
         self.f = self._evaluate(self.x)
         self.genealogy = Genealogy(params.N)
         self.parents: np.ndarray | None = None
@@ -76,58 +63,60 @@ class GASimulation:
 
     def _own(self):
         """Each slot's own local index, ``(I, n)``."""
-        return arange(self.n, self.f)[None, :] + 0 * arange(self.I, self.f)[:, None]
+        return self.backend.arange(self.n)[None, :] + 0 * self.backend.arange(self.I)[:, None]
 
     def _selection_fitness(self):
         niche = self.p.niching
         if niche.kind == "sharing":
-            return shared_fitness(self.f, self.x, niche.sigma, niche.alpha, self.bits)
+            return self.backend.op("shared_fitness")(self.f, self.x, niche.sigma, niche.alpha, self.bits)
         if niche.kind == "clearing":
-            return cleared_fitness(self.f, self.x, niche.sigma, niche.kappa, self.bits, self.backend)
+            return self.backend.op("clearing")(self.f, self.x, niche.sigma, niche.kappa, self.bits)
         return self.f
 
     def _vary(self, parents_state):
         children = parents_state
         if self.p.crossover.kind != "none":
             genes = self.problem.n_bits if self.bits else None
-            children = crossover(self.p.crossover, children, self.backend, self.rnd, genes)
+            children = crossover(self.p.crossover, children, self.backend, self.rng, genes)
             if not self.bits:
                 children = self.problem.clip(children)
-        return mutate(self.p.mutation, children, self.backend, self.rnd, self.problem,
+        return mutate(self.p.mutation, children, self.backend, self.rng, self.problem,
                       self.lower, self.span)
 
     # -- one generation ---------------------------------------------------------------------
     def step(self) -> None:
-        p = self.p
+        p, be = self.p, self.backend
+        take = be.take
         fsel = self._selection_fitness()
         if p.replacement == "crowding":
-            perm = self.rnd.permutations((self.I, self.n))
+            perm = be.argsort(be.uniform((self.I, self.n), self.rng))
             mates, f_mates = take(self.x, perm), take(self.f, perm)
             even = self.n - self.n % 2
             children = self._vary(mates[:, :even])
-            x, f = crowding(mates[:, :even], f_mates[:, :even], children,
-                            self._evaluate(children), self.bits)
-            x, f = cat([x, mates[:, even:]], 1), cat([f, f_mates[:, even:]], 1)
+            x, f = be.op("crowding_replacement")(mates[:, :even], f_mates[:, :even], children,
+                                                 self._evaluate(children), self.bits)
+            x, f = be.concatenate([x, mates[:, even:]], 1), be.concatenate([f, f_mates[:, even:]], 1)
             parent = perm
         else:
             lam = p.n_offspring
-            parent = select_parents(p.selection, fsel, lam + lam % 2, self.backend, self.rnd)
+            parent = select_parents(p.selection, fsel, lam + lam % 2, be, self.rng)
             children = self._vary(take(self.x, parent))[:, :lam]
             parent = parent[:, :lam]
             fc = self._evaluate(children)
             x, f, parent = self._replace(children, fc, parent)
         x, f, parent = self._elitism(x, f, parent)
         x, f = self._immigrants(x, f)
-        parent = parent + self.n * arange(self.I, parent)[:, None]
+        parent = parent + self.n * be.arange(self.I)[:, None]
         self.generation += 1
         if self.I > 1 and p.islands.migrants and self.generation % p.islands.interval == 0:
             x, f, parent = self._migrate(x, f, parent)
         self.x, self.f = x, f
-        self.parents = to_numpy(parent).reshape(-1).astype(np.int64)
+        self.parents = be.to_numpy(parent).reshape(-1).astype(np.int64)
         self.genealogy.update(self.parents)
 
     def _replace(self, children, fc, parent):
-        kind, n = self.p.replacement, self.n
+        kind, n, be = self.p.replacement, self.n, self.backend
+        take, cat = be.take, be.concatenate
         if kind == "generational":
             return children, fc, parent
         if kind == "comma":
@@ -138,50 +127,49 @@ class GASimulation:
             pool_parent = cat([self._own(), parent], 1)
             keep = best_of(pool_f, n, self.backend)
             return take(pool_x, keep), take(pool_f, keep), take(pool_parent, keep)
-        x, f, winner = restricted_tournament(self.x, self.f, children, fc, self.p.rts_window,
-                                             self.bits, self.rnd)
+        x, f, winner = restricted_tournament(be, self.x, self.f, children, fc, self.p.rts_window,
+                                             self.bits, self.rng)
         took = winner >= 0
-        xp = xp_of(f)
-        own = self._own()
-        from_child = take(parent, xp.where(took, winner, winner * 0))
-        return x, f, xp.where(took, from_child, own)
+        from_child = take(parent, be.where(took, winner, winner * 0))
+        return x, f, be.where(took, from_child, self._own())
 
     def _elitism(self, x, f, parent):
         e = self.p.elitism
         if not e:
             return x, f, parent
-        best = best_of(self.f, e, self.backend)
-        worst = best_of(-f, e, self.backend)
-        return (put(x, worst, take(self.x, best)), put(f, worst, take(self.f, best)),
-                put(parent, worst, best))
+        be = self.backend
+        best = best_of(self.f, e, be)
+        worst = best_of(-f, e, be)
+        return (be.put(x, worst, be.take(self.x, best)), be.put(f, worst, be.take(self.f, best)),
+                be.put(parent, worst, best))
 
     def _immigrants(self, x, f):
         k = int(round(self.p.immigrants * self.n))
         if not k:
             return x, f
-        slots = self.rnd.permutations((self.I, self.n))[:, :k]
-        new = random_population(self.problem, (self.I, k), self.backend, self.rnd)
-        return put(x, slots, new), put(f, slots, self._evaluate(new))
+        be = self.backend
+        slots = be.argsort(be.uniform((self.I, self.n), self.rng))[:, :k]
+        new = random_population(self.problem, (self.I, k), be, self.rng)
+        return be.put(x, slots, new), be.put(f, slots, self._evaluate(new))
 
     def _migrate(self, x, f, parent):
-        m = self.p.islands.migrants
-        xp = xp_of(f)
-        best = best_of(f, m, self.backend)
-        worst = best_of(-f, m, self.backend)
+        m, be = self.p.islands.migrants, self.backend
+        best = best_of(f, m, be)
+        worst = best_of(-f, m, be)
 
         def ring(a):  # deme i's migrants go to deme i + 1
-            return xp.roll(a, 1, 0)
+            return be.xp.roll(a, 1, 0)
 
-        return (put(x, worst, ring(take(x, best))), put(f, worst, ring(take(f, best))),
-                put(parent, worst, ring(take(parent, best))))
+        return (be.put(x, worst, ring(be.take(x, best))), be.put(f, worst, ring(be.take(f, best))),
+                be.put(parent, worst, ring(be.take(parent, best))))
 
     # -- observation --------------------------------------------------------------------------
     @property
     def finished(self) -> bool:
         if self.budget is not None and self.evaluations >= self.budget:
             return True
-        return self.p.stop_at_optimum and float(to_numpy(self.f).max()) >= self.problem.f_opt
+        return self.p.stop_at_optimum and float(self.backend.to_numpy(self.f).max()) >= self.problem.f_opt
 
     def observe(self):
-        return observe_population(self.problem, self.x, self.f, evaluations=self.evaluations,
+        return observe_population(self.problem, self.backend, self.x, self.f, evaluations=self.evaluations,
                                   founders=self.genealogy.founders, parents=self.parents)

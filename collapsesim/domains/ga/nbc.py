@@ -36,38 +36,36 @@ import math
 
 import numpy as np
 
-from .arrays import Random, argsort, cat, xp_of
+from ...problems.observe import observe_population
+from ...problems.population import box
 from .cma import CMABatch
-from .observe import observe_population
 from .params import GAParams
 
 
-def sq_distance_matrix(u):
+def sq_distance_matrix(backend, u):
     """Squared Euclidean distances between the rows of ``u`` (n × D) by the Gram
     identity (one matrix product); the diagonal is +∞, so a point is never its own
     neighbour."""
-    xp = xp_of(u)
     sq = (u * u).sum(-1)
-    d2 = xp.maximum(sq[:, None] + sq[None, :] - 2.0 * (u @ u.T), sq[:, None] * 0.0)
-    idx = np.arange(u.shape[0]) if xp is np else xp.arange(u.shape[0], device=u.device)
+    d2 = backend.xp.maximum(sq[:, None] + sq[None, :] - 2.0 * (u @ u.T), sq[:, None] * 0.0)
+    idx = backend.arange(u.shape[0])
     d2[idx, idx] = np.inf
     return d2
 
 
-def cluster_roots(d2, f, phi: float):
+def cluster_roots(backend, d2, f, phi: float):
     """Nearest-better clustering (``d2``: squared distance matrix): link each point to
     its nearest strictly better point (ties: the lower index is better) and return
     the roots, best first — the best point and every point whose link is longer
     than φ × the mean link."""
-    xp = xp_of(d2)
-    n = f.shape[0]
-    idx = np.arange(n) if xp is np else xp.arange(n, device=d2.device)
+    xp = backend.xp
+    idx = backend.arange(f.shape[0])
     better = (f[None, :] > f[:, None]) | ((f[None, :] == f[:, None]) & (idx[None, :] < idx[:, None]))
     link = xp.amin(xp.where(better, d2, np.inf), -1) ** 0.5
     finite = ~xp.isinf(link)
     mean = link[finite].mean() if bool(finite.any()) else link[:1] * 0.0 + 1.0
     roots = (~finite) | (link > phi * mean)
-    order = argsort(f, descending=True)
+    order = backend.argsort(f, descending=True)
     return order[roots[order]]
 
 
@@ -78,17 +76,16 @@ class NBCSimulation:
         self.p = params
         self.problem = problem = params.build_problem()
         self.backend = backend
-        self.rnd = Random(backend, seed)
-        self.evaluate_raw = problem.evaluator(backend.name)
-        self.lower = backend.asarray(np.asarray(problem.lower, dtype=np.float64))
-        self.span = backend.asarray(np.asarray(problem.upper - problem.lower, dtype=np.float64))
+        self.rng = backend.rng(seed)
+        self.evaluate_raw = problem.evaluator(backend)
+        self.lower, self.span = box(problem, backend)
         self.dim = problem.dim
         self.budget = params.budget(problem)
         self.sample_size = params.nbc.sample or max(100, 40 * self.dim)
-        self.cma = CMABatch(self.dim)
+        self.cma = CMABatch(self.dim, backend)
         self.stall = 20 + math.ceil(60 * self.dim / self.cma.lam)
         self.evaluations = 0
-        self.archive_u = self.rnd.random((0, self.dim))
+        self.archive_u = backend.uniform((0, self.dim), self.rng)
         self.archive_f = self.archive_u[:, 0] * 0.0
         self.archive_converged = self.archive_f > 0.0
         self.exhausted = False
@@ -106,13 +103,13 @@ class NBCSimulation:
     def _same_basin(self, roots_u, roots_f):
         """For each root, whether a hill-valley test joins it to one of its three
         nearest archived optima."""
-        xp = xp_of(roots_u)
+        be, xp = self.backend, self.backend.xp
         a = self.archive_u.shape[0]
         k = min(3, a)
         d = ((roots_u[:, None, :] - self.archive_u[None, :, :]) ** 2).sum(-1)
-        near = argsort(d)[:, :k]                                           # (R, k)
+        near = be.argsort(d)[:, :k]                                           # (R, k)
         ends_u, ends_f = self.archive_u[near], self.archive_f[near]
-        t = roots_u.new_tensor([0.25, 0.5, 0.75]) if xp is not np else np.array([0.25, 0.5, 0.75])
+        t = be.asarray(np.array([0.25, 0.5, 0.75]))
         between = roots_u[:, None, None, :] + t[None, None, :, None] * (ends_u[:, :, None, :]
                                                                         - roots_u[:, None, None, :])
         f_between = self._f(between)                                       # (R, k, 3)
@@ -126,10 +123,10 @@ class NBCSimulation:
         if size < 2:
             self.exhausted = True
             return
-        u = self.rnd.random((size, self.dim))
+        u = self.backend.uniform((size, self.dim), self.rng)
         f = self._f(u)
-        d2 = sq_distance_matrix(u)
-        roots = cluster_roots(d2, f, self.p.nbc.phi)[: 3 * self.p.nbc.max_clusters]
+        d2 = sq_distance_matrix(self.backend, u)
+        roots = cluster_roots(self.backend, d2, f, self.p.nbc.phi)[: 3 * self.p.nbc.max_clusters]
         ru, rf = u[roots], f[roots]
         if self.archive_u.shape[0] and self._left() >= 9 * ru.shape[0]:
             fresh = ~self._same_basin(ru, rf)
@@ -138,13 +135,13 @@ class NBCSimulation:
         if ru.shape[0] == 0:
             self.sample_size = min(2 * self.sample_size, 2000)
             return
-        sigma0 = 0.5 * float((xp_of(u).amin(d2, -1) ** 0.5).mean())
+        sigma0 = 0.5 * float((self.backend.xp.amin(d2, -1) ** 0.5).mean())
         self.cma.start(ru, rf * 0.0 + sigma0, rf)
 
     def _archive(self, u, f, converged) -> None:
         """Add stopped instances' best points to the archive; a point within 10⁻⁶ of an
         archived one keeps the better (and the flag of having converged, if either did)."""
-        xp = xp_of(u)
+        xp, cat = self.backend.xp, self.backend.concatenate
         for i in range(u.shape[0]):  # a handful of stopped instances per generation
             if self.archive_u.shape[0]:
                 d = (((self.archive_u - u[i]) ** 2).sum(-1)) ** 0.5
@@ -169,8 +166,8 @@ class NBCSimulation:
         if k == 0:
             self.exhausted = True
             return
-        x = self.cma.ask(self.rnd, k)
-        xp = xp_of(x)
+        x = self.cma.ask(self.rng, k)
+        xp, cat = self.backend.xp, self.backend.concatenate
         u = xp.clip(x, 0.0, 1.0)
         f = self._f(u)
         self.cma.tell(u, f)
@@ -193,13 +190,14 @@ class NBCSimulation:
 
     def solutions(self):
         """The archive and the active instances' best points (problem coordinates), and fitness."""
+        cat = self.backend.concatenate
         u = cat([self.archive_u, self.cma.best_x], 0) if self.cma.size else self.archive_u
         f = cat([self.archive_f, self.cma.best_f], 0) if self.cma.size else self.archive_f
         return self.lower + self.span * u, f
 
     def observe(self):
         x, f = self.solutions()
-        obs = observe_population(self.problem, x, f, evaluations=self.evaluations)
+        obs = observe_population(self.problem, self.backend, x, f, evaluations=self.evaluations)
         obs.metrics["archive_size"] = float(self.archive_u.shape[0])
         obs.metrics["instances"] = float(self.cma.size)
         return obs

@@ -16,8 +16,9 @@
   1994): random-mutation hill climbing needs ≈ 6,550 evaluations on average;
   a GA several times more.
 
-:func:`takeover_generations` simulates the takeover with the domain's own
-tournament operator, replicates batched on the deme axis.
+:func:`collapsesim.reproductions.ga.takeover_generations` simulates the
+takeover with the engine's tournament operator, replicates batched on the row
+axis.
 """
 
 from __future__ import annotations
@@ -26,10 +27,6 @@ import math
 
 import numpy as np
 from scipy.integrate import quad
-
-from ...engine import get_backend
-from .arrays import Random, take, to_numpy
-from .selection import tournament
 
 TAKEOVER_TOURNAMENT_S2 = {100: 9.63, 1000: 13.54}   # the issue's 40,000-replicate means
 TAKEOVER_SD = 1.5
@@ -58,30 +55,3 @@ def never_selected_exact(n: int, s: int) -> float:
 def heterozygosity_decay(n: int, t) -> np.ndarray:
     """(1 − 1/n)^t."""
     return (1.0 - 1.0 / n) ** np.asarray(t, dtype=np.float64)
-
-
-def takeover_generations(n: int, k: int, replicates: int, *, backend="numpy", seed: int = 0,
-                         max_generations: int = 1000) -> tuple[np.ndarray, float]:
-    """Generations until the copies of one best individual fill a population of ``n``
-    under tournament selection of size ``k`` alone, for the replicates where the
-    best survived; and the fraction of replicates that lost it."""
-    be = get_backend(backend)
-    rnd = Random(be, np.random.SeedSequence(seed))
-    start = np.zeros((replicates, n))
-    start[:, 0] = 1.0
-    f = be.asarray(start)
-    times = np.full(replicates, -1, dtype=np.int64)
-    lost = np.zeros(replicates, dtype=bool)
-    active = np.arange(replicates)
-    for g in range(1, max_generations + 1):
-        f = take(f, tournament(f, n, k, be, rnd))
-        count = to_numpy(f.sum(-1))
-        fixed, gone = count == n, count == 0
-        times[active[fixed]] = g
-        lost[active[gone]] = True
-        keep = ~(fixed | gone)
-        active = active[keep]
-        if not active.size:
-            break
-        f = f[be.asarray(keep)]
-    return times[times > 0], float(lost.mean())

@@ -8,9 +8,10 @@ had found. Remedies: copying only within a radius, repulsion between hikers,
 random restarts.
 
 Same problems (:mod:`collapsesim.problems`) and the same series and metrics as
-the ``ga`` domain (:mod:`collapsesim.domains.ga.observe`), plus
+the ``ga`` domain (:mod:`collapsesim.problems.observe`), plus
 ``solved_fraction`` (hikers at the optimum value). :mod:`.theory` holds the
-takeover simulation the tests check.
+takeover heuristic and reference means; the takeover simulation and the page
+are :mod:`collapsesim.reproductions.hikers` (``collapsesim reproduce hikers``).
 """
 
 from __future__ import annotations

@@ -7,19 +7,14 @@ log₂(q·n) + (1 − 2q)/q (copies of the best double each round while they are
 fewer than q·n; then the rest is replaced at rate q per round) is about two
 rounds low — the issue quotes 8.5 / 11.8 / 15.3 rounds for n = 10², 10³, 10⁴
 at q = 0.25 — and the slope in ln n is 1/ln 2. :data:`GWW_TAKEOVER` holds our
-own large-replicate means of :func:`gww_takeover_rounds` (sd and replicates
+own large-replicate means of
+:func:`collapsesim.reproductions.hikers.gww_takeover_rounds` (sd and replicates
 given), which the tests check.
 """
 
 from __future__ import annotations
 
 import math
-
-import numpy as np
-
-from ...engine import get_backend
-from ..ga.arrays import Random, take, to_numpy
-from .exploit import copy_sources
 
 # n: (mean rounds, sd, replicates) at q = 0.25: gww_takeover_rounds(n, 0.25, replicates / 4, seed=s)
 # pooled over seeds s = 2024 … 2027 (numpy backend)
@@ -29,25 +24,3 @@ GWW_TAKEOVER = {100: (8.511, 1.239, 40_000), 1000: (11.873, 1.291, 20_000), 10_0
 def gww_heuristic(n: int, q: float) -> float:
     """log₂(q·n) + (1 − 2q)/q."""
     return math.log2(q * n) + (1.0 - 2.0 * q) / q
-
-
-def gww_takeover_rounds(n: int, q: float, replicates: int, *, backend="numpy", seed: int = 0,
-                        max_rounds: int = 1000) -> np.ndarray:
-    """Rounds until every hiker descends from the initially best one (static
-    fitness: hiker i has fitness i), with the domain's exploit operator; one
-    entry per replicate."""
-    be = get_backend(backend)
-    rnd = Random(be, np.random.SeedSequence(seed))
-    m = int(round(q * n))
-    f = be.asarray(np.tile(np.arange(n, dtype=np.float64), (replicates, 1)))
-    rounds = np.zeros(replicates, dtype=np.int64)
-    active = np.arange(replicates)
-    for r in range(1, max_rounds + 1):
-        f = take(f, copy_sources(f, m, "quantile", rnd))
-        done = to_numpy((f == n - 1).all(-1))
-        rounds[active[done]] = r
-        active = active[~done]
-        if not active.size:
-            break
-        f = f[be.asarray(~done)]
-    return rounds

@@ -1,4 +1,5 @@
-"""What the ``ga`` and ``hikers`` domains report (shared by both).
+"""What a population on a test problem reports: the observation shared by the
+``ga`` and ``hikers`` domains.
 
 Series:
 
@@ -37,10 +38,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...engine.bits import unpack_bits
-from ...problems import ACCURACIES, count_optima
-from ..base import Observation, Series
-from .arrays import to_numpy, xp_of
+from ..domains.base import Observation, Series
+from ..engine.bits import unpack_bits
+from .scoring import ACCURACIES, count_optima
 
 
 def accuracy_label(eps: float) -> str:
@@ -48,13 +48,9 @@ def accuracy_label(eps: float) -> str:
     return f"1e{int(round(np.log10(eps)))}"
 
 
-def host_genomes(x) -> np.ndarray:
+def host_genomes(backend, x) -> np.ndarray:
     """Packed genomes as a host uint64 array."""
-    if xp_of(x) is np:
-        return np.asarray(x, dtype=np.uint64)
-    import torch
-
-    return (x.view(torch.int64) if x.dtype == torch.uint64 else x).cpu().numpy().view(np.uint64)
+    return np.asarray(backend.to_numpy(x), dtype=np.uint64)
 
 
 def nearest_target(points: np.ndarray, targets: np.ndarray) -> np.ndarray:
@@ -97,13 +93,13 @@ def royal_road_metrics(bits: np.ndarray, het: np.ndarray) -> dict[str, float]:
     return out
 
 
-def observe_population(problem, state, fitness, *, evaluations: int, founders=None,
+def observe_population(problem, backend, state, fitness, *, evaluations: int, founders=None,
                        parents=None) -> Observation:
     """The observation of one population. ``state`` (…, D) reals or (…, W) packed
-    bits and ``fitness`` (…) on any backend; ``founders`` (N,) the generation-0
+    bits and ``fitness`` (…) arrays of ``backend``; ``founders`` (N,) the generation-0
     ancestor of each individual (host; None: no ``founders`` series); ``parents`` (N,) global parent indices
     in the previous generation (host), or None at generation 0."""
-    f = to_numpy(fitness).reshape(-1).astype(np.float64)
+    f = backend.to_numpy(fitness).reshape(-1).astype(np.float64)
     n = f.shape[0]
     targets = problem.targets
     if n == 0:  # nothing held (a method before its first result): no type present
@@ -114,13 +110,13 @@ def observe_population(problem, state, fitness, *, evaluations: int, founders=No
     if parents is not None:
         metrics["no_offspring"] = 1.0 - np.unique(parents).shape[0] / n
     if problem.kind == "bits":
-        points = unpack_bits(host_genomes(state).reshape(n, -1), problem.n_bits)
+        points = unpack_bits(host_genomes(backend, state).reshape(n, -1), problem.n_bits)
         div, het = bit_diversity(points)
         metrics.update(div)
         if problem.name == "royal_road":
             metrics.update(royal_road_metrics(points, het))
     else:
-        points = to_numpy(state).reshape(n, problem.dim).astype(np.float64)
+        points = backend.to_numpy(state).reshape(n, problem.dim).astype(np.float64)
         metrics.update(real_diversity((points - problem.lower) / (problem.upper - problem.lower)))
         if problem.rho is not None:
             found = count_optima(points, f, problem.f_opt, problem.n_optima, problem.rho)
