@@ -94,3 +94,13 @@ def test_same_seed_same_run_other_seed_differs(backend, model):
     c = run(build(backend, 2, **kw), 20).counts
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
+
+
+def test_fixed_type_is_recorded_from_fixation_on():
+    sim = build(N=8, initial_counts=[2, 6], seed=3)
+    assert "fixed_type" not in sim.observe().metrics
+    while not sim.finished:
+        sim.step()
+    m = sim.observe().metrics
+    assert m["fixed_type"] == np.flatnonzero(sim.counts)[0]
+    assert m["focal_frequency"] == (1.0 if m["fixed_type"] == 0 else 0.0)

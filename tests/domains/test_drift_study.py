@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from collapsesim import theory as exact
-from collapsesim.domains.drift import simulate_fixation
+from collapsesim.reproductions.drift import simulate_fixation
 
 
 @pytest.mark.parametrize("backend", ["numpy", "numba", "torch"])

@@ -7,9 +7,9 @@ the engine's reference domain, checked against exact population-genetic theory.
 * :mod:`collapsesim.theory` (shared with the sweep domain) — the exact
   Wright–Fisher chain, Kimura's diffusion approximations, heterozygosity
   decay, Moran fixation and the infinite-alleles equilibrium;
-* :mod:`.study` — batched allele-count replicate studies of fixation;
-* :mod:`.verification` — ``python -m collapsesim.domains.drift.verification
-  --out docs/reproductions`` regenerates ``docs/reproductions/drift.md``.
+* :mod:`collapsesim.reproductions.drift` — the verification against theory
+  and the batched allele-count fixation study; ``collapsesim reproduce drift``
+  regenerates ``docs/reproductions/drift.md``.
 
 Series ``types``: counts of each type. Its reference is the initial counts
 under K-allele mutation (or none), so relative diversity starts at 1 and ends
@@ -22,8 +22,9 @@ diverse as mutation–drift balance allows".
 Domain metrics (every recorded step): ``heterozygosity`` (1 − Σp²),
 ``heterozygosity_unbiased`` (N/(N−1)·(1 − Σp²)), ``n_types``,
 ``focal_frequency`` (type 0), ``fixed`` (1 while one type holds the whole
-population), ``N``, and ``fixation_generation`` (the first generation with a
-single type, from then on).
+population), ``N``, and, from the first generation with a single type on,
+``fixation_generation`` (that generation) and ``fixed_type`` (the index of that
+type then: 0 … K−1 an initial type, beyond K a new infinite-alleles type).
 
 References: Ewens (2004) *Mathematical Population Genetics*, 2nd ed.;
 Kimura (1962) Genetics 47:713; Kimura & Crow (1964) Genetics 49:725;
@@ -36,7 +37,6 @@ from ...registry import register
 from ..base import Domain
 from .model import DriftSimulation
 from .params import DriftParams, Epoch
-from .study import FixationStudy, simulate_fixation
 
 
 @register("drift")
@@ -60,5 +60,4 @@ class Drift(Domain):
         return DriftSimulation(params, backend, seeds[0])
 
 
-__all__ = ["Drift", "DriftParams", "Epoch", "DriftSimulation", "FixationStudy",
-           "simulate_fixation"]
+__all__ = ["Drift", "DriftParams", "Epoch", "DriftSimulation"]

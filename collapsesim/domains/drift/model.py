@@ -52,6 +52,7 @@ class DriftSimulation:
         self.infinite = params.mutation == "infinite"
         self._moran_events = backend.op("moran_events")
         self.fixation_generation: int | None = None
+        self.fixed_type: int | None = None
         self._note_fixation()
 
     # -- dynamics ---------------------------------------------------------------------
@@ -103,13 +104,14 @@ class DriftSimulation:
     def _note_fixation(self) -> None:
         if self.fixation_generation is None and np.count_nonzero(self.counts) == 1:
             self.fixation_generation = self.generation
+            self.fixed_type = int(np.flatnonzero(self.counts)[0])
 
     # -- checkpoints (the runner's --checkpoint-every / --resume) -----------------------
     def state_dict(self) -> dict:
         """Everything ``step`` changes, the generator's state included (a copy)."""
         return {"generation": self.generation, "counts": self.counts.copy(),
                 "fitness": self.fitness.copy(), "fixation_generation": self.fixation_generation,
-                "rng": copy.deepcopy(self.rng)}
+                "fixed_type": self.fixed_type, "rng": copy.deepcopy(self.rng)}
 
     def load_state_dict(self, state: dict) -> None:
         """Continue from ``state_dict()``: the same steps and draws follow."""
@@ -117,6 +119,7 @@ class DriftSimulation:
         self.counts = np.asarray(state["counts"]).copy()
         self.fitness = np.asarray(state["fitness"]).copy()
         self.fixation_generation = state["fixation_generation"]
+        self.fixed_type = state["fixed_type"]
         self.rng = copy.deepcopy(state["rng"])
 
     # -- observation ------------------------------------------------------------------
@@ -151,6 +154,7 @@ class DriftSimulation:
         }
         if self.fixation_generation is not None:
             metrics["fixation_generation"] = float(self.fixation_generation)
+            metrics["fixed_type"] = float(self.fixed_type)
         return Observation(series={"types": Series(abundances=self.counts.copy(),
                                                    reference=self.reference())},
                            metrics=metrics)
