@@ -4,6 +4,7 @@ torch and numba must equal the numpy reference."""
 
 import numpy as np
 import pytest
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.spatial.distance import cdist
@@ -67,11 +68,15 @@ def _cases(seed):
             ("crowding_replacement", (bx, f, bx[:, ::-1], f[:, ::-1] + 0.1, True))]
 
 
-@pytest.mark.parametrize("backend", ["numba", "torch"])
+CUDA = pytest.param(("torch", "cuda"), marks=pytest.mark.skipif(not torch.cuda.is_available(),
+                                                                reason="no CUDA device"))
+
+
+@pytest.mark.parametrize("backend", [("numba", None), ("torch", None), CUDA])
 @pytest.mark.parametrize("case", range(6))
 def test_backends_equal_the_reference(backend, case):
     op, args = _cases(case)[case]
-    be = get_backend(backend)
+    be = get_backend(*backend) if backend[1] else get_backend(backend[0])
     ref = NP.op(op)(*args)
     got = be.op(op)(*[be.asarray(np.ascontiguousarray(a)) if isinstance(a, np.ndarray) else a for a in args])
     ref, got = (ref, got) if isinstance(ref, tuple) else ((ref,), (got,))
