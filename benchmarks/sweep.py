@@ -17,10 +17,10 @@ import time
 
 import numpy as np
 
-from collapsesim.domains.sweep.external import forward_sweep, fwdpy11_sweep
 from collapsesim.domains.sweep.model import SweepSimulation
 from collapsesim.domains.sweep.params import SweepParams
 from collapsesim.engine import get_backend
+from collapsesim.reproductions.sweep.external import forward_sweep, fwdpy11_sweep
 
 from . import section
 from .timing import Settings, fmt_time

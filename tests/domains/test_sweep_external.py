@@ -5,7 +5,8 @@ test-only dependency). N = 1000 diploids, SLiM s = 0.1 (2Mσ = 200), r = 1e-7.""
 import numpy as np
 import pytest
 
-from collapsesim.domains.sweep import theory, verification
+from collapsesim.domains.sweep import theory
+from collapsesim.reproductions import sweep as reproduction
 
 pytestmark = pytest.mark.slow
 
@@ -15,7 +16,7 @@ SETUP = dict(N=1000, s=0.1, L=120_000, r=1e-7, distances=DISTANCES, seed=1)
 
 @pytest.fixture(scope="module")
 def forward():
-    return verification.footprint("forward", replicates=60, **SETUP)
+    return reproduction.footprint("forward", replicates=60, **SETUP)
 
 
 def test_footprint_against_theory_where_it_holds(forward):
@@ -31,7 +32,7 @@ def test_footprint_against_theory_where_it_holds(forward):
 
 def test_footprint_matches_fwdpy11(forward):
     pytest.importorskip("fwdpy11")
-    other = verification.footprint("fwdpy11", replicates=60, **SETUP)
+    other = reproduction.footprint("fwdpy11", replicates=60, **SETUP)
     assert abs(forward.duration - other.duration) < 25
     for ours, theirs, se1, se2 in ((forward.F, other.F, forward.F_se, other.F_se),
                                    (forward.pi, other.pi, forward.pi_se, other.pi_se)):
@@ -39,7 +40,7 @@ def test_footprint_matches_fwdpy11(forward):
 
 
 def test_diversity_beside_msprime_sweep(forward):
-    other = verification.footprint("msprime", replicates=200, **SETUP)
+    other = reproduction.footprint("msprime", replicates=200, **SETUP)
     # msprime does not force coalescence at the sweep's origin (issues #1780, #2242):
     # it may leave up to ~0.04 more relative diversity near the site
     diff = other.pi - forward.pi
@@ -47,10 +48,10 @@ def test_diversity_beside_msprime_sweep(forward):
 
 
 def test_window_statistics_after_a_hard_sweep():
-    ours = verification.window_statistics("forward", replicates=60, seed=2)
-    coal = verification.window_statistics("msprime", replicates=200, seed=2)
-    neutral = verification.window_statistics("neutral", replicates=200, seed=2)
-    for stat in verification.WINDOW_STATS:
+    ours = reproduction.window_statistics("forward", replicates=60, seed=2)
+    coal = reproduction.window_statistics("msprime", replicates=200, seed=2)
+    neutral = reproduction.window_statistics("neutral", replicates=200, seed=2)
+    for stat in reproduction.WINDOW_STATS:
         (a, sa), (b, sb) = ours[stat], coal[stat]
         assert abs(a - b) < 3 * np.hypot(sa, sb), stat
     issue = {"tajimas_D": (-1.6, 0.2), "H12": (0.60, 0.06), "H2_H1": (0.11, 0.05),

@@ -1,14 +1,15 @@
 """The forward model of the sweep domain: one generation, the tree sequence,
-the modes of entry of the beneficial allele, restarts, export, conformance."""
+the modes of entry of the beneficial allele, restarts, export, conformance.
+(The recombination operators are tested in tests/engine/test_recombination.py.)"""
 
 import allel
 import numpy as np
 import pytest
 import tskit
 
+import collapsesim as cs
 from collapsesim.domains.sweep import SweepParams, SweepSimulation
-from collapsesim.domains.sweep.reproduction import (assemble_compiled, assemble_reference,
-                                                    meiosis, parents)
+from collapsesim.domains.sweep.generation import parents
 from collapsesim.engine import get_backend
 
 SMALL = dict(N=100, L=20_000, r=1e-6, mu=1e-5, window=2000, windows=[0, 5000], bins=4,
@@ -35,30 +36,6 @@ def site_genotypes(sim) -> np.ndarray:
         return np.zeros(ts.num_samples, dtype=np.int8)
     return next(ts.variants()).genotypes
 
-
-
-def test_assembly_compiled_equals_reference_and_copies_the_right_parent():
-    rng = np.random.default_rng(5)
-    be = get_backend("numpy")
-    n, L, site = 400, 1000, 500
-    slots = parents(be, rng, rng.random(n // 2) + 0.1, n, 2)
-    first, counts, positions = meiosis(be, rng, n, 3.0, L)
-    positions[:20] = positions[0]  # coincident crossovers cancel
-    nodes = rng.permutation(n) + 50
-    ref = assemble_reference(slots, first, counts, positions, nodes, site, L, 1000)
-    got = assemble_compiled(slots, first, counts, positions, nodes, site, L, 1000)
-    for a, b in zip(ref, got):
-        np.testing.assert_array_equal(a, b)
-    left, right, parent, child, site_slot = ref
-    assert np.all(np.diff(parent) >= 0) and np.all(left < right)
-    starts = np.concatenate([[0], np.cumsum(counts)])
-    for k in range(0, n, 7):  # brute force: the strand at each base pair
-        xs = np.sort(positions[starts[k]:starts[k + 1]])
-        for x in (0, site, L - 1, *xs):
-            strand = first[k] ^ (np.count_nonzero(xs <= x) & 1)
-            mine = (child == 1000 + k) & (left <= x) & (x < right)
-            assert parent[mine].tolist() == [nodes[slots[k, strand]]]
-        assert site_slot[k] == slots[k, first[k] ^ (np.count_nonzero(xs <= site) & 1)]
 
 
 def test_parents_pair_independent_draws():
@@ -205,20 +182,46 @@ def test_forward_burn_in_is_recapitated():
     assert ts.max_root_time > 50  # older than the burn-in: the coalescent finished it
 
 
-def test_export_trees_and_vcf(tmp_path):
-    sim = build(seed=2, output_dir=str(tmp_path))
-    finish(sim)
-    trees = sorted(tmp_path.glob("*.trees"))
-    vcfs = sorted(tmp_path.glob("*.vcf"))
-    assert len(trees) == len(vcfs) == 1
-    ts = tskit.load(trees[0])
-    assert ts.num_individuals == 100 and ts.num_samples == 200
+def _check_export(trees, vcf_path, N=100):
+    ts = tskit.load(trees)
+    assert ts.num_individuals == N and ts.num_samples == 2 * N
     assert ts.num_sites > 10 and 10_000 in ts.sites_position
     assert any("1 : 1+hs : 1+s" in p.record for p in ts.provenances())
-    vcf = allel.read_vcf(str(vcfs[0]))
-    assert vcf["calldata/GT"].shape == (ts.num_sites, 100, 2)
+    vcf = allel.read_vcf(str(vcf_path))
+    assert vcf["calldata/GT"].shape == (ts.num_sites, N, 2)
     at = np.flatnonzero(vcf["variants/POS"] == 10_001)  # VCF is 1-based
+    return ts, vcf, at
+
+
+def test_export_trees_and_vcf(tmp_path):
+    sim = build(seed=2)
+    finish(sim)
+    folder = tmp_path / "replicates" / "0"
+    [(trees, vcf_path)] = sim.export([folder])
+    assert (trees, vcf_path) == (folder / "trees.trees", folder / "genotypes.vcf")
+    ts, vcf, at = _check_export(trees, vcf_path)
     assert len(at) == 1 and np.all(vcf["calldata/GT"][at[0]] == 1)  # fixed
+    again = build(seed=2)
+    finish(again)
+    again.export([tmp_path / "again"])
+    assert tskit.load(tmp_path / "again" / "trees.trees").tables.equals(
+        ts.tables, ignore_provenance=True)  # the export's mutations come from the seed
+    with pytest.raises(ValueError, match="one replicate"):
+        sim.export([tmp_path / "a", tmp_path / "b"])
+
+
+def test_runner_exports_each_replicate(tmp_path):
+    scenario = {"domain": "sweep", "steps": 6, "replicates": 2, "record_every": 3, "seed": 1,
+                "params": SMALL | {"export": True}}
+    res = cs.run(scenario, out=tmp_path / "run")
+    assert res.summary["status"] == "completed"
+    for j in (0, 1):
+        folder = tmp_path / "run" / "replicates" / str(j)
+        ts, _, at = _check_export(folder / "trees.trees", folder / "genotypes.vcf")
+        assert ts.num_sites > 0
+    plain = cs.run(scenario | {"params": SMALL}, out=tmp_path / "plain")
+    assert plain.summary["status"] == "completed"
+    assert not (tmp_path / "plain" / "replicates").exists()
 
 
 def test_observation_series_and_metrics():

@@ -6,10 +6,10 @@ import msprime
 import numpy as np
 import pytest
 
-from collapsesim.domains.sweep import verification
 from collapsesim.domains.sweep.stats import (Layout, fay_wu_H, haplotype_counts,
                                              neutral_window_d1, sample_statistics,
                                              with_mutations)
+from collapsesim.reproductions import sweep as reproduction
 
 LAYOUT = Layout(L=50_000, site=25_000, window=4000, offsets=(0, 10_000), bins=5,
                 ehh_region=20_000)
@@ -71,6 +71,6 @@ def test_neutral_window_reference_is_between_one_and_n():
 @pytest.mark.parametrize("start, replicates, kw", [("msprime", 30, {}),
                                                    ("forward", 8, {"N": 50, "burn_in": 500})])
 def test_neutral_equilibrium(start, replicates, kw):
-    rows = verification.check_equilibrium(start, replicates=replicates, seed=11, **kw)
+    rows = reproduction.check_equilibrium(start, replicates=replicates, seed=11, **kw)
     for row in rows:  # statistics over linked sites: 3 SE plus a small allowance
-        assert abs(row.mean - row.theory) < 3 * row.se + 0.05, row
+        assert abs(row.estimate - row.reference) < 3 * row.se + 0.05, row

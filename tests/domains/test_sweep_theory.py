@@ -12,12 +12,13 @@ import math
 import numpy as np
 import pytest
 
-from collapsesim.domains.sweep import theory, verification
+from collapsesim.domains.sweep import theory
+from collapsesim.reproductions import sweep as reproduction
 
 
 def assert_within_3se(rows):
     for row in rows:
-        assert row.ok, f"{row.quantity}: {row.mean:.5g} ± {row.se:.2g} vs {row.theory:.5g}"
+        assert row.ok, f"{row.quantity}: {row.estimate:.5g} ± {row.se:.2g} vs {row.reference:.5g}"
 
 
 # -- exact values and closed forms --------------------------------------------------------------
@@ -73,30 +74,30 @@ def test_soft_sweep_formulas():
 def test_haploid_fixation_against_the_exact_chain():
     # M = 20, s = 0.5: exact 0.5778, Kimura 0.6321, 2s = 1; 4000 replicates put the
     # diffusion value > 6 SE away
-    rows = verification.check_fixation(20, 0.5, ploidy=1, replicates=4000, seed=1)
+    rows = reproduction.check_fixation(20, 0.5, ploidy=1, replicates=4000, seed=1)
     assert_within_3se(rows)
     prob = rows[0]
-    assert abs(prob.mean - theory.diffusion_fixation_probability(20, 0.5, ploidy=1)) > 3 * prob.se
+    assert abs(prob.estimate - theory.diffusion_fixation_probability(20, 0.5, ploidy=1)) > 3 * prob.se
 
 
 @pytest.mark.parametrize("h", [0.5, 0.2])
 def test_diploid_fixation_against_the_exact_chain(h):
     # the individual-based diploid model departs from the chain by O(1/N): from
     # N ≈ 100 it is below the resolution of these replicate counts
-    assert_within_3se(verification.check_fixation(100, 0.2, h=h, replicates=6000, seed=2))
+    assert_within_3se(reproduction.check_fixation(100, 0.2, h=h, replicates=6000, seed=2))
 
 
 def test_neutral_fixation_is_one_over_M():
-    assert_within_3se(verification.check_fixation(10, 0.0, replicates=20_000, seed=3)[:1])
+    assert_within_3se(reproduction.check_fixation(10, 0.0, replicates=20_000, seed=3)[:1])
 
 
 def test_full_model_sweeps_against_the_chain():
     # the tree-sequence model itself: sweep duration and restarts (geometric: (1 − π)/π)
-    assert_within_3se(verification.check_full_model(N=100, s=0.2, replicates=60, seed=4))
+    assert_within_3se(reproduction.check_full_model(N=100, s=0.2, replicates=60, seed=4))
 
 
 def test_standing_variation_fixation_from_independent_copies():
-    rows = verification.check_standing(N=100, s=0.2, x0=0.05, replicates=1000, seed=5)
+    rows = reproduction.check_standing(N=100, s=0.2, x0=0.05, replicates=1000, seed=5)
     assert_within_3se(rows[:1])  # P(fix) = 1 − (1 − π_b)^k
 
 
@@ -104,33 +105,33 @@ def test_standing_variation_fixation_from_independent_copies():
 def test_haploid_reference_case_m1000_s005():
     # exact 0.09369 and 208.4 generations (telling 0.09369 from 2s = 0.1 with a test that
     # cannot fail by chance needs ~80 000 replicates: see the reproduction page)
-    assert_within_3se(verification.check_fixation(1000, 0.05, ploidy=1, replicates=20_000, seed=6))
+    assert_within_3se(reproduction.check_fixation(1000, 0.05, ploidy=1, replicates=20_000, seed=6))
 
 
 @pytest.mark.slow
 def test_diploid_reference_case_n1000_s01():
-    rows = verification.check_fixation(1000, 0.1, replicates=12_000, seed=7)
+    rows = reproduction.check_fixation(1000, 0.1, replicates=12_000, seed=7)
     assert_within_3se(rows)
-    assert rows[1].theory == pytest.approx(241.8, abs=0.05)
+    assert rows[1].reference == pytest.approx(241.8, abs=0.05)
 
 
 @pytest.mark.slow
 def test_standing_variation_against_independent_establishment():
     # k = 5 copies in N = 1000, s = 0.1: π_b = 0.0937, λ = 0.47
-    fix, binomial, poisson = verification.check_standing(N=1000, s=0.1, x0=0.0025,
+    fix, binomial, poisson = reproduction.check_standing(N=1000, s=0.1, x0=0.0025,
                                                          replicates=2000, seed=8)
     assert fix.ok
     # lineages do not establish quite independently at finite Mσ: the forward model sits
     # ~0.03 below Binomial(k, π_b) (see the reproduction page), which the Poisson form
     # overstates further
-    assert abs(binomial.mean - binomial.theory) < 3 * binomial.se + 0.04
-    assert poisson.theory > binomial.theory and binomial.mean < poisson.theory
+    assert abs(binomial.estimate - binomial.reference) < 3 * binomial.se + 0.04
+    assert poisson.reference > binomial.reference and binomial.estimate < poisson.reference
 
 
 @pytest.mark.slow
 def test_recurrent_mutation_against_own_estimate_and_pennings_hermisson():
-    study, domain = verification.check_recurrent(N=1000, s=0.1, theta=1.0, study_replicates=1000,
+    study, domain = reproduction.check_recurrent(N=1000, s=0.1, theta=1.0, study_replicates=1000,
                                                  domain_replicates=40, seed=9)
     assert domain.ok  # the tree-sequence model against the batched estimate
     ph = theory.pennings_hermisson(1.0)
-    assert 0.75 * ph < study.mean < ph  # forward simulations sit below Θ/(1 + Θ)
+    assert 0.75 * ph < study.estimate < ph  # forward simulations sit below Θ/(1 + Θ)

@@ -12,12 +12,17 @@ copy, restarted on loss), soft from standing variation or from recurrent
 mutation, or partially (Maynard Smith & Haigh 1974; Kaplan, Hudson & Langley
 1989; Hermisson & Pennings 2005; Pennings & Hermisson 2006).
 
-Modules: :mod:`.params` · :mod:`.conventions` · :mod:`.reproduction` (one
-generation) · :mod:`.treeseq` (recording) · :mod:`.model` (a replicate) ·
-:mod:`.stats` (statistics of a sample) · :mod:`.theory` · :mod:`.study`
-(batched replicate studies of the selected site) · :mod:`.external` (msprime
-and fwdpy11 beside us) · :mod:`.figures` · :mod:`.verification` (``python -m
-collapsesim.domains.sweep.verification --out docs/reproductions``).
+Modules: :mod:`.params` · :mod:`.conventions` · :mod:`.generation` (one
+generation; recombination by the engine's ``crossovers`` and
+``assemble_gametes``) · :mod:`.treeseq` (recording) · :mod:`.model` (a
+replicate) · :mod:`.stats` (statistics of a sample) · :mod:`.theory`. The
+verification against theory, msprime and fwdpy11, the batched site study and
+the figures: :mod:`collapsesim.reproductions.sweep` (``collapsesim reproduce
+sweep``).
+
+**Export.** With ``export: true`` and a run folder, each replicate writes
+``trees.trees`` (tskit) and ``genotypes.vcf`` into ``<run>/replicates/<j>/``
+when it ends (:meth:`.model.SweepSimulation.export`).
 
 **Series.** ``window_i`` — counts of the distinct haplotypes of the sample in
 window i (``window`` bp centred ``windows[i]`` bp from the selected site;
@@ -73,7 +78,7 @@ class Sweep(Domain):
     def build(self, params: SweepParams, *, backend, seeds, steps: int) -> SweepSimulation:
         if len(seeds) != 1:
             raise ValueError(f"sweep builds one replicate per call, got {len(seeds)} seeds")
-        return SweepSimulation(params, backend, seeds[0], steps)
+        return SweepSimulation(params, backend, seeds[0])
 
 
 __all__ = ["Sweep", "SweepParams", "SweepSimulation"]

@@ -1,7 +1,7 @@
 """One replicate of the sweep domain: a forward Wright–Fisher population with
 one selected site on a recombining chromosome, recorded as a tree sequence.
 
-Each ``step()`` is one generation (:mod:`.reproduction`): parents by fitness
+Each ``step()`` is one generation (:mod:`.generation`): parents by fitness
 (genotype fitnesses ``1 : 1+hs : 1+s``), meiosis with Poisson crossovers, the
 beneficial allele and its origin inherited through the selected site, births
 recorded in the tree sequence (:mod:`.treeseq`). The beneficial allele enters
@@ -25,38 +25,35 @@ import msprime
 import numpy as np
 import tskit
 
+from ...engine import streams
 from ..base import Observation, Series
 from . import theory
+from .generation import assemble, fitness, meiosis, parents
 from .params import SweepParams
-from .reproduction import (assemble_compiled, assemble_reference, fitness, integers, meiosis,
-                           parents, shuffle, uniforms)
 from .stats import Layout, neutral_window_d1, sample_statistics, with_mutations
 from .treeseq import Recorder, founders, msprime_start, recapitate
 
 
-def child_seed(seed: np.random.SeedSequence, k: int) -> np.random.SeedSequence:
-    """The k-th independent stream of a replicate (0: dynamics, 1: the starting
-    population, 2: observations, 3: export mutations)."""
-    return np.random.SeedSequence(seed.entropy, spawn_key=tuple(seed.spawn_key) + (k,))
+STREAMS = ("dynamics", "start", "observe", "export")
+"""The replicate's named streams (:func:`collapsesim.engine.streams`, child i of
+its seed): the generations, the starting population (msprime), the samples
+of ``observe()``, the neutral mutations of the exported tree sequence."""
 
 
 def int_seed(seed: np.random.SeedSequence) -> int:
-    """A seed in [1, 2³¹) for msprime."""
+    """A seed in [1, 2³¹) for msprime, which takes an integer."""
     return int(seed.generate_state(1, np.uint32)[0] % (2**31 - 1)) + 1
 
 
 class SweepSimulation:
     """One replicate; see the module docstring."""
 
-    def __init__(self, params: SweepParams, backend, seed: np.random.SeedSequence,
-                 steps: int | None = None):
+    def __init__(self, params: SweepParams, backend, seed: np.random.SeedSequence):
         p = self.params = params
         self.backend = backend
-        self.seed = seed
-        self.steps = steps
-        self.rng = backend.rng(child_seed(seed, 0))
-        self._obs_rng = np.random.default_rng(child_seed(seed, 2))
-        self._assemble = assemble_reference if backend.name == "numpy" else assemble_compiled
+        self._streams = streams(seed, *STREAMS)
+        self.rng = backend.rng(self._streams["dynamics"])
+        self._obs_rng = np.random.default_rng(self._streams["observe"])
         self._table = np.asarray(p.genotype_fitness())
         self._neutral = np.ones_like(self._table)
         self.layout = Layout(p.L, p.position, p.window, tuple(p.windows), p.bins, p.ehh_region)
@@ -64,10 +61,9 @@ class SweepSimulation:
         self.end_generation: int | None = None  # when the sweep reached its target
         self.lost = False
         self.selecting = False
-        self._steps_taken = 0
         self._next_origin = 0
         self._origins_reference = self.origins_reference()
-        self._start(int_seed(child_seed(seed, 1)))
+        self._start(int_seed(self._streams["start"]))
         self._onset_state = None
         self._selection_state = None
         if p.onset == 0:
@@ -104,16 +100,16 @@ class SweepSimulation:
         w = fitness(self.alleles, self._table if self.selecting else self._neutral, p.ploidy)
         slots = parents(be, self.rng, w, M_next, p.ploidy)
         first, counts, positions = meiosis(be, self.rng, M_next, p.r * (p.L - 1), p.L)
-        *edges, site_slot = self._assemble(slots, first, counts, positions, self.rec.nodes,
-                                           p.position, p.L, self.rec.next_node)
+        *edges, site_slot = assemble(be, slots, first, counts, positions, self.rec.nodes,
+                                     p.position, p.L, self.rec.next_node)
         self.alleles = self.alleles[site_slot]
         self.origins = self.origins[site_slot]
         self.rec.add_generation(tuple(edges), M_next)
 
     def _mutate(self) -> None:
         """Recurrent beneficial mutation in the new gametes."""
-        new = np.flatnonzero((uniforms(self.backend, self.rng, self.M) < self.params.mu_b)
-                             & (self.alleles == 0))
+        u = self.backend.to_numpy(self.backend.uniform(self.M, self.rng))
+        new = np.flatnonzero((u < self.params.mu_b) & (self.alleles == 0))
         self._mark(new)
 
     def _mark(self, copies: np.ndarray) -> None:
@@ -132,11 +128,13 @@ class SweepSimulation:
         if p.mode == "recurrent":
             self.selecting = True
         elif p.mode == "hard" or p.standing == "drift":
-            self._mark(integers(self.backend, self.rng, 0, self.M, 1))
+            self._mark(self.backend.to_numpy(self.backend.integers(0, self.M, 1, self.rng)))
             self.selecting = p.mode == "hard"
         else:
             k = max(1, round(self.M * p.x0))
-            self._mark(np.sort(shuffle(self.backend, np.arange(self.M), self.rng)[:k]))
+            order = self.backend.to_numpy(self.backend.permutation(self.backend.arange(self.M),
+                                                                   self.rng))
+            self._mark(np.sort(order[:k]))
             self.selecting = True
 
     def _select_standing(self) -> None:
@@ -161,7 +159,6 @@ class SweepSimulation:
     def step(self) -> None:
         """Advance one generation."""
         p = self.params
-        self._steps_taken += 1
         self._generation(p.copies_at(self.generation + 1))
         if self.generation == p.onset:
             self._introduce()
@@ -169,8 +166,6 @@ class SweepSimulation:
             self._mutate()
         if self.generation >= p.onset and self.end_generation is None and not self.lost:
             self._check_outcome()
-        if self.params.output_dir and (self.finished or self._steps_taken == self.steps):
-            self.export(self.params.output_dir)
 
     def _check_outcome(self) -> None:
         p = self.params
@@ -277,7 +272,7 @@ class SweepSimulation:
         rates = [0.0 if a == x else p.mu for a in cuts[:-1]]
         ts = t.tree_sequence()
         return msprime.sim_mutations(ts, rate=msprime.RateMap(position=cuts, rate=rates),
-                                     keep=True, random_seed=int_seed(child_seed(self.seed, 3)))
+                                     keep=True, random_seed=int_seed(self._streams["export"]))
 
     def export_trees(self, path) -> Path:
         """Write :meth:`tree_sequence` to ``path`` (``.trees``)."""
@@ -294,11 +289,12 @@ class SweepSimulation:
             ts.write_vcf(f, position_transform=lambda x: np.asarray(x, dtype=int) + 1)
         return path
 
-    def export(self, directory) -> tuple[Path, Path]:
-        """Write ``sweep-<seed>-<replicate>.trees`` and ``.vcf`` into ``directory``."""
-        d = Path(directory)
+    def export(self, folders: list[Path]) -> list[tuple[Path, Path]]:
+        """The runner's artefact hook (``params.export: true``): write
+        :meth:`tree_sequence` as ``trees.trees`` and ``genotypes.vcf`` into the
+        replicate's folder (one folder: a sweep simulation is one replicate)."""
+        if len(folders) != 1:
+            raise ValueError(f"sweep simulates one replicate, got {len(folders)} export folders")
+        d = Path(folders[0])
         d.mkdir(parents=True, exist_ok=True)
-        key = "-".join(str(k) for k in self.seed.spawn_key) or "0"
-        stem = d / f"sweep-seed{self.seed.entropy}-rep{key}"
-        trees = self.export_trees(stem.with_suffix(".trees"))
-        return trees, self.export_vcf(stem.with_suffix(".vcf"))
+        return [(self.export_trees(d / "trees.trees"), self.export_vcf(d / "genotypes.vcf"))]

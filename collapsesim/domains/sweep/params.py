@@ -87,8 +87,9 @@ class SweepParams(DomainParams):
                                                       "within this span (bp) centred on the site")
     simplify_every: int = Field(50, ge=1, description="generations between tree-sequence "
                                                       "simplifications")
-    output_dir: str | None = Field(None, description="if set, each replicate writes its .trees "
-                                                     "and .vcf here when it finishes")
+    export: bool = Field(False, description="each replicate writes trees.trees and genotypes.vcf "
+                                            "into <run>/replicates/<j>/ when it ends (needs a "
+                                            "run folder)")
 
     @field_validator("N", mode="before")
     @classmethod

@@ -8,10 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ...domains.sweep import SweepParams, SweepSimulation, theory
 from ...engine.backends import get_backend
-from . import theory
-from .model import SweepSimulation
-from .params import SweepParams
 
 
 def _plt():
@@ -23,10 +21,11 @@ def _plt():
     return plt
 
 
-def _run(params: SweepParams, seed: int, every=None):
-    """Run to the end; ``every(sim)`` is called after each generation of the
-    attempt that succeeds (earlier, lost attempts are discarded)."""
-    sim = SweepSimulation(params, get_backend("numba"), np.random.SeedSequence(seed))
+def _run(params: SweepParams, seed: int, backend: str, every=None):
+    """Run to the end (a hand-written loop: ``every(sim)`` reads the population
+    after each generation of the attempt that succeeds — earlier, lost attempts
+    are discarded — which the runner's records do not hold)."""
+    sim = SweepSimulation(params, get_backend(backend), np.random.SeedSequence(seed))
     seen, restarts = [], sim.restarts
     if every:
         seen.append(every(sim))
@@ -39,7 +38,7 @@ def _run(params: SweepParams, seed: int, every=None):
     return sim, seen
 
 
-def trajectories(path: Path, seed: int = 1) -> None:
+def trajectories(path: Path, seed: int = 1, backend: str = "numba") -> None:
     """Beneficial frequency against generations since the onset: hard, soft
     (standing, x0 = 2 %; recurrent, Θ = 1) and partial (to 0.5) sweeps."""
     plt = _plt()
@@ -50,7 +49,7 @@ def trajectories(path: Path, seed: int = 1) -> None:
     fig, ax = plt.subplots(figsize=(7, 4))
     for i, (label, kw) in enumerate(cases):
         for j in range(3):
-            _, p = _run(SweepParams(**(base | kw)), seed + j,
+            _, p = _run(SweepParams(**(base | kw)), seed + j, backend,
                         lambda sim: (sim.generation, sim.alleles.mean()))
             g, x = np.array(p).T
             ax.plot(g, x, lw=1.2, color=f"C{i}", label=label if j == 0 else None)
@@ -63,7 +62,8 @@ def trajectories(path: Path, seed: int = 1) -> None:
     plt.close(fig)
 
 
-def valley(path: Path, seed: int = 1, bins: int = 50, replicates: int = 6) -> None:
+def valley(path: Path, seed: int = 1, backend: str = "numba", bins: int = 50,
+           replicates: int = 6) -> None:
     """Expected π/π₀ along the chromosome (branch diversity of 200 sampled
     genomes in ``bins`` bins, over 4N) at fractions of a hard sweep, averaged
     over ``replicates`` sweeps."""
@@ -79,7 +79,7 @@ def valley(path: Path, seed: int = 1, bins: int = 50, replicates: int = 6) -> No
             ts = s.rec.present(np.sort(rng.choice(s.M, 200, replace=False))).tree_sequence()
             return ts.diversity(mode="branch", windows=edges) / (4.0 * params.N)
 
-        sim, seen = _run(params, seed + j, profile)
+        sim, seen = _run(params, seed + j, backend, profile)
         for i, f in enumerate(fractions):  # seen[g] is generation g of the successful attempt
             profiles[i] += seen[round(f * sim.end_generation)] / replicates
     fig, ax = plt.subplots(figsize=(7, 4))
@@ -99,7 +99,7 @@ def valley(path: Path, seed: int = 1, bins: int = 50, replicates: int = 6) -> No
     plt.close(fig)
 
 
-def haplotype_bars(path: Path, seed: int = 1) -> None:
+def haplotype_bars(path: Path, seed: int = 1, backend: str = "numba") -> None:
     """Haplotype frequencies in the window around the site (n = 50) at the
     onset and at fixation, for a hard and a soft (standing, x0 = 2 %) sweep."""
     plt = _plt()
@@ -108,7 +108,7 @@ def haplotype_bars(path: Path, seed: int = 1) -> None:
     for row, (label, kw) in enumerate([("hard", {}),
                                        ("soft (standing, x0 = 2 %)",
                                         dict(mode="standing", x0=0.02))]):
-        sim = SweepSimulation(SweepParams(**(base | kw)), get_backend("numba"),
+        sim = SweepSimulation(SweepParams(**(base | kw)), get_backend(backend),
                               np.random.SeedSequence(seed))
         before = sim.observe().series["window_0"].abundances
         while not sim.finished:

@@ -7,7 +7,7 @@ fwdpy11 is imported only here, msprime's sweep model only here).
   trajectory starts at ``1/(2N)`` but does not force the lineages carrying the
   beneficial allele to coalesce at its origin, so near the site it leaves more
   diversity than forward simulations (msprime issues #1780, #2242).
-* :func:`fwdpy11_sweep` — fwdpy11's forward simulation with tree-sequence
+* :func:`fwdpy11_sweep` — (optional: :func:`fwdpy11_available`) fwdpy11's forward simulation with tree-sequence
   recording (``conditional_models.selective_sweep``, restarted on loss), from
   the same msprime equilibrium start, fitness ``Multiplicative(1)``:
   ``1 : 1+hs : 1+s`` (SLiM's convention), crossovers Poisson(r L) per gamete.
@@ -27,9 +27,8 @@ import msprime
 import numpy as np
 import tskit
 
+from ...domains.sweep import SweepParams, SweepSimulation
 from ...engine.backends import get_backend
-from .model import SweepSimulation
-from .params import SweepParams
 
 
 @dataclass
@@ -70,6 +69,13 @@ def msprime_sweep(N: int, s: float, L: int, r: float, site: int, n: int, seed: i
                               recombination_rate=r, model=[sweep, msprime.StandardCoalescent()],
                               random_seed=seed)
     return SweepSample(ts, None, site, time.process_time() - c0)
+
+
+def fwdpy11_available() -> bool:
+    """Whether fwdpy11 (the optional forward reference; the ``test`` extra) is installed."""
+    import importlib.util
+
+    return importlib.util.find_spec("fwdpy11") is not None
 
 
 def fwdpy11_sweep(N: int, s: float, L: int, r: float, site: int, seed: int, h: float = 0.5

@@ -1,64 +1,52 @@
-"""Statistical verification of the sweep domain against population-genetic
-theory, msprime and fwdpy11, and the reproduction page.
+"""Reproduction of the sweep domain: statistical verification against
+population-genetic theory, msprime and fwdpy11 — ``collapsesim reproduce
+sweep`` → ``sweep.md`` and ``figures/sweep_*.png``.
 
 Each check simulates with fixed seeds and compares a simulated mean with its
 reference; the standard error comes from the simulation (binomial
 ``sqrt(p(1−p)/R)`` for probabilities, replicate spread otherwise) and a check
 passes when ``|mean − reference| < 3 SE``. The same functions serve the tests
-(small sizes) and the page (the issue's sizes)::
+(small sizes) and the page (the issue's sizes; about 15 minutes of one CPU
+core). Modules: :mod:`.study` (the batched selected-site study),
+:mod:`.external` (msprime's and fwdpy11's sweeps, our forward sweep in the
+same form), :mod:`.figures`.
 
-    python -m collapsesim.domains.sweep.verification --out docs/reproductions
+Simulations: the tree-sequence model's replicate checks (sweep duration and
+restarts, origins under recurrent mutation) run through the runner
+(:func:`harness.run_replicates`: replicate j draws from
+``SeedSequence(seed, spawn_key=(j,))`` as in a user's run); the fixation and
+origin statistics need 10⁴–4·10⁴ replicates and run in the batched study; the
+equilibrium, footprint and window checks read a replicate's tree sequence at
+a chosen moment, which the runner's records do not hold, so they build the
+simulation here.
 
-writes ``sweep.md`` and ``figures/sweep_*.png`` under ``--out`` (about 15
-minutes of one CPU core; ``--quick`` for a smoke run with small replicate
-counts, not for publication).
+**Optional hook.** fwdpy11 (the ``test`` extra) is the forward reference of
+the footprint; without it that column is left out and the page says so.
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from ...domains.sweep import SweepParams, SweepSimulation, theory
+from ...domains.sweep.stats import Layout, sample_statistics, with_mutations
 from ...engine.backends import get_backend
-from . import theory
-from .external import (coalesced_within, forward_sweep, fwdpy11_sweep, msprime_sweep,
-                       relative_branch_diversity)
-from .model import SweepSimulation
-from .params import SweepParams
-from .stats import Layout, sample_statistics, with_mutations
+from .. import harness, protocol
+from ..harness import Comparison
+from .external import (coalesced_within, forward_sweep, fwdpy11_available, fwdpy11_sweep,
+                       msprime_sweep, relative_branch_diversity)
 from .study import simulate_site
-
-COMMAND = "python -m collapsesim.domains.sweep.verification --out docs/reproductions"
-
-
-@dataclass
-class Comparison:
-    """A simulated mean ± SE beside its reference value."""
-
-    quantity: str
-    theory: float
-    mean: float
-    se: float
-    replicates: int
-
-    @property
-    def z(self) -> float:
-        return (self.mean - self.theory) / self.se if self.se > 0 else float("nan")
-
-    @property
-    def ok(self) -> bool:
-        return abs(self.mean - self.theory) < 3 * self.se
 
 
 def _mean_se(x) -> tuple[float, float]:
+    """:func:`harness.mean_se` of the finite values (a statistic is NaN where
+    a sample has no segregating sites)."""
     x = np.asarray(x, dtype=float)
-    x = x[np.isfinite(x)]
-    return float(x.mean()), float(x.std(ddof=1) / np.sqrt(len(x)))
+    return harness.mean_se(x[np.isfinite(x)])
 
 
 # -- fixation --------------------------------------------------------------------------------------
@@ -69,8 +57,8 @@ def check_fixation(N: int, s: float, h: float = 0.5, ploidy: int = 2, *, replica
     st = simulate_site(N, s, h, ploidy, replicates=replicates, seed=seed, backend=backend)
     u, t = theory.exact_fixation(ploidy * N, s, h, ploidy)
     fixed = int(st.fixed.sum())
-    return [Comparison("fixation probability", u, *st.probability, replicates),
-            Comparison("mean fixation time | fixation", t, *st.mean_time, fixed)]
+    return [Comparison("fixation probability", u, *st.probability, replicates, backend),
+            Comparison("mean fixation time | fixation", t, *st.mean_time, fixed, backend)]
 
 
 def _small_params(N: int, s: float, **kw) -> SweepParams:
@@ -79,24 +67,33 @@ def _small_params(N: int, s: float, **kw) -> SweepParams:
                                bins=1, ehh_region=2000) | kw))
 
 
+MAX_GENERATIONS = 1_000_000  # runner steps: a run stops earlier, when its sweep has ended
+
+
+def _final(params: SweepParams, metrics: tuple[str, ...], *, replicates: int, seed: int,
+           backend: str) -> dict[str, np.ndarray]:
+    """Run ``replicates`` replicates of the tree-sequence model through the
+    runner until each sweep ended; each metric's value at the end, per replicate."""
+    res = harness.run_replicates({"domain": "sweep", "params": params.model_dump(mode="json")},
+                                 replicates=replicates, seed=seed, backend=backend,
+                                 steps=MAX_GENERATIONS, record_every=MAX_GENERATIONS)
+    df = res.metrics[res.metrics["series"] == "domain"].sort_values(["replicate", "step"])
+    last = df.groupby(["replicate", "metric"])["value"].last().unstack()
+    return {m: last[m].to_numpy() for m in metrics}
+
+
 def check_full_model(N: int, s: float, *, replicates: int, seed: int,
                      backend: str = "numba") -> list[Comparison]:
-    """The tree-sequence model's hard sweeps (restarted on loss): mean sweep
-    duration against the chain's conditional fixation time, mean restarts
-    against the geometric mean ``(1 − π)/π``."""
-    params = _small_params(N, s)
-    be = get_backend(backend)
-    durations, restarts = [], []
-    for j in range(replicates):
-        sim = SweepSimulation(params, be, np.random.SeedSequence(seed, spawn_key=(j,)))
-        while not sim.finished:
-            sim.step()
-        durations.append(sim.end_generation)
-        restarts.append(sim.restarts)
+    """The tree-sequence model's hard sweeps (restarted on loss), through the
+    runner: mean sweep duration against the chain's conditional fixation time,
+    mean restarts against the geometric mean ``(1 − π)/π``."""
+    end = _final(_small_params(N, s), ("sweep_duration", "restarts"), replicates=replicates,
+                 seed=seed, backend=backend)
     u, t = theory.exact_fixation(2 * N, s)
-    return [Comparison("sweep duration (tree-sequence model)", t, *_mean_se(durations), replicates),
+    return [Comparison("sweep duration (tree-sequence model)", t,
+                       *_mean_se(end["sweep_duration"]), replicates, backend),
             Comparison("restarts before the sweep (tree-sequence model)", (1 - u) / u,
-                       *_mean_se(restarts), replicates)]
+                       *_mean_se(end["restarts"]), replicates, backend)]
 
 
 # -- soft sweeps -----------------------------------------------------------------------------------
@@ -115,11 +112,12 @@ def check_standing(N: int, s: float, x0: float, *, replicates: int, seed: int,
     fix = 1 - (1 - pi_b) ** k
     binomial = 1 - k * pi_b * (1 - pi_b) ** (k - 1) / fix
     fixed = int(st.fixed.sum())
-    return [Comparison(f"P(fixation) from {k} copies", fix, *st.probability, replicates),
+    return [Comparison(f"P(fixation) from {k} copies", fix, *st.probability, replicates, backend),
             Comparison("P(≥ 2 origins | fixation) vs Binomial(k, π_b)", binomial,
-                       *st.multiple_origins, fixed),
+                       *st.multiple_origins, fixed, backend),
             Comparison("P(≥ 2 origins | fixation) vs Poisson(λ = kπ_b)",
-                       theory.standing_multiple_origins(k * pi_b), *st.multiple_origins, fixed)]
+                       theory.standing_multiple_origins(k * pi_b), *st.multiple_origins, fixed,
+                       backend, approximation=True)]
 
 
 def check_recurrent(N: int, s: float, theta: float, *, study_replicates: int,
@@ -127,31 +125,28 @@ def check_recurrent(N: int, s: float, theta: float, *, study_replicates: int,
                     ) -> tuple[Comparison, Comparison]:
     """Recurrent mutation (Θ = 4Nμ_b): the probability that two copies sampled
     at fixation differ in origin — the batched study against Pennings &
-    Hermisson's Θ/(1 + Θ), and the tree-sequence model against the study."""
+    Hermisson's Θ/(1 + Θ), and the tree-sequence model (through the runner;
+    at fixation every copy carries the allele, so its ``p_different_origins``
+    is the population's) against the study."""
     mu_b = theta / (4 * N)
     st = simulate_site(N, s, replicates=study_replicates, mode="recurrent", mu_b=mu_b, seed=seed,
                        backend=backend)
     est, est_se = st.different_origins
     study = Comparison("P(different origins) — batched study vs Θ/(1+Θ)",
-                       theory.pennings_hermisson(theta), est, est_se, study_replicates)
+                       theory.pennings_hermisson(theta), est, est_se, study_replicates, backend,
+                       approximation=True)
     params = _small_params(N, s, mode="recurrent", mu_b=mu_b)
-    be = get_backend(backend)
-    diffs = []
-    for j in range(domain_replicates):
-        sim = SweepSimulation(params, be, np.random.SeedSequence(seed, spawn_key=(j,)))
-        while not sim.finished:
-            sim.step()
-        counts = np.bincount(sim.origins)
-        counts = counts[counts > 0]
-        diffs.append(1 - np.sum(counts * (counts - 1.0)) / (sim.M * (sim.M - 1.0)))
-    mean, se = _mean_se(diffs)
+    end = _final(params, ("p_different_origins",), replicates=domain_replicates, seed=seed,
+                 backend=backend)
+    mean, se = _mean_se(end["p_different_origins"])
     domain = Comparison("P(different origins) — tree-sequence model vs the study", est, mean,
-                        float(np.hypot(se, est_se)), domain_replicates)
+                        float(np.hypot(se, est_se)), domain_replicates, backend)
     return study, domain
 
 
 # -- neutral equilibrium ---------------------------------------------------------------------------
-def check_equilibrium(start: str, *, replicates: int, seed: int, **params) -> list[Comparison]:
+def check_equilibrium(start: str, *, replicates: int, seed: int, backend: str = "numba",
+                      **params) -> list[Comparison]:
     """The population at generation 0 (msprime start or forward burn-in): π and
     Watterson's θ against θ = 2Mμ, Tajima's D against 0 (chromosome-wide, a
     sample of ``sample_size``), and the unfolded SFS against ∝ 1/i (i ξ_i / θL
@@ -161,7 +156,7 @@ def check_equilibrium(start: str, *, replicates: int, seed: int, **params) -> li
     theta = p.theta0()
     pi, tw, D, sfs = [], [], [], []
     for j in range(replicates):
-        sim = SweepSimulation(p, get_backend("numba"), np.random.SeedSequence(seed, spawn_key=(j,)))
+        sim = SweepSimulation(p, get_backend(backend), np.random.SeedSequence(seed, spawn_key=(j,)))
         ts = sim.sample()
         n = ts.num_samples
         pi.append(ts.diversity() / theta)
@@ -170,12 +165,13 @@ def check_equilibrium(start: str, *, replicates: int, seed: int, **params) -> li
         xi = ts.allele_frequency_spectrum(polarised=True, span_normalise=False)[1:-1]
         sfs.append(xi * np.arange(1, n) / (theta * p.L))
     sfs = np.array(sfs)
-    rows = [Comparison(f"{start}: π / 2Mμ", 1.0, *_mean_se(pi), replicates),
-            Comparison(f"{start}: θ_W / 2Mμ", 1.0, *_mean_se(tw), replicates),
-            Comparison(f"{start}: Tajima's D", 0.0, *_mean_se(D), replicates)]
+    rows = [Comparison(f"{start}: π / 2Mμ", 1.0, *_mean_se(pi), replicates, backend),
+            Comparison(f"{start}: θ_W / 2Mμ", 1.0, *_mean_se(tw), replicates, backend),
+            Comparison(f"{start}: Tajima's D", 0.0, *_mean_se(D), replicates, backend)]
     for part in np.array_split(np.arange(sfs.shape[1]), 4):
         rows.append(Comparison(f"{start}: i·ξ_i / θL, i = {part[0] + 1}…{part[-1] + 1}", 1.0,
-                               *_mean_se(sfs[:, part].mean(axis=1)), replicates))
+                               *_mean_se(sfs[:, part].mean(axis=1)), replicates,
+                               backend))
     return rows
 
 
@@ -195,7 +191,7 @@ class Curve:
 
 
 def footprint(tool: str, *, N: int, s: float, L: int, r: float, distances, replicates: int,
-              seed: int, n: int = 50, window: int = 2000) -> Curve:
+              seed: int, n: int = 50, window: int = 2000, backend: str = "numba") -> Curve:
     """F(r) (pairs of ``n`` genomes sampled at fixation coalescing during the
     sweep, at site ± d) and π/π₀ (branch diversity in ``window`` bp around
     site ± d over 2M) for ``tool`` in forward, fwdpy11, msprime. msprime
@@ -209,7 +205,7 @@ def footprint(tool: str, *, N: int, s: float, L: int, r: float, distances, repli
     for j in range(replicates):
         if tool == "forward":
             out = forward_sweep(SweepParams(N=N, s=s, L=L, r=r, mu=0.0, windows=[0],
-                                            simplify_every=100), seed, replicate=j)
+                                            simplify_every=100), seed, backend, replicate=j)
         elif tool == "fwdpy11":
             out = fwdpy11_sweep(N, s, L, r, site, seed + j)
         else:
@@ -236,8 +232,8 @@ WINDOW_STATS = ("tajimas_D", "H12", "H2_H1", "n_haplotypes")
 
 
 def window_statistics(tool: str, *, replicates: int, seed: int, N: int = 1000, s: float = 0.1,
-                      mu: float = 5e-7, r: float = 1e-7, L: int = 100_000, n: int = 50
-                      ) -> dict[str, tuple[float, float]]:
+                      mu: float = 5e-7, r: float = 1e-7, L: int = 100_000, n: int = 50,
+                      backend: str = "numba") -> dict[str, tuple[float, float]]:
     """Mean ± SE of Tajima's D, H12, H2/H1 and the number of haplotypes in the
     ±2 kb window around the site, ``n`` genomes sampled at fixation of a hard
     sweep (``forward``, ``msprime``) or at neutral equilibrium (``neutral``),
@@ -250,7 +246,7 @@ def window_statistics(tool: str, *, replicates: int, seed: int, N: int = 1000, s
     for j in range(replicates):
         if tool == "forward":
             ts = forward_sweep(SweepParams(N=N, s=s, L=L, r=r, mu=mu, windows=[0]), seed,
-                               replicate=j).ts
+                               backend, replicate=j).ts
         elif tool == "msprime":
             ts = msprime_sweep(N, s, L, r, site, n, seed + j).ts
         else:
@@ -266,30 +262,24 @@ def window_statistics(tool: str, *, replicates: int, seed: int, N: int = 1000, s
 
 
 # -- the reproduction page -------------------------------------------------------------------------
-def _table(rows: list[Comparison], digits: int = 5) -> str:
-    lines = ["| quantity | reference | simulated (mean ± SE) | z | replicates | within 3 SE |",
-             "| --- | --- | --- | --- | --- | --- |"]
-    for c in rows:
-        quantity = c.quantity.replace("|", "\\|")
-        lines.append(f"| {quantity} | {c.theory:.{digits}g} | {c.mean:.{digits}g} ± {c.se:.2g} "
-                     f"| {c.z:+.2f} | {c.replicates:,} | {'yes' if c.ok else '**no**'} |")
-    return "\n".join(lines)
-
-
-def reproduce(out: Path, *, quick: bool = False, seed: int = 1) -> Path:
-    """Run every comparison and write ``sweep.md`` and its figures under ``out``."""
+@protocol("sweep", "verification", default=True,
+          description="fixation, soft sweeps, neutral equilibrium, the hitchhiking footprint "
+                      "beside msprime and fwdpy11, window statistics, figures (~15 min)")
+def verification(out: Path, *, seed: int, backend: str, scale: float = 1.0) -> Path:
+    """Run every comparison and write ``sweep.md`` and its figures under ``out``;
+    ``scale`` < 1 shrinks every replicate count (at least 20; a smoke run, not
+    for publication)."""
     from . import figures
 
     out = Path(out)
-    (out / "figures").mkdir(parents=True, exist_ok=True)
-    k = 0.05 if quick else 1.0
-    R = lambda n: max(20, int(n * k))  # noqa: E731
-    started = time.time()
+    R = lambda n: max(20, int(n * scale))  # noqa: E731
+    started = time.perf_counter()
     sections = []
 
     # neutral equilibrium
-    eq_rows = (check_equilibrium("msprime", replicates=R(100), seed=seed)
-               + check_equilibrium("forward", replicates=R(40), seed=seed, N=50, burn_in=500))
+    eq_rows = (check_equilibrium("msprime", replicates=R(100), seed=seed, backend=backend)
+               + check_equilibrium("forward", replicates=R(40), seed=seed, backend=backend, N=50,
+                                   burn_in=500))
     sections.append("\n".join([
         "## Neutral equilibrium before selection",
         "",
@@ -298,7 +288,7 @@ def reproduce(out: Path, *, quick: bool = False, seed: int = 1) -> Path:
         "with neutral mutations laid on their genealogy. θ = 2Mμ = 4Nμ. Tajima's D has mean "
         "≈ 0 but not exactly 0 under neutrality; the SFS classes pool derived counts.",
         "",
-        _table(eq_rows, 4),
+        harness.table(eq_rows, 4),
     ]))
 
     # fixation against the exact chain
@@ -309,7 +299,7 @@ def reproduce(out: Path, *, quick: bool = False, seed: int = 1) -> Path:
         "diploid N = 250, s = 0.2, h = 0.2": (250, 0.2, 0.2, 2, 10_000),
         "diploid N = 10, neutral": (10, 0.0, 0.5, 2, 20_000),
     }.items():
-        rows = check_fixation(N, s, h, ploidy, replicates=R(reps), seed=seed)
+        rows = check_fixation(N, s, h, ploidy, replicates=R(reps), seed=seed, backend=backend)
         for c in rows:
             c.quantity = f"{label}: {c.quantity}"
         fix_rows += rows
@@ -318,12 +308,12 @@ def reproduce(out: Path, *, quick: bool = False, seed: int = 1) -> Path:
         additive = ploidy == 1 or h == 0.5
         if s > 0:
             formula = f"{theory.sweep_time(M, sig):.1f}" if additive else "—"
-            extra.append(f"| {label} | {rows[0].theory:.5f} | "
+            extra.append(f"| {label} | {rows[0].reference:.5f} | "
                          f"{theory.diffusion_fixation_probability(M, s, h, ploidy):.5f} | "
-                         f"{2 * sig:.3f} | {rows[0].mean:.5f} ± {rows[0].se:.5f} | "
-                         f"{rows[1].theory:.1f} | {formula} | "
-                         f"{rows[1].mean:.1f} ± {rows[1].se:.1f} |")
-    full = check_full_model(1000, 0.1, replicates=R(100), seed=seed)
+                         f"{2 * sig:.3f} | {rows[0].estimate:.5f} ± {rows[0].se:.5f} | "
+                         f"{rows[1].reference:.1f} | {formula} | "
+                         f"{rows[1].estimate:.1f} ± {rows[1].se:.1f} |")
+    full = check_full_model(1000, 0.1, replicates=R(100), seed=seed, backend=backend)
     sections.append("\n".join([
         "## Fixation against the exact Wright–Fisher chain",
         "",
@@ -333,7 +323,7 @@ def reproduce(out: Path, *, quick: bool = False, seed: int = 1) -> Path:
         "domain with this domain's diploid selection map. Kimura's diffusion value, 2σ and the "
         "sweep-time formula (2/σ)(ln 2Mσ + γ − 1/(2Mσ)) beside them.",
         "",
-        _table(fix_rows),
+        harness.table(fix_rows),
         "",
         "| case | exact P(fix) | diffusion | 2σ | simulated | exact T(fix) | formula | simulated |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
@@ -349,27 +339,29 @@ def reproduce(out: Path, *, quick: bool = False, seed: int = 1) -> Path:
         "The tree-sequence model itself (`SweepSimulation`, N = 1000, s = 0.1, 200 kb, "
         "restarted on loss), sweep duration and restarts:",
         "",
-        _table(full),
+        harness.table(full),
     ]))
 
     # soft sweeps
     standing = [c for x0 in (0.0025, 0.005)
-                for c in check_standing(1000, 0.1, x0, replicates=R(3000), seed=seed)]
+                for c in check_standing(1000, 0.1, x0, replicates=R(3000), seed=seed,
+                                          backend=backend)]
     recurrent = [check_recurrent(1000, 0.1, th, study_replicates=R(1500),
-                                 domain_replicates=R(60), seed=seed) for th in (0.1, 1.0)]
+                                 domain_replicates=R(60), seed=seed, backend=backend)
+                 for th in (0.1, 1.0)]
     sections.append("\n".join([
         "## Soft sweeps",
         "",
         "Standing variation at x0 = 0.0025 and 0.005 in N = 1000 (k = 5 and 10 random copies, "
         "each its own origin; s = 0.1, π_b = 0.0937 from the chain, λ = kπ_b = 0.47 and 0.94):",
         "",
-        _table(standing, 4),
+        harness.table(standing, 4),
         "",
         "Fixation from k copies matches independent establishment, 1 − (1 − π_b)^k. The "
         "issue's Poisson form of P(≥ 2 origins | fixation), 1 − λe^{−λ}/(1 − e^{−λ}), "
         "overstates the independent-establishment value Binomial(k, π_b) for so few copies, "
         "and the forward model sits below the binomial value too ("
-        + " and ".join(f"{standing[i].theory - standing[i].mean:.3f} for k = {k}"
+        + " and ".join(f"{standing[i].reference - standing[i].estimate:.3f} for k = {k}"
                        for i, k in ((1, 5), (4, 10)))
         + "): the lineages do not establish independently at finite Mσ (one that "
         "establishes late grows against a mean fitness already raised by the others), as "
@@ -379,10 +371,10 @@ def reproduce(out: Path, *, quick: bool = False, seed: int = 1) -> Path:
         "Θ/(1 + Θ) beside our large-replicate estimate (batched site study), and the "
         "tree-sequence model against that estimate:",
         "",
-        _table([c for pair in recurrent for c in pair], 4),
+        harness.table([c for pair in recurrent for c in pair], 4),
         "",
         "The forward estimate sits "
-        + " and ".join(f"{1 - s.mean / s.theory:.0%} (Θ = {th})" for (s, _), th
+        + " and ".join(f"{1 - s.estimate / s.reference:.0%} (Θ = {th})" for (s, _), th
                        in zip(recurrent, (0.1, 1.0)))
         + " below the formula (the issue expects 8–12 % at Θ = 0.1–1). msprime cannot "
         "serve here: its sweeps from standing variation are wrong (msprime issue #1762) and it "
@@ -391,22 +383,30 @@ def reproduce(out: Path, *, quick: bool = False, seed: int = 1) -> Path:
 
     # footprint
     distances = np.array([0, 2_000, 5_000, 10_000, 20_000, 30_000, 50_000, 80_000])
-    fp = dict(N=1000, s=0.1, L=200_000, r=1e-7, distances=distances, seed=seed)
-    curves = [footprint("forward", replicates=R(100), **fp),
-              footprint("fwdpy11", replicates=R(100), **fp),
-              footprint("msprime", replicates=R(300), **fp)]
+    fp = dict(N=1000, s=0.1, L=200_000, r=1e-7, distances=distances, seed=seed, backend=backend)
+    tools = (("forward", 100), ("fwdpy11", 100), ("msprime", 300))
+    if not fwdpy11_available():
+        tools = tuple(t for t in tools if t[0] != "fwdpy11")
+    curves = {tool: footprint(tool, replicates=R(n), **fp) for tool, n in tools}
     M, sig = 2000, 0.05
     F_th = theory.footprint(distances * 1e-7, M, sig)
     valid = theory.footprint_valid(distances * 1e-7, M, sig)
     head = "| d (kb) | r | F theory | " + " | ".join(
-        f"F {c.tool} | π/π₀ {c.tool}" for c in curves) + " |"
+        f"F {c.tool} | π/π₀ {c.tool}" for c in curves.values()) + " |"
     lines = [head, "|" + " --- |" * (3 + 2 * len(curves))]
     for i, d in enumerate(distances):
         cells = [f"{d / 1000:g}", f"{d * 1e-7:.4f}", f"{F_th[i]:.3f}{'' if valid[i] else ' (†)'}"]
-        for c in curves:
+        for c in curves.values():
             cells += [f"{c.F[i]:.3f} ± {c.F_se[i]:.3f}", f"{c.pi[i]:.3f} ± {c.pi_se[i]:.3f}"]
         lines.append("| " + " | ".join(cells) + " |")
-    figures.footprint(curves, distances, F_th, out / "figures" / "sweep_footprint.png")
+    figures.footprint(list(curves.values()), distances, F_th,
+                      harness.figure_path(out, "sweep_footprint"))
+    fwd, msp, fpy = curves["forward"], curves["msprime"], curves.get("fwdpy11")
+
+    def minus(a: Curve, b: Curve) -> str:
+        return ", ".join(f"{a.pi[i] - b.pi[i]:+.3f} ± {np.hypot(a.pi_se[i], b.pi_se[i]):.3f}"
+                         for i in (0, 1))
+
     sections.append("\n".join([
         "## Hitchhiking footprint",
         "",
@@ -420,25 +420,25 @@ def reproduce(out: Path, *, quick: bool = False, seed: int = 1) -> Path:
         "",
         *lines,
         "",
-        f"Mean sweep duration: forward {curves[0].duration:.0f}, fwdpy11 {curves[1].duration:.0f} "
-        "generations. msprime minus forward, π/π₀ at the site and 2 kb away: "
-        + ", ".join(f"{curves[2].pi[i] - curves[0].pi[i]:+.3f} ± "
-                    f"{np.hypot(curves[2].pi_se[i], curves[0].pi_se[i]):.3f}" for i in (0, 1))
-        + "; fwdpy11 minus forward: "
-        + ", ".join(f"{curves[1].pi[i] - curves[0].pi[i]:+.3f} ± "
-                    f"{np.hypot(curves[1].pi_se[i], curves[0].pi_se[i]):.3f}" for i in (0, 1))
-        + ". msprime leaves more diversity near the site: its structured coalescent does "
-        "not force the carriers' lineages to coalesce at the sweep's origin (msprime issues "
-        "#1780, #2242; the issue reports 0.03–0.04 for msprime and discoal; we measure the "
-        "differences above at these parameters). Its F uses the chain's mean duration for "
-        "every replicate, so F(0) < 1 mixes that effect with the spread of msprime's sweep "
-        "durations. Forward and fwdpy11 agree within their errors everywhere.",
+        (f"Mean sweep duration: forward {fwd.duration:.0f}"
+         + (f", fwdpy11 {fpy.duration:.0f}" if fpy else "") + " generations. msprime minus "
+         "forward, π/π₀ at the site and 2 kb away: " + minus(msp, fwd)
+         + (f"; fwdpy11 minus forward: {minus(fpy, fwd)}" if fpy else
+            " (fwdpy11 was not installed for this page: `pip install fwdpy11`, the test extra, "
+            "adds its column)")
+         + ". msprime leaves more diversity near the site: its structured coalescent does "
+         "not force the carriers' lineages to coalesce at the sweep's origin (msprime issues "
+         "#1780, #2242; the issue reports 0.03–0.04 for msprime and discoal; we measure the "
+         "differences above at these parameters). Its F uses the chain's mean duration for "
+         "every replicate, so F(0) < 1 mixes that effect with the spread of msprime's sweep "
+        "durations."
+         + (" Forward and fwdpy11 agree within their errors everywhere." if fpy else "")),
         "",
         "![footprint](figures/sweep_footprint.png)",
     ]))
 
     # window statistics
-    ws = {tool: window_statistics(tool, replicates=R(n), seed=seed)
+    ws = {tool: window_statistics(tool, replicates=R(n), seed=seed, backend=backend)
           for tool, n in (("forward", 100), ("msprime", 300), ("neutral", 300))}
     issue = {"forward": (-1.6, 0.60, 0.11, 10), "msprime": (None,) * 4,
              "neutral": (0.0, 0.19, 0.54, 17)}
@@ -461,9 +461,9 @@ def reproduce(out: Path, *, quick: bool = False, seed: int = 1) -> Path:
         *lines,
     ]))
 
-    figures.trajectories(out / "figures" / "sweep_trajectory.png", seed)
-    figures.valley(out / "figures" / "sweep_valley.png", seed)
-    figures.haplotype_bars(out / "figures" / "sweep_haplotypes.png", seed)
+    figures.trajectories(harness.figure_path(out, "sweep_trajectory"), seed, backend)
+    figures.valley(harness.figure_path(out, "sweep_valley"), seed, backend)
+    figures.haplotype_bars(harness.figure_path(out, "sweep_haplotypes"), seed, backend)
     sections.append("\n".join([
         "## Figures",
         "",
@@ -484,23 +484,15 @@ def reproduce(out: Path, *, quick: bool = False, seed: int = 1) -> Path:
     ]))
 
     sections.append(SCENARIOS_AND_GAPS)
-    header = "\n".join([
-        "# Reproduction: selective sweeps (`sweep`)",
-        "",
-        f"Regenerate with `{COMMAND}`"
-        + (" (this page: `--quick`, small replicate counts — not for publication)." if quick
-           else f" (about {(time.time() - started) / 60:.0f} minutes of wall time on a shared "
-                "2-core machine)."),
-        "",
-        "**Convention.** Genotype fitnesses 1 : 1 + hs : 1 + s (SLiM, msprime, fwdpy11 "
-        "`Multiplicative(1)`), σ = s/2 the per-copy advantage for h = ½. Kimura's genic "
-        "1 : 1 + s : 1 + 2s has s_Kimura = s/2; discoal's α = 2N s_Kimura = N s. Every number "
-        "below is in SLiM's convention.",
-        "",
-    ])
-    page = out / "sweep.md"
-    page.write_text(header + "\n" + "\n\n".join(sections) + "\n\n" + REFERENCES)
-    return page
+    intro = ("**Convention.** Genotype fitnesses 1 : 1 + hs : 1 + s (SLiM, msprime, fwdpy11 "
+             "`Multiplicative(1)`), σ = s/2 the per-copy advantage for h = ½. Kimura's genic "
+             "1 : 1 + s : 1 + 2s has s_Kimura = s/2; discoal's α = 2N s_Kimura = N s. Every "
+             "number below is in SLiM's convention.")
+    if scale != 1.0:
+        intro += f" This page: replicate counts scaled by {scale:g} — a smoke run, not for publication."
+    head = harness.header("Reproduction: selective sweeps (`sweep`)", "sweep",
+                          protocol=None, seed=seed, backend=backend, started=started, intro=intro)
+    return harness.write_page(out, "sweep", head, sections + [SCENARIOS_AND_GAPS, REFERENCES])
 
 
 SCENARIOS_AND_GAPS = """## Bundled scenarios
@@ -517,9 +509,10 @@ stated; full-scale versions at N = 10⁴, 1 Mb under `scenarios/full/`):
 | `sweep_soft_standing` | standing variation at x0 = 2 % (the suite's remedied one) |
 | `sweep_strong` / `sweep_weak` | s = 0.5 / s = 0.01 |
 
-Trees and VCF: `collapsesim run scenarios/sweep_hard.yaml --set params.output_dir=trees`
-writes `sweep-seed<seed>-rep<j>.trees` and `.vcf` per replicate (1-based VCF positions,
-neutral JC69 mutations at rate μ laid on the whole population, the selected site as 0/1).
+Trees and VCF: `collapsesim run sweep_hard --set params.export=true --out runs/hard`
+writes `runs/hard/replicates/<j>/trees.trees` and `genotypes.vcf` per replicate (1-based VCF
+positions, neutral JC69 mutations at rate μ laid on the whole population, the selected site as
+0/1).
 
 ## Gaps
 
@@ -546,17 +539,3 @@ Bioinformatics 32:3839; Kimura (1962) Genetics 47:713; Maynard Smith & Haigh (19
 Res. 23:23; Pennings & Hermisson (2006) PLoS Genet. 2:e186; Voight et al. (2006) PLoS Biol.
 4:e72.
 """
-
-
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", type=Path, default=Path("docs/reproductions"))
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--quick", action="store_true", help="small replicate counts (smoke run)")
-    args = ap.parse_args(argv)
-    print(reproduce(args.out, quick=args.quick, seed=args.seed))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

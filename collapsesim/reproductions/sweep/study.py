@@ -5,9 +5,9 @@ Fixation statistics need 10⁴–10⁶ replicates, far more than the full model'
 tree sequences afford; but the selected site's dynamics do not depend on the
 rest of the chromosome. :func:`simulate_site` therefore runs R populations
 batched over a leading replicate axis through the *same* operators as
-:class:`~.model.SweepSimulation` — :func:`.reproduction.fitness`,
-:func:`.reproduction.parents` (the engine's ``proportional`` on (R, N)
-weights) and :func:`.reproduction.meiosis` (whose first strand, with no
+:class:`~collapsesim.domains.sweep.model.SweepSimulation` — :func:`~collapsesim.domains.sweep.generation.fitness`,
+:func:`~collapsesim.domains.sweep.generation.parents` (the engine's ``proportional`` on (R, N)
+weights) and :func:`~collapsesim.domains.sweep.generation.meiosis` (whose first strand, with no
 crossovers, picks the copy a gamete inherits at the site) — keeping only
 each copy's allele and origin. Replicates leave the batch once absorbed.
 
@@ -16,7 +16,10 @@ fixation is selecting the replicates that fixed, which has the law of the
 model's restart-on-loss runs.
 
 Randomness: the whole batch draws from one stream, ``backend.rng(
-SeedSequence(seed))``, in chunks of ``chunk`` replicates.
+SeedSequence(seed))``, in chunks of ``chunk`` replicates (replicate i of a
+study is not reproducible alone, the study is). The studies run 10⁴–4·10⁴
+replicates, a scale the runner (one simulation object per replicate, ~12 ms
+each) cannot reach at reasonable cost, so the bulk simulation lives here.
 """
 
 from __future__ import annotations
@@ -25,8 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...domains.sweep.generation import fitness, meiosis, parents
 from ...engine.backends import get_backend
-from .reproduction import fitness, meiosis, parents, shuffle, uniforms
 
 
 @dataclass
@@ -117,7 +120,7 @@ def simulate_site(N: int, s: float, h: float = 0.5, ploidy: int = 2, *, replicat
         time = np.full(R, -1, dtype=np.int64)
         n_orig = np.zeros(R, dtype=np.int64)
         diff = np.full(R, np.nan)
-        where = shuffle(be, np.tile(np.arange(M), (R, 1)), rng)[:, :copies]  # random copies
+        where = be.to_numpy(be.permutation(np.tile(np.arange(M), (R, 1)), rng))[:, :copies]
         alleles = np.zeros((R, M), dtype=np.int8)
         origins = np.full((R, M), -1, dtype=np.int64)
         np.put_along_axis(alleles, where, 1, axis=1)
@@ -135,7 +138,7 @@ def simulate_site(N: int, s: float, h: float = 0.5, ploidy: int = 2, *, replicat
             if mode != "hard":  # a hard sweep has one origin: no need to carry labels
                 origins = np.take_along_axis(origins, chosen, axis=1)
             if mode == "recurrent":
-                new = (uniforms(be, rng, (k, M)) < mu_b) & (alleles == 0)
+                new = (be.to_numpy(be.uniform((k, M), rng)) < mu_b) & (alleles == 0)
                 rank = np.cumsum(new, axis=1) - 1
                 origins = np.where(new, next_origin[:, None] + rank, origins)
                 next_origin += new.sum(axis=1)
