@@ -2,12 +2,21 @@
 problems × runs, scored officially, resumable; and the page's protocols at
 reduced size."""
 
+import time
+
 import numpy as np
 import pytest
 
 from collapsesim.problems import cec2013
 from collapsesim.reproductions import _PROTOCOLS
-from collapsesim.reproductions.ga import run_suite, suite_table, summarise, write
+from collapsesim.reproductions.ga import (
+    SUBMISSION_ENV,
+    run_suite,
+    suite_dir,
+    suite_table,
+    summarise,
+    write,
+)
 from collapsesim.reproductions.hikers import page as hikers_page
 
 
@@ -18,14 +27,21 @@ def test_protocols_are_registered():
     assert _PROTOCOLS["ga", "page"].default and _PROTOCOLS["hikers", "page"].default
 
 
-def test_suite_runs_as_a_resumable_batch(tmp_path):
-    rows = run_suite(tmp_path, runs=1, problems=[2, 3], seed=7, workers=1)
+def test_suite_runs_as_a_resumable_batch_and_draws_its_section(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the suite's batch lives under runs/ of the working directory
+    d = suite_dir("nbc-cma", 7)
+    rows = run_suite(d, runs=1, problems=[2, 3], seed=7, workers=1)
     assert sorted(r["problem"] for r in rows) == [2, 3]
     assert {r["problem"]: r["counts"] for r in rows} == {2: [5] * 5, 3: [1] * 5}
     assert all(r["evaluations"] <= cec2013(r["problem"]).max_fes for r in rows)
-    files = sorted(p.name for p in tmp_path.glob("cells/*/*.parquet"))
-    assert run_suite(tmp_path, runs=1, problems=[2, 3], seed=7, workers=1) == rows  # resumed, nothing re-run
-    assert sorted(p.name for p in tmp_path.glob("cells/*/*.parquet")) == files
+    files = sorted(p.name for p in d.glob("cells/*/*.parquet"))
+    assert run_suite(d, runs=1, problems=[2, 3], seed=7, workers=1) == rows  # resumed, nothing re-run
+    assert sorted(p.name for p in d.glob("cells/*/*.parquet")) == files
+    monkeypatch.delenv(SUBMISSION_ENV, raising=False)
+    page = write(tmp_path / "out", seed=1, backend="numpy", protocol_name="cec2013",
+                 started=time.perf_counter(), suite_runs=1, suite_seed=7, quick=True).read_text()
+    assert "| F2 | 1 | 5 | 50,000 | 1 | 1.000" in page and "published values" in page
+    assert (tmp_path / "out" / "figures" / "ga_cec2013_pr.png").exists()
 
 
 def test_summary_and_table():
@@ -39,8 +55,6 @@ def test_summary_and_table():
 
 
 def test_pages_at_reduced_size(tmp_path):
-    import time
-
     ga = write(tmp_path, seed=1, backend="numpy", protocol_name=None, started=time.perf_counter(),
                suite_runs=None, quick=True).read_text()
     assert "collapsesim reproduce ga" in ga and "takeover generations, n = 100" in ga
