@@ -7,15 +7,9 @@ import numpy as np
 import pytest
 
 from collapsesim.config import load
-from collapsesim.domains.ga.theory import (
-    RMHC_ROYAL_ROAD,
-    TAKEOVER_SD,
-    TAKEOVER_TOURNAMENT_S2,
-    goldberg_deb_takeover,
-    heterozygosity_decay,
-    never_selected_exact,
-    never_selected_fraction,
-)
+from collapsesim.domains.ga.theory import (RMHC_ROYAL_ROAD, TAKEOVER_SD, TAKEOVER_TOURNAMENT_S2,
+                                           goldberg_deb_takeover, heterozygosity_decay,
+                                           never_selected_exact, never_selected_fraction)
 from collapsesim.reproductions.ga import takeover_generations
 from collapsesim.runner import execute
 
