@@ -62,3 +62,16 @@ def test_window_statistics_after_a_hard_sweep():
              "n_haplotypes": (17, 1.5)}
     for stat, (value, tol) in issue.items():
         assert abs(neutral[stat][0] - value) < tol, stat
+
+
+def test_protocol_runs_small_without_fwdpy11(tmp_path, monkeypatch):
+    """The whole page at replicate scale 0.001 (5 replicates a check, ~30 s),
+    with fwdpy11 taken away: its column is left out and the page says so."""
+    monkeypatch.setattr(reproduction, "fwdpy11_available", lambda: False)
+    page = reproduction.verification(tmp_path, seed=1, backend="numba", scale=0.001)
+    text = page.read_text()
+    assert page == tmp_path / "sweep.md" and "collapsesim reproduce sweep" in text
+    assert "fwdpy11 was not installed" in text and "F fwdpy11" not in text
+    assert "/work" not in text and "/tmp" not in text  # no machine path on a page
+    for name in ("footprint", "trajectory", "valley", "haplotypes"):
+        assert (tmp_path / "figures" / f"sweep_{name}.png").stat().st_size > 0

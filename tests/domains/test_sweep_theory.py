@@ -135,3 +135,10 @@ def test_recurrent_mutation_against_own_estimate_and_pennings_hermisson():
     assert domain.ok  # the tree-sequence model against the batched estimate
     ph = theory.pennings_hermisson(1.0)
     assert 0.75 * ph < study.estimate < ph  # forward simulations sit below Θ/(1 + Θ)
+
+
+def test_reproduction_protocol_is_registered():
+    from collapsesim import reproductions
+
+    p = reproductions.get("sweep")
+    assert (p.name, p.default, p.fn) == ("verification", True, reproduction.verification)

@@ -26,6 +26,7 @@ import numpy as np
 import tskit
 
 from ...engine import streams
+from ...engine.rng import numpy_generator
 from ..base import Observation, Series
 from . import theory
 from .generation import assemble, fitness, meiosis, parents
@@ -53,7 +54,8 @@ class SweepSimulation:
         self.backend = backend
         self._streams = streams(seed, *STREAMS)
         self.rng = backend.rng(self._streams["dynamics"])
-        self._obs_rng = np.random.default_rng(self._streams["observe"])
+        # observations sample on the host, the same on every backend
+        self._obs_rng = numpy_generator(self._streams["observe"])
         self._table = np.asarray(p.genotype_fitness())
         self._neutral = np.ones_like(self._table)
         self.layout = Layout(p.L, p.position, p.window, tuple(p.windows), p.bins, p.ehh_region)

@@ -267,12 +267,12 @@ def window_statistics(tool: str, *, replicates: int, seed: int, N: int = 1000, s
                       "beside msprime and fwdpy11, window statistics, figures (~15 min)")
 def verification(out: Path, *, seed: int, backend: str, scale: float = 1.0) -> Path:
     """Run every comparison and write ``sweep.md`` and its figures under ``out``;
-    ``scale`` < 1 shrinks every replicate count (at least 20; a smoke run, not
+    ``scale`` < 1 shrinks every replicate count (at least 5; a smoke run, not
     for publication)."""
     from . import figures
 
     out = Path(out)
-    R = lambda n: max(20, int(n * scale))  # noqa: E731
+    R = lambda n: max(5, int(n * scale))  # noqa: E731
     started = time.perf_counter()
     sections = []
 
