@@ -21,8 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from collapsesim.domains.particle_filter import studies
-from collapsesim.domains.particle_filter.verification import run_particles
+from collapsesim.reproductions.particle_filter import run_particles, studies
 
 from . import section
 from .timing import Settings, best_times, fmt_ratio

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 import collapsesim as cs
-from collapsesim.domains.particle_filter import studies
 from collapsesim.domains.particle_filter.kalman import model_kalman, rts_smoother
 from collapsesim.domains.particle_filter.smc import SMC
 from collapsesim.domains.particle_filter.smoothing import FixedLag, History, ffbsi, pgas
 from collapsesim.engine.backends import get_backend
+from collapsesim.reproductions.particle_filter import studies
 
 MODELS = ["linear_gaussian", "stochastic_volatility", "growth", "neutral"]
 

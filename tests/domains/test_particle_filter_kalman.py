@@ -7,8 +7,8 @@ import pytest
 from collapsesim.domains.particle_filter.data import load_data
 from collapsesim.domains.particle_filter.kalman import kalman_filter, model_kalman, rts_smoother
 from collapsesim.domains.particle_filter.models import build_model
-from collapsesim.domains.particle_filter.ops import NumpyOps
 from collapsesim.domains.particle_filter.params import ParticleFilterParams
+from collapsesim.engine.backends import get_backend
 
 pykalman = pytest.importorskip("pykalman")
 
@@ -24,7 +24,7 @@ MODELS = [
 
 def _setup(model_params, T=60):
     params = ParticleFilterParams(model=model_params, data_seed=3)
-    model = build_model(params.model, NumpyOps())
+    model = build_model(params.model, get_backend("numpy"))
     data = load_data(params, model, T)
     ref = pykalman.KalmanFilter(
         transition_matrices=model.A, observation_matrices=model.H,

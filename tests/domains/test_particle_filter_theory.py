@@ -6,8 +6,9 @@ Small sizes by default, the issue's sizes under ``slow``."""
 import numpy as np
 import pytest
 
-from collapsesim.domains.particle_filter import studies, theory
-from collapsesim.domains.particle_filter.numerics import float32_systematic, offspring_error
+from collapsesim.domains.particle_filter import theory
+from collapsesim.reproductions.particle_filter import studies
+from collapsesim.reproductions.particle_filter.numerics import float32_systematic, offspring_error
 from collapsesim.engine.backends import get_backend
 from collapsesim.engine.genealogy import expected_stored_nodes
 

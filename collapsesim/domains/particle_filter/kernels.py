@@ -1,15 +1,28 @@
-"""Fused numba kernels: the hot loop of the numba backend.
+"""The filter's two hot steps as named domain operators, with the numpy
+specification beside the numba kernels (dispatched by ``backend.op``).
 
-For the one-dimensional models (:class:`~.models.LinearGaussian` with d = 1,
-stochastic volatility, the growth model, the neutral model) one bootstrap
-step — gather the ancestor, draw the transition, add the log-likelihood to the
-prior log-weight — is one pass over the particles, and normalising the
-log-weights (log-sum-exp, the weights, Σ W²) is one more. The equations are
-those of :mod:`.models`, written per particle; the normal draws come from the
-run's ``numpy.random.Generator`` in the same order as the vectorised numpy
-path (drawn by numpy, one per particle, and passed in: handing the generator
-to compiled code costs tens of microseconds per call), so the two agree up to
-floating-point rounding.
+* ``particle_filter.propagate(model, x, ancestors, base, y, t, rng, workspace)``
+  — one bootstrap step: gather the ancestors (``None``: the particles are
+  already in place), draw the transition, add log g(y_t | x_t) (as float64) to
+  the prior log-weights ``base`` (an array, or a scalar for equal weights).
+  Returns (x_t, log-weights).
+* ``particle_filter.normalise(lw, workspace)`` — (lw − log Σ exp lw, W = exp(lw −
+  max lw) with largest weight 1, log Σ exp lw, ESS = (ΣW)²/ΣW²); when log Σ exp
+  lw is not finite (every weight zero, or NaN), ``lw`` and the weights are
+  returned unnormalised for the caller to report.
+
+The numpy versions (written on ``backend.xp``: torch uses them too) are the
+specification. The numba versions are fused loops: for the one-dimensional
+models (:class:`~.models.LinearGaussian` with d = 1, stochastic volatility,
+the growth model, the neutral model) with float64 particles, one bootstrap
+step is one pass over the particles, and normalising (log-sum-exp, the
+weights, Σ W²) is one more, in place, in host buffers reused from step to step
+(``workspace``, a dict the filter owns). Other models and dtypes fall back to
+the specification. The normal draws come from the run's
+``numpy.random.Generator`` in the same order as the specification (drawn by
+numpy, one per particle, and passed in: handing the generator to compiled code
+costs tens of microseconds per call), so the two agree up to floating-point
+rounding.
 """
 
 from __future__ import annotations
@@ -18,6 +31,8 @@ import math
 
 import numpy as np
 from numba import njit
+
+from ...engine.kernels import implements
 
 _OPTS = dict(cache=True, nogil=True)
 HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
@@ -85,3 +100,64 @@ def normalise(lw, W):
     for i in range(lw.shape[0]):
         lw[i] -= ell
     return ell, s * s / sq
+
+
+# -- the operators ---------------------------------------------------------------------------
+@implements("particle_filter.propagate", "numpy", "torch")
+def propagate(backend, model, x, ancestors, base, y, t, rng, workspace):
+    """The specification: x_t = μ(x_{t−1}[ancestors], t) + noise, lw = base + log g."""
+    if ancestors is not None:
+        x = x[ancestors]
+    with np.errstate(over="ignore"):  # an impossible y: log-weight −inf, caught by the filter
+        x_new = model.mean(x, t) + model.noise.draw(rng, x.shape[0])
+        return x_new, base + backend.asarray(model.obs_loglik(y, x_new, t), "float64")
+
+
+@implements("particle_filter.propagate", "numba")
+def propagate_numba(backend, model, x, ancestors, base, y, t, rng, workspace):
+    """:func:`bootstrap_step` for the models it knows (float64), else the specification."""
+    if model.kernel is None or model.dtype != "float64":
+        return propagate(backend, model, x, ancestors, base, y, t, rng, workspace)
+    N = x.shape[0] if ancestors is None else ancestors.shape[0]
+    anc = np.arange(N) if ancestors is None else ancestors
+    if np.ndim(base) == 0:
+        base = np.full(N, base)
+    x_new = _buffer(workspace, "x", (N, 1), avoid=x)
+    lw = _buffer(workspace, "lw", N, avoid=base)
+    eps = rng.standard_normal(out=_buffer(workspace, "eps", N))
+    bootstrap_step(x, anc, base, eps, float(y[0]), t, model.kernel,
+                   np.asarray(model.theta, dtype=np.float64), x_new, lw)
+    return x_new, lw
+
+
+@implements("particle_filter.normalise", "numpy", "torch")
+def normalise_spec(backend, lw, workspace):
+    """The specification of the weights' normalisation (see the module docstring)."""
+    m = float(lw.max())
+    if not math.isfinite(m):
+        return lw, None, m, 0.0
+    W = backend.xp.exp(lw - m)
+    s = float(W.sum())
+    ell = m + math.log(s)
+    return (lw - ell if math.isfinite(ell) else lw), W, ell, s * s / float((W * W).sum())
+
+
+@implements("particle_filter.normalise", "numba")
+def normalise_numba(backend, lw, workspace):
+    """:func:`normalise`, in place, into a reused weight buffer."""
+    lw = np.ascontiguousarray(lw, dtype=np.float64)
+    W = _buffer(workspace, "W", lw.shape)
+    ell, ess = normalise(lw, W)
+    return lw, W, ell, ess
+
+
+def _buffer(workspace: dict, name: str, shape, avoid=None) -> np.ndarray:
+    """A reused host array (of two, alternating, when ``avoid`` is given: the
+    one that is not ``avoid``)."""
+    for key in (name, name + "'") if avoid is not None else (name,):
+        buf = workspace.get(key)
+        if buf is None or buf.shape != tuple(np.atleast_1d(shape)):
+            buf = workspace[key] = np.empty(shape)
+        if buf is not avoid:
+            return buf
+    raise AssertionError("unreachable: two buffers cannot both be the one avoided")

@@ -8,9 +8,11 @@ so one filter serves them all: the bootstrap filter (Gordon, Salmond & Smith
 1993) samples the transition and weights by g; the guided filter samples a
 Gaussian proposal ``proposal(μ, y, t)`` and weights by f·g/q; the auxiliary
 filter (Pitt & Shephard 1999) also needs ``predictive_loglik(μ, y, t)``, an
-approximation of log p(y_t | x_{t−1}). Particles are arrays of shape (N, d);
-the equations are written once against :mod:`.ops`, so they run on numpy
-arrays and torch tensors alike.
+approximation of log p(y_t | x_{t−1}). Particles are arrays of shape (N, d)
+and dtype ``dtype``; the equations are written once against the backend
+(``backend.xp`` for elementwise mathematics, ``backend.normal`` for draws), so
+they run on numpy arrays and torch tensors alike. Log-densities of float32
+particles are float32; the filter casts them to float64 before weighing.
 
 * :class:`LinearGaussian` — x_t = A x_{t−1} + N(0, Q), y_t = H x_t + N(0, R)
   (the 1-D AR(1) plus noise is A = ρ, H = 1); the guided proposal is the
@@ -41,20 +43,21 @@ LOG_2PI = math.log(2.0 * math.pi)
 
 
 class Noise:
-    """N(0, Σ) for a fixed covariance Σ (d×d): draws and log-densities."""
+    """N(0, Σ) for a fixed covariance Σ (d×d): draws and log-densities, as
+    arrays of ``backend`` in ``dtype``."""
 
-    def __init__(self, o, cov):
+    def __init__(self, backend, dtype, cov):
         cov = np.atleast_2d(np.asarray(cov, dtype=np.float64))
         chol = np.linalg.cholesky(cov)
         self.cov, self.d = cov, cov.shape[0]
-        self.chol = o.asarray(chol.T)  # draws: ε @ Lᵀ
-        self.inv = o.asarray(np.linalg.inv(chol).T)  # z @ L⁻ᵀ is L⁻¹z
-        self.sd = o.asarray(np.sqrt(np.diag(cov)))
+        self.chol = backend.asarray(chol.T, dtype)  # draws: ε @ Lᵀ
+        self.inv = backend.asarray(np.linalg.inv(chol).T, dtype)  # z @ L⁻ᵀ is L⁻¹z
+        self.sd = backend.asarray(np.sqrt(np.diag(cov)), dtype)
         self.const = -float(np.log(np.diag(chol)).sum()) - 0.5 * self.d * LOG_2PI
-        self.o = o
+        self.backend, self.dtype = backend, dtype
 
     def draw(self, rng, n: int):
-        return self.o.normal(rng, (n, self.d)) @ self.chol
+        return self.backend.normal((n, self.d), rng, self.dtype) @ self.chol
 
     def logpdf(self, z):
         u = z @ self.inv
@@ -64,34 +67,40 @@ class Noise:
 class DiagonalNoise:
     """N(0, diag(sd_i²)) with one sd per particle and coordinate (shape (N, d))."""
 
-    def __init__(self, o, sd):
-        self.o, self.sd = o, sd
+    def __init__(self, backend, dtype, sd):
+        self.backend, self.dtype, self.sd = backend, dtype, sd
 
     def draw(self, rng, n: int):
-        return self.o.normal(rng, tuple(self.sd.shape)) * self.sd
+        return self.backend.normal(tuple(self.sd.shape), rng, self.dtype) * self.sd
 
     def logpdf(self, z):
         u = z / self.sd
-        return (-0.5 * u * u - self.o.log(self.sd)).sum(-1) - 0.5 * z.shape[-1] * LOG_2PI
+        return (-0.5 * u * u - self.backend.xp.log(self.sd)).sum(-1) - 0.5 * z.shape[-1] * LOG_2PI
 
 
 class StateSpaceModel:
     """Base class: Gaussian initial law and transitions; subclasses give μ, g.
 
-    ``kernel`` is the code of the fused numba kernel for the model (1-D
-    bootstrap filtering, :mod:`.kernels`), ``theta`` its parameters; None
-    where the vectorised path is used.
+    Particles are arrays of ``backend`` in ``dtype`` (a numpy dtype name);
+    ``xp`` is the backend's array namespace. ``kernel`` is the code of the
+    fused numba kernel for the model (1-D bootstrap filtering, :mod:`.kernels`),
+    ``theta`` its parameters; None where the vectorised path is used.
     """
 
     kernel: int | None = None
     theta: tuple = ()
 
-    def __init__(self, o, m0, P0, Q, obs_dim: int = 1):
-        self.o = o
+    def __init__(self, backend, dtype, m0, P0, Q, obs_dim: int = 1):
+        self.backend, self.dtype, self.xp = backend, np.dtype(dtype).name, backend.xp
         self.m0 = np.asarray(m0, dtype=np.float64)
         self.dim, self.obs_dim = self.m0.shape[0], obs_dim
-        self.init_noise, self.noise = Noise(o, P0), Noise(o, Q)
-        self._m0 = o.asarray(self.m0)
+        self.init_noise = Noise(backend, self.dtype, P0)
+        self.noise = Noise(backend, self.dtype, Q)
+        self._m0 = self.asarray(self.m0)
+
+    def asarray(self, x):
+        """``x`` as an array of the model's backend and dtype."""
+        return self.backend.asarray(x, self.dtype)
 
     # -- to be given by each model ------------------------------------------------------
     def mean(self, x, t: int):
@@ -113,7 +122,7 @@ class StateSpaceModel:
 
     def initial_mean(self, n: int):
         """m0 repeated for n particles, shape (n, d): the 'prior mean' of x_0."""
-        return self._m0 + self.o.asarray(np.zeros((n, self.dim)))
+        return self._m0 + self.asarray(np.zeros((n, self.dim)))
 
     def transition_logpdf(self, x_new, mu, t: int):
         """log f(x_t | x_{t−1}) given the transition means ``mu`` (broadcasting)."""
@@ -145,47 +154,48 @@ class StateSpaceModel:
 class LinearGaussian(StateSpaceModel):
     """x_t = A x_{t−1} + N(0, Q), y_t = H x_t + N(0, R), x_0 ~ N(m0, P0)."""
 
-    def __init__(self, o, A, Q, H, R, m0, P0):
+    def __init__(self, backend, dtype, A, Q, H, R, m0, P0):
         A, H = np.atleast_2d(np.asarray(A, float)), np.atleast_2d(np.asarray(H, float))
-        super().__init__(o, m0, P0, Q, obs_dim=H.shape[0])
+        super().__init__(backend, dtype, m0, P0, Q, obs_dim=H.shape[0])
         self.A, self.H, self.R = A, H, np.atleast_2d(np.asarray(R, float))
-        self._At, self._Ht = o.asarray(A.T), o.asarray(H.T)
-        self.obs_noise = Noise(o, self.R)
+        self._At, self._Ht = self.asarray(A.T), self.asarray(H.T)
+        self.obs_noise = Noise(backend, self.dtype, self.R)
         # optimal proposal and predictive, given the prior covariance P (P0 at t = 0, else Q)
         self._adapted = {}
         for t0, P in ((True, self.init_noise.cov), (False, self.noise.cov)):
             S = H @ P @ H.T + self.R
             K = P @ H.T @ np.linalg.inv(S)
-            self._adapted[t0] = (o.asarray(K.T), Noise(o, P - K @ S @ K.T), Noise(o, S))
+            self._adapted[t0] = (self.asarray(K.T), Noise(backend, self.dtype, P - K @ S @ K.T),
+                                 Noise(backend, self.dtype, S))
 
     @classmethod
-    def from_params(cls, o, p):
+    def from_params(cls, backend, dtype, p):
         if p.kind == "linear_gaussian":
             s0 = p.s0 if p.s0 is not None else p.sigma_x / math.sqrt(1.0 - p.rho ** 2)
-            model = cls(o, [[p.rho]], [[p.sigma_x ** 2]], [[1.0]], [[p.sigma_y ** 2]], [p.m0],
+            model = cls(backend, dtype, [[p.rho]], [[p.sigma_x ** 2]], [[1.0]], [[p.sigma_y ** 2]], [p.m0],
                         [[s0 ** 2]])
             model.kernel, model.theta = 0, (p.rho, p.sigma_x, p.sigma_y)
             return model
         A, Q = np.asarray(p.A, float), np.asarray(p.Q, float)
         m0 = np.zeros(len(A)) if p.m0 is None else p.m0
         P0 = solve_discrete_lyapunov(A, Q) if p.P0 is None else p.P0
-        return cls(o, A, Q, p.H, p.R, m0, P0)
+        return cls(backend, dtype, A, Q, p.H, p.R, m0, P0)
 
     def mean(self, x, t):
         return x @ self._At
 
     def obs_loglik(self, y, x, t):
-        return self.obs_noise.logpdf(self.o.asarray(y) - x @ self._Ht)
+        return self.obs_noise.logpdf(self.asarray(y) - x @ self._Ht)
 
     def sample_obs(self, rng, x, t):
         return self.H @ x + np.linalg.cholesky(self.R) @ rng.standard_normal(self.obs_dim)
 
     def proposal(self, mu, y, t):
         Kt, noise, _ = self._adapted[t == 0]
-        return mu + (self.o.asarray(y) - mu @ self._Ht) @ Kt, noise
+        return mu + (self.asarray(y) - mu @ self._Ht) @ Kt, noise
 
     def predictive_loglik(self, mu, y, t):
-        return self._adapted[t == 0][2].logpdf(self.o.asarray(y) - mu @ self._Ht)
+        return self._adapted[t == 0][2].logpdf(self.asarray(y) - mu @ self._Ht)
 
 
 class StochasticVolatility(StateSpaceModel):
@@ -193,8 +203,8 @@ class StochasticVolatility(StateSpaceModel):
 
     kernel = 1
 
-    def __init__(self, o, p):
-        super().__init__(o, [p.mu], [[p.sigma ** 2 / (1.0 - p.phi ** 2)]], [[p.sigma ** 2]])
+    def __init__(self, backend, dtype, p):
+        super().__init__(backend, dtype, [p.mu], [[p.sigma ** 2 / (1.0 - p.phi ** 2)]], [[p.sigma ** 2]])
         self.theta = (p.mu, p.phi, p.sigma)
 
     def mean(self, x, t):
@@ -204,7 +214,7 @@ class StochasticVolatility(StateSpaceModel):
     def obs_loglik(self, y, x, t):
         y = float(np.asarray(y).ravel()[0])
         v = x[:, 0]
-        return -0.5 * LOG_2PI - 0.5 * v - 0.5 * y * y * self.o.exp(-v)
+        return -0.5 * LOG_2PI - 0.5 * v - 0.5 * y * y * self.xp.exp(-v)
 
     def sample_obs(self, rng, x, t):
         return np.exp(0.5 * x) * rng.standard_normal(1)
@@ -214,9 +224,10 @@ class StochasticVolatility(StateSpaceModel):
         second-order expansion of log g at m, a = (y²e^{−m} − 1)/2, b = y²e^{−m}/2."""
         y = float(np.asarray(y).ravel()[0])
         P = float((self.init_noise if t == 0 else self.noise).cov[0, 0])
-        b = 0.5 * y * y * self.o.exp(-mu)
+        b = 0.5 * y * y * self.xp.exp(-mu)
         precision = 1.0 / P + b
-        return mu + (b - 0.5) / precision, DiagonalNoise(self.o, self.o.sqrt(1.0 / precision))
+        return mu + (b - 0.5) / precision, DiagonalNoise(self.backend, self.dtype,
+                                                         self.xp.sqrt(1.0 / precision))
 
 
 class Growth(StateSpaceModel):
@@ -224,8 +235,8 @@ class Growth(StateSpaceModel):
 
     kernel = 2
 
-    def __init__(self, o, p):
-        super().__init__(o, [0.0], [[p.s0 ** 2]], [[p.sigma_x ** 2]])
+    def __init__(self, backend, dtype, p):
+        super().__init__(backend, dtype, [0.0], [[p.s0 ** 2]], [[p.sigma_x ** 2]])
         self.theta = (p.sigma_x, p.sigma_y)
 
     def mean(self, x, t):
@@ -247,26 +258,26 @@ class Growth(StateSpaceModel):
         S = slope * slope * P + sy * sy
         gain = P * slope / S
         mean = mu + gain * (float(np.asarray(y).ravel()[0]) - mu * mu / 20.0)
-        return mean, DiagonalNoise(self.o, self.o.sqrt(P * sy * sy / S))
+        return mean, DiagonalNoise(self.backend, self.dtype, self.xp.sqrt(P * sy * sy / S))
 
 
 class Bearings(StateSpaceModel):
     """Bearings-only tracking; state (x, vx, y, vy), bearing atan2(y, x) + N(0, σ²)."""
 
-    def __init__(self, o, p):
+    def __init__(self, backend, dtype, p):
         dt, q = p.dt, p.sigma_a ** 2
         F = np.kron(np.eye(2), np.array([[1.0, dt], [0.0, 1.0]]))
         Q = np.kron(np.eye(2), q * np.array([[dt ** 3 / 3, dt ** 2 / 2], [dt ** 2 / 2, dt]]))
-        super().__init__(o, p.m0, np.diag(np.square(p.s0)), Q)
-        self.F, self._Ft, self.sigma = F, o.asarray(F.T), p.sigma
+        super().__init__(backend, dtype, p.m0, np.diag(np.square(p.s0)), Q)
+        self.F, self._Ft, self.sigma = F, self.asarray(F.T), p.sigma
 
     def mean(self, x, t):
         return x @ self._Ft
 
     def obs_loglik(self, y, x, t):
-        o = self.o
-        r = float(np.asarray(y).ravel()[0]) - o.atan2(x[:, 2], x[:, 0])
-        z = (o.remainder(r + math.pi, 2.0 * math.pi) - math.pi) / self.sigma
+        xp = self.xp
+        r = float(np.asarray(y).ravel()[0]) - xp.atan2(x[:, 2], x[:, 0])
+        z = (xp.remainder(r + math.pi, 2.0 * math.pi) - math.pi) / self.sigma
         return -0.5 * z * z - math.log(self.sigma) - 0.5 * LOG_2PI
 
     def sample_obs(self, rng, x, t):
@@ -278,8 +289,8 @@ class Neutral(StateSpaceModel):
 
     kernel = 3
 
-    def __init__(self, o, p):
-        super().__init__(o, [0.0], [[1.0]], [[p.sigma_x ** 2]])
+    def __init__(self, backend, dtype, p):
+        super().__init__(backend, dtype, [0.0], [[1.0]], [[p.sigma_x ** 2]])
         self.theta = (p.sigma_x,)
 
     def mean(self, x, t):
@@ -292,11 +303,12 @@ class Neutral(StateSpaceModel):
         return np.zeros(1)
 
 
-def build_model(params, o) -> StateSpaceModel:
-    """The model described by a model-parameters object (``params.model``)."""
+def build_model(params, backend, dtype: str = "float64") -> StateSpaceModel:
+    """The model described by a model-parameters object (``params.model``), on
+    ``backend``'s arrays of ``dtype``."""
     kind = params.kind
     if kind in ("linear_gaussian", "linear_gaussian_mv"):
-        return LinearGaussian.from_params(o, params)
+        return LinearGaussian.from_params(backend, dtype, params)
     cls = {"stochastic_volatility": StochasticVolatility, "growth": Growth,
            "bearings": Bearings, "neutral": Neutral}[kind]
-    return cls(o, params)
+    return cls(backend, dtype, params)

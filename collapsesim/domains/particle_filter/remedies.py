@@ -20,27 +20,43 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
+from ...engine.kernels import implements
+
+
+@implements("particle_filter.spread", "numpy")
+def spread_numpy(backend, x):
+    """Per-column (range, standard deviation) of particles x (N, d); numba uses
+    this one (it is vectorised)."""
+    return np.ptp(x, axis=0), x.std(axis=0)
+
+
+@implements("particle_filter.spread", "torch")
+def spread_torch(backend, x):
+    return x.amax(0) - x.amin(0), x.std(0, correction=0)
+
 
 def resample_move(model, x, parents, y, t: int, rng, moves: int, scale: float):
     """Apply ``moves`` random-walk Metropolis steps to the states ``x`` (N, d) of
     time ``t`` whose previous states are ``parents`` (None at t = 0). Returns
     the moved states and the acceptance rate."""
-    o = model.o
+    be, xp = model.backend, model.xp
     n, d = x.shape
     mu = model.initial_mean(n) if t == 0 else model.mean(parents, t)
-    step = o.spread(x)[1] * (scale * 2.38 / math.sqrt(d))
+    step = be.op("particle_filter.spread")(x)[1] * (scale * 2.38 / math.sqrt(d))
 
     def log_target(z):
-        return o.weights64(model.transition_logpdf(z, mu, t) + model.obs_loglik(y, z, t))
+        return be.asarray(model.transition_logpdf(z, mu, t) + model.obs_loglik(y, z, t), "float64")
 
     current = log_target(x)
     accepted = 0.0
     for _ in range(moves):
-        proposal = x + o.normal(rng, (n, d)) * step
+        proposal = x + be.normal((n, d), rng, model.dtype) * step
         proposed = log_target(proposal)
-        accept = o.log(o.uniform(rng, (n,))) < proposed - current
-        x = o.where(accept[:, None], proposal, x)
-        current = o.where(accept, proposed, current)
+        accept = xp.log(be.uniform((n,), rng)) < proposed - current
+        x = xp.where(accept[:, None], proposal, x)
+        current = xp.where(accept, proposed, current)
         accepted += float(accept.sum())
     return x, accepted / (moves * n)
 
@@ -48,4 +64,6 @@ def resample_move(model, x, parents, y, t: int, rng, moves: int, scale: float):
 def roughen(model, x, rng, K: float):
     """Gordon et al.'s roughening: x + K·E·N^(−1/d)·ε per coordinate."""
     n, d = x.shape
-    return x + model.o.normal(rng, (n, d)) * (model.o.spread(x)[0] * (K * n ** (-1.0 / d)))
+    be = model.backend
+    jitter = be.op("particle_filter.spread")(x)[0] * (K * n ** (-1.0 / d))
+    return x + be.normal((n, d), rng, model.dtype) * jitter

@@ -39,13 +39,13 @@ import math
 
 import numpy as np
 
-from ...engine.rng import numpy_generator
+from ...engine.backends import get_backend
+from ...engine.rng import numpy_generator, streams
 from ..base import Observation, Series
 from .data import load_data
 from .grid import mode_masses
 from .kalman import model_kalman, rts_smoother
 from .models import LinearGaussian, build_model
-from .ops import NumpyOps, ops_for
 from .smc import SMC
 from .smoothing import FixedLag, History, ffbsi, pgas, update_rates
 
@@ -57,12 +57,13 @@ class ParticleFilterSimulation:
 
     def __init__(self, params, backend, seed: np.random.SeedSequence, steps: int):
         self.params = params
-        self.host_model = build_model(params.model, NumpyOps())
+        self.host_model = build_model(params.model, get_backend("numpy"))
         self.data = load_data(params, self.host_model, steps + 1)
         self.last = min(steps, self.data.T - 1)
-        # the smoothers' own stream, independent of the filter's
-        self.host_rng = numpy_generator(np.random.SeedSequence(seed.entropy,
-                                                               spawn_key=(*seed.spawn_key, 1)))
+        # The filter draws from the replicate's seed itself; the smoothers from child
+        # stream 1 ("smoother"). Child 0 is reserved (unused), so the numbers of
+        # runs made before the named streams stay as they were.
+        self.host_rng = numpy_generator(streams(seed, "reserved", "smoother")["smoother"])
         kind = None if params.smoother is None else params.smoother.kind
         self.history = History() if kind == "ffbsi" else None
         self.fixed_lag = FixedLag(params.smoother.lag) if kind == "fixed_lag" else None
@@ -71,7 +72,7 @@ class ParticleFilterSimulation:
         self.modes = (mode_masses(self.host_model, params.model.model_dump_json(), self.data.y)
                       if params.model.kind == "growth" else None)
         self.smoothed: dict = {}
-        self.smc = SMC(build_model(params.model, ops_for(backend, params.dtype)), self.data.y,
+        self.smc = SMC(build_model(params.model, backend, params.dtype), self.data.y,
                        params.N, backend, backend.rng(seed), filter=params.filter,
                        scheme=params.scheme, adaptive=params.resampling == "adaptive",
                        ess_threshold=params.ess_threshold, moves=params.resample_move,

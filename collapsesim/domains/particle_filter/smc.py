@@ -25,6 +25,11 @@ Log-weights and every resampling CDF are float64, whatever the particles'
 dtype. The ancestry is kept by the engine's :class:`Genealogy` (path storage,
 Jacob, Murray & Rubenthaler 2015): one generation per time step (identity
 parents on a step without resampling).
+
+The bootstrap propagation and the normalisation are the domain operators
+``particle_filter.propagate`` and ``particle_filter.normalise`` of
+:mod:`.kernels` (the numba backend runs them as fused kernels), dispatched by
+``backend.op``.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ import numpy as np
 
 from ...engine.genealogy import Genealogy
 from ..base import DivergenceError
-from . import kernels
+from . import kernels  # noqa: F401  (registers the particle_filter.* operators)
 from .remedies import resample_move, roughen
 
 
@@ -50,25 +55,25 @@ class SMC:
     ``resampler(weights, n, scheme, rng)`` defaults to the backend's ``resample``;
     the float32 pitfall study passes its own. ``listeners`` are called as
     ``listener(smc)`` after time 0 and after every step (the smoothers keep
-    what they need). With the numba backend, float64 particles and a 1-D model,
-    bootstrap steps run in the fused kernels of :mod:`.kernels`, in reused buffers.
+    what they need). Bootstrap steps and the normalisation run through the
+    operators of :mod:`.kernels` (fused numba kernels, in reused buffers, for
+    float64 particles of a 1-D model).
     """
 
     def __init__(self, model, y, N: int, backend, rng, *, filter: str = "bootstrap",
                  scheme: str = "systematic", adaptive: bool = False, ess_threshold: float = 0.5,
                  moves: int = 0, move_scale: float = 1.0, roughening: float = 0.0,
                  resampler=None, listeners=(), genealogy: bool = True):
-        self.model, self.o, self.backend, self.rng = model, model.o, backend, rng
+        self.model, self.backend, self.rng = model, backend, rng
         self.y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
         self.N, self.filter, self.scheme = int(N), filter, scheme
         self.adaptive, self.ess_threshold = adaptive, ess_threshold
         self.moves, self.move_scale, self.roughening = moves, move_scale, roughening
         self.resampler = resampler or backend.resample
         self.listeners = list(listeners)
-        self.fused = (backend.name == "numba" and filter == "bootstrap" and model.kernel is not None
-                      and self.o.dtype == np.float64)
-        self._theta = np.asarray(model.theta, dtype=np.float64)
-        self._buffers: dict[str, np.ndarray] = {}
+        self._propagate = backend.op("particle_filter.propagate")
+        self._normalise = backend.op("particle_filter.normalise")
+        self._workspace: dict = {}  # the operators' reused buffers
         self.genealogy = Genealogy(self.N) if genealogy else None
         self.loglik = 0.0
         self.ancestors = None  # parents (host int64) of the last step; None: not resampled
@@ -94,7 +99,7 @@ class SMC:
             inc = (m.transition_logpdf(self.x, mu, 0) + m.obs_loglik(y, self.x, 0)
                    - noise.logpdf(self.x - mean))
         self.x_prev = None
-        self._weigh(self.o.weights64(inc) - math.log(N))
+        self._weigh(self.backend.asarray(inc, "float64") - math.log(N))
         self._notify()
 
     # -- one step -------------------------------------------------------------------------------
@@ -103,34 +108,35 @@ class SMC:
         t = self.t + 1
         if t >= self.T:
             raise IndexError(f"no observation left: the data have {self.T} time steps")
-        o, m, N, y = self.o, self.model, self.N, self.y[t]
+        be, m, N, y = self.backend, self.model, self.N, self.y[t]
         aux = self.filter == "auxiliary"
         mu = leta = None
         if aux:  # first-stage weights W_{t−1}·η
             mu = m.mean(self.x, t)
-            leta = o.weights64(m.predictive_loglik(mu, y, t))
+            leta = be.asarray(m.predictive_loglik(mu, y, t), "float64")
             Wa, c, ess = self._scaled(self.lw + leta)
         else:
             Wa, c, ess = self.W, 0.0, self.ess
         self.resampled = not self.adaptive or ess < self.ess_threshold * N
         x, gather, ancestors = self.x, None, None
+        bootstrap = self.filter == "bootstrap"
         if self.resampled:
             ancestors = self.resampler(Wa, N, self.scheme, self.rng)
             self.merger_probability = 1.0 / ess
             base = c - math.log(N)
-            if self.fused and not (self.moves or self.roughening):
-                gather = ancestors  # the kernel gathers
+            if bootstrap and not (self.moves or self.roughening):
+                gather = ancestors  # the propagation gathers
             else:
                 x = self._rejuvenate(x[ancestors], ancestors)
                 if aux:
                     mu, base = mu[ancestors], base - leta[ancestors]
         else:
             self.merger_probability, base = 0.0, self.lw
-        if self.fused:
-            x_new, lw = self._fused_step(x, gather, base, y, t)
+        if bootstrap:
+            x_new, lw = self._propagate(m, x, gather, base, y, t, self.rng, self._workspace)
         else:
             with np.errstate(over="ignore"):  # an impossible y: log-weight −inf, caught below
-                x_new, lw = self._vector_step(x, mu, base, y, t)
+                x_new, lw = self._guided_step(x, mu, base, y, t)
         self.x_prev = x if self.moves else None
         self.x, self.t = x_new, t
         self._weigh(lw)
@@ -149,42 +155,16 @@ class SMC:
             x = roughen(self.model, x, self.rng, self.roughening)
         return x
 
-    def _vector_step(self, x, mu, base, y, t):
+    def _guided_step(self, x, mu, base, y, t):
+        """Propagate by the model's proposal q and weigh by f·g/q (guided, auxiliary)."""
         m = self.model
         if mu is None:
             mu = m.mean(x, t)
-        if self.filter == "bootstrap":
-            x_new = mu + m.noise.draw(self.rng, self.N)
-            inc = m.obs_loglik(y, x_new, t)
-        else:
-            mean, noise = m.proposal(mu, y, t)
-            x_new = mean + noise.draw(self.rng, self.N)
-            inc = (m.transition_logpdf(x_new, mu, t) + m.obs_loglik(y, x_new, t)
-                   - noise.logpdf(x_new - mean))
-        return x_new, base + self.o.weights64(inc)
-
-    def _buffer(self, name: str, shape, avoid=None) -> np.ndarray:
-        """A reused host array (of two, alternating, when ``avoid`` is given: the
-        one that is not ``avoid``)."""
-        for key in (name, name + "'") if avoid is not None else (name,):
-            buf = self._buffers.get(key)
-            if buf is None:
-                buf = self._buffers[key] = np.empty(shape)
-            if buf is not avoid:
-                return buf
-        raise AssertionError("unreachable: two buffers cannot both be the one avoided")
-
-    def _fused_step(self, x, gather, base, y, t):
-        N = self.N
-        anc = np.arange(N) if gather is None else gather
-        if np.ndim(base) == 0:
-            base = np.full(N, base)
-        x_new = self._buffer("x", (N, 1), avoid=x)
-        lw = self._buffer("lw", N, avoid=base)
-        eps = self.rng.standard_normal(out=self._buffer("eps", N))
-        kernels.bootstrap_step(x, anc, base, eps, float(y[0]), t, self.model.kernel, self._theta,
-                               x_new, lw)
-        return x_new, lw
+        mean, noise = m.proposal(mu, y, t)
+        x_new = mean + noise.draw(self.rng, self.N)
+        inc = (m.transition_logpdf(x_new, mu, t) + m.obs_loglik(y, x_new, t)
+               - noise.logpdf(x_new - mean))
+        return x_new, base + self.backend.asarray(inc, "float64")
 
     # -- weights ------------------------------------------------------------------------------
     def _scaled(self, lw):
@@ -192,25 +172,18 @@ class SMC:
         m = float(lw.max())
         if not math.isfinite(m):
             return None, m, 0.0
-        W = self.o.exp(lw - m)
+        W = self.backend.xp.exp(lw - m)
         s = float(W.sum())
         return W, m + math.log(s), s * s / float((W * W).sum())
 
     def _weigh(self, lw) -> None:
         """Normalise the log-weights; the log-sum-exp is the log-likelihood increment."""
-        if self.backend.name == "numba":
-            lw = np.ascontiguousarray(lw, dtype=np.float64)
-            W = self._buffer("W", lw.shape)
-            ell, ess = kernels.normalise(lw, W)
-        else:
-            W, ell, ess = self._scaled(lw)
+        lw, W, ell, ess = self._normalise(lw, self._workspace)
         if math.isnan(ell):
             raise DivergenceError(f"importance weights became NaN at time {self.t}")
         if not math.isfinite(ell):
             raise DivergenceError(f"all importance weights are zero at time {self.t} "
                                   "(the observation is impossible under every particle)")
-        if self.backend.name != "numba":
-            lw = lw - ell
         self.lw, self.W, self.ess = lw, W, ess
         self.loglik_increment = ell
         self.loglik += ell

@@ -20,7 +20,9 @@ for early times: after O(N) steps every particle descends from one ancestor
   Andrieu, Doucet & Holenstein 2010) the early states of the trajectory
   rarely change: the chain inherits path degeneracy.
 
-All three run on the host (numpy) with a numpy model (:mod:`.models`).
+All three run on the host (numpy) with a numpy model (:mod:`.models`); their
+categorical draws (one index per row of log-weights, by the inverse CDF) are
+the engine's ``categorical`` operator on the numpy backend.
 """
 
 from __future__ import annotations
@@ -31,14 +33,12 @@ import numpy as np
 
 from ...engine.backends import get_backend
 
+_HOST = get_backend("numpy")
 
-def _categorical(rng: np.random.Generator, logw: np.ndarray) -> np.ndarray:
-    """One index per row of log-weights (M, N) by the inverse CDF."""
-    logw = np.atleast_2d(logw)
-    w = np.exp(logw - logw.max(axis=1, keepdims=True))
-    cum = np.cumsum(w, axis=1)
-    u = rng.random((w.shape[0], 1)) * cum[:, -1:]
-    return np.minimum((cum <= u).sum(axis=1), w.shape[1] - 1)
+
+def _categorical(logw: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One index per row of log-weights (..., N): the engine's ``categorical``."""
+    return _HOST.op("categorical")(logw, rng)
 
 
 # -- FFBSi -----------------------------------------------------------------------------------
@@ -76,13 +76,13 @@ def ffbsi(model, history: History, M: int, rng: np.random.Generator):
     particle (M,)."""
     xs, lws = history.x, history.lw
     T = len(xs)
-    idx = _categorical(rng, np.broadcast_to(lws[-1], (M, lws[-1].shape[0])))
+    idx = _categorical(np.broadcast_to(lws[-1], (M, lws[-1].shape[0])), rng)
     paths = np.empty((M, T, xs[0].shape[1]))
     paths[:, -1] = xs[-1][idx]
     for t in range(T - 2, -1, -1):
         mu = np.asarray(model.mean(xs[t], t + 1))
         logf = model.transition_logpdf(paths[:, t + 1][:, None, :], mu[None, :, :], t + 1)
-        idx = _categorical(rng, lws[t][None, :] + logf)
+        idx = _categorical(lws[t][None, :] + logf, rng)
         paths[:, t] = xs[t][idx]
     return paths, idx
 
@@ -119,7 +119,7 @@ def csmc_sweep(model, y, N: int, rng: np.random.Generator, reference=None,
     """One sweep of (conditional) SMC with multinomial resampling; returns a
     trajectory (T, d) drawn from the final weights. ``reference`` None: an
     ordinary bootstrap filter (the chain's first state)."""
-    resample = get_backend("numpy").resample
+    resample = _HOST.resample
     T = y.shape[0]
     xs = np.empty((T, N, model.dim))
     anc = np.zeros((T, N), dtype=np.int64)
@@ -138,7 +138,7 @@ def csmc_sweep(model, y, N: int, rng: np.random.Generator, reference=None,
             a[:-1] = resample(W, N - 1, "multinomial", rng)
             if ancestor_sampling:
                 logf = model.transition_logpdf(reference[t][None, :], model.mean(x, t), t)
-                a[-1] = _categorical(rng, lw + logf)[0]
+                a[-1] = _categorical(lw + logf, rng)
             else:
                 a[-1] = N - 1
         x = model.mean(x[a], t) + model.noise.draw(rng, N)
@@ -146,7 +146,7 @@ def csmc_sweep(model, y, N: int, rng: np.random.Generator, reference=None,
             x[-1] = reference[t]
         lw = model.obs_loglik(y[t], x, t)
         xs[t], anc[t] = x, a
-    b = int(_categorical(rng, lw)[0])
+    b = int(_categorical(lw, rng))
     path = np.empty((T, model.dim))
     for t in range(T - 1, -1, -1):
         path[t] = xs[t, b]

@@ -1,4 +1,4 @@
-"""The figures of the reproduction page (written by :mod:`.verification`).
+"""The figures of the particle filter's reproduction page (written by :mod:`.`).
 
 Each function runs what it draws (fixed seeds, numba backend) and saves one
 PNG: the genealogy coalescing, ESS over time, the filtered mean against the
@@ -12,20 +12,19 @@ from pathlib import Path
 
 import numpy as np
 
+from ...domains.particle_filter.data import load_data
+from ...domains.particle_filter.grid import grid_filter
+from ...domains.particle_filter.kalman import model_kalman
+from ...domains.particle_filter.models import build_model
+from ...domains.particle_filter.params import ParticleFilterParams
+from ...domains.particle_filter.smc import SMC
+from ...domains.particle_filter.smoothing import History
 from ...engine.backends import get_backend
-from .data import load_data
-from .grid import grid_filter
-from .kalman import model_kalman
-from .models import build_model
-from .ops import NumpyOps
-from .params import ParticleFilterParams
-from .smc import SMC
-from .smoothing import History
 
 
 def _setup(model: dict, T: int, data_seed: int = 0):
     params = ParticleFilterParams(model=model, data_seed=data_seed)
-    host = build_model(params.model, NumpyOps())
+    host = build_model(params.model, get_backend("numpy"))
     return host, load_data(params, host, T)
 
 

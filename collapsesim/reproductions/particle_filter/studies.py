@@ -2,21 +2,27 @@
 
 Each function runs many independent filters — replicate j draws from
 ``SeedSequence(seed, spawn_key=(j,))``, as the runner's replicates do — and
-returns the raw per-replicate numbers; the tests and
-:mod:`.verification` compare their means with theory.
+returns the raw per-replicate numbers; the tests and the page
+(:mod:`collapsesim.reproductions.particle_filter`) compare their means with
+theory. These loops build :class:`~collapsesim.domains.particle_filter.smc.SMC`
+directly rather than through the runner: they need per-step quantities the
+domain's observation does not report (every step's ESS and merger
+probability, the genealogy's distinct parents one step back) at 10⁴–10⁶
+filter steps per study, where the runner's per-step observation (genealogy
+summaries, Kalman and grid references) would dominate the cost.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ...domains.particle_filter.data import load_data
+from ...domains.particle_filter.kalman import model_kalman
+from ...domains.particle_filter.models import build_model
+from ...domains.particle_filter.params import (LinearGaussianParams, NeutralParams,
+                                               ParticleFilterParams)
+from ...domains.particle_filter.smc import SMC
 from ...engine.backends import get_backend
-from .data import load_data
-from .kalman import model_kalman
-from .models import build_model
-from .ops import NumpyOps, ops_for
-from .params import LinearGaussianParams, NeutralParams, ParticleFilterParams
-from .smc import SMC
 
 
 def _seeds(seed: int, runs: int):
@@ -29,7 +35,7 @@ def linear_gaussian_data(T: int = 100, data_seed: int = 0, rho: float = 0.9, sig
     (params, host model, data, Kalman result)."""
     params = ParticleFilterParams(model=LinearGaussianParams(rho=rho, sigma_x=sigma_x,
                                                              sigma_y=sigma_y), data_seed=data_seed)
-    host = build_model(params.model, NumpyOps())
+    host = build_model(params.model, get_backend("numpy"))
     data = load_data(params, host, T)
     return params, host, data, model_kalman(host, data.y)
 
@@ -42,7 +48,7 @@ def filter_runs(N: int, runs: int, *, scheme: str = "multinomial", adaptive: boo
     and the ESS/N traces (runs, T)."""
     params, _, data, kf = linear_gaussian_data(T, data_seed)
     be = get_backend(backend)
-    model = build_model(params.model, ops_for(be, dtype))
+    model = build_model(params.model, be, dtype)
     d, ess = np.empty(runs), np.empty((runs, T))
     for j, s in enumerate(_seeds(seed, runs)):
         smc = SMC(model, data.y, N, be, be.rng(s), filter=filter, scheme=scheme, adaptive=adaptive,
@@ -76,7 +82,7 @@ def neutral_genealogies(N: int, runs: int, steps: int, *, scheme: str = "multino
     mean number of distinct parents one step back, and the surviving founders."""
     be = get_backend(backend)
     params = ParticleFilterParams(model=NeutralParams())
-    model = build_model(params.model, ops_for(be))
+    model = build_model(params.model, be)
     y = np.zeros((steps + 1, 1))
     out = {k: np.empty(runs) for k in ("tmrca", "tree_nodes", "distinct_parents", "founders")}
     for j, s in enumerate(_seeds(seed, runs)):
@@ -102,7 +108,7 @@ def merger_sums(N: int, runs: int, steps: int, *, rho: float = 0.9, sigma_y: flo
     harmonic-mean ESS over those steps (NaN where not coalesced)."""
     params, _, data, _ = linear_gaussian_data(steps + 1, rho=rho, sigma_y=sigma_y)
     be = get_backend(backend)
-    model = build_model(params.model, ops_for(be))
+    model = build_model(params.model, be)
     out = {k: np.full(runs, np.nan) for k in ("tmrca", "merger_sum", "harmonic_ess")}
     for j, s in enumerate(_seeds(seed, runs)):
         smc = SMC(model, data.y, N, be, be.rng(s), scheme="multinomial")
@@ -125,7 +131,7 @@ def speed_run(backend: str, N: int, T: int = 100, device: str = "cpu"):
     observations of the linear-Gaussian model: what the timings time."""
     params, _, data, _ = linear_gaussian_data(T)
     be = get_backend(backend, device)
-    model = build_model(params.model, ops_for(be))
+    model = build_model(params.model, be)
     seeds = iter(range(10**9))
 
     def run() -> None:

@@ -1,25 +1,26 @@
-"""The reproduction page of the particle filter, regenerated from scratch::
-
-    python -m collapsesim.domains.particle_filter.verification --out docs/reproductions \\
-        --particles-python /tmp/particles-venv/bin/python
-
+"""The particle filter's reproduction page: ``collapsesim reproduce particle_filter``
 writes ``particle_filter.md`` and ``figures/particle_filter_*.png`` under
-``--out`` (``--figures-only``: just the figures): the likelihood against the
-Kalman filter, the genealogy against the Wright–Fisher chain and the
-coalescent, the smoothers against the RTS smoother, the float32 pitfall, and
-(with ``--particles-python``, an interpreter with Chopin's ``particles``
-installed) the side-by-side comparison. ``--quick`` runs everything small (a smoke test, not the page).
+``--out``: the likelihood against the Kalman filter, the genealogy against the
+Wright–Fisher chain and the coalescent, the pair-merger clock, the smoothers
+against the RTS smoother, the float32 pitfall, and the side-by-side comparison
+with Chopin's ``particles``. ``--protocol figures`` redraws only the figures.
+
+``particles`` needs numpy < 2, so it runs in its own environment: set
+``COLLAPSESIM_PARTICLES_PYTHON`` to an interpreter that has it (the optional
+hook; without it §6 says so on the page and the rest runs). The driver script
+is :mod:`.particles_reference`, which imports nothing from collapsesim.
+
+Each section's studies draw from fixed seeds (``seed`` + a per-section offset;
+the default seed 0 gives the page's numbers) on ``backend`` (numba by
+default). ``scale="quick"`` runs everything small (a smoke test, not the page).
 Comparisons pass when |simulated mean − theory| < 3 standard errors.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import platform
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -27,17 +28,19 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
+from ...domains.particle_filter import theory
+from ...domains.particle_filter.kalman import rts_smoother
+from ...domains.particle_filter.smc import SMC
+from ...domains.particle_filter.smoothing import (FixedLag, History, ffbsi, genealogy_paths, pgas,
+                                                  update_rates)
 from ...engine.backends import get_backend
 from ...engine.genealogy import expected_stored_nodes
-from . import figures, studies, theory
-from .kalman import rts_smoother
+from .. import MissingRequirement, protocol
+from ..harness import command, header
+from . import figures, studies
 from .numerics import float32_systematic
-from .smc import SMC
-from .smoothing import FixedLag, History, ffbsi, genealogy_paths, pgas, update_rates
 
-COMMAND = ("python -m collapsesim.domains.particle_filter.verification --out docs/reproductions "
-           "--particles-python /tmp/particles-venv/bin/python")
-FIGURES = "python -m collapsesim.domains.particle_filter.verification --out docs/reproductions --figures-only"
+PARTICLES_ENV = "COLLAPSESIM_PARTICLES_PYTHON"
 REFERENCE_SCRIPT = Path(__file__).with_name("particles_reference.py")
 
 FULL = {"loglik_N": 10_000, "loglik_runs": 200, "wf_N": 100, "wf_runs": 400, "merger_N": 100,
@@ -57,12 +60,13 @@ def _pm(mean: float, se: float, digits: int = 3) -> str:
 
 
 # -- 1. likelihood ------------------------------------------------------------------------------
-def loglik_section(z: dict) -> str:
+def loglik_section(z: dict, seed: int = 0, backend: str = "numba") -> str:
     N, runs, T = z["loglik_N"], z["loglik_runs"], 100
     rows = []
     for scheme, adaptive, label in (("multinomial", False, "multinomial, every step"),
                                     ("systematic", True, "systematic, when ESS < N/2")):
-        d = studies.loglik_errors(N, runs, scheme=scheme, adaptive=adaptive, T=T, seed=2)
+        d = studies.loglik_errors(N, runs, scheme=scheme, adaptive=adaptive, T=T, seed=seed + 2,
+                                  backend=backend)
         s = studies.loglik_summary(d, N, T)
         rows.append(f"| {label} | {N} | {runs} | {_pm(s['mean_exp'], s['se'])} | {s['z']:+.2f} | "
                     f"{_ok(s['z'])} | {s['scaled_var']:.2f} | "
@@ -81,10 +85,10 @@ def loglik_section(z: dict) -> str:
 
 
 # -- 2. genealogy ---------------------------------------------------------------------------------
-def genealogy_section(z: dict) -> str:
+def genealogy_section(z: dict, seed: int = 0, backend: str = "numba") -> str:
     N, runs = z["wf_N"], z["wf_runs"]
     steps = 10 * N
-    g = studies.neutral_genealogies(N, runs, steps=steps, seed=4)
+    g = studies.neutral_genealogies(N, runs, steps=steps, seed=seed + 4, backend=backend)
     tm, nodes, parents = g["tmrca"], g["tree_nodes"], g["distinct_parents"]
     mean, sd = theory.tmrca_moments(N)
     se = tm.std(ddof=1) / np.sqrt(runs)
@@ -110,7 +114,8 @@ def genealogy_section(z: dict) -> str:
     ]
     ident = []
     for scheme in ("residual", "stratified", "systematic", "multinomial"):
-        gi = studies.neutral_genealogies(N, 3, steps=2 * N, scheme=scheme, seed=5)
+        gi = studies.neutral_genealogies(N, 3, steps=2 * N, scheme=scheme, seed=seed + 5,
+                                         backend=backend)
         ident.append(f"| {scheme} | {gi['distinct_parents'].mean():.2f} | "
                      f"{gi['founders'].mean():.1f} |")
     return "\n".join([
@@ -134,11 +139,11 @@ def genealogy_section(z: dict) -> str:
 
 
 # -- 3. the pair-merger clock -------------------------------------------------------------------
-def merger_section(z: dict) -> str:
+def merger_section(z: dict, seed: int = 0, backend: str = "numba") -> str:
     N, runs = z["merger_N"], z["merger_runs"]
     rows = []
     for rho in (0.0, 0.9):
-        r = studies.merger_sums(N, runs, 6 * N, rho=rho, seed=6)
+        r = studies.merger_sums(N, runs, 6 * N, rho=rho, seed=seed + 6, backend=backend)
         s, ratio = r["merger_sum"], r["tmrca"] / r["harmonic_ess"]
         ok = ~np.isnan(s)
         se = s[ok].std(ddof=1) / np.sqrt(ok.sum())
@@ -171,15 +176,15 @@ def _rms(est, ms, sd) -> float:
     return float(np.sqrt(np.mean(((est - ms) / sd) ** 2)))
 
 
-def smoothing_section() -> str:
+def smoothing_section(seed: int = 0, backend: str = "numba") -> str:
     T = 100
     _, host, data, kf = studies.linear_gaussian_data(T, data_seed=1)
     ms, Ps = rts_smoother(kf, host.A)
     ms, sd = ms[:, 0], np.sqrt(Ps[:, 0, 0])
-    be = get_backend("numba")
-    rng = np.random.default_rng(7)
+    be = get_backend(backend)
+    rng = np.random.default_rng(seed + 7)
     history, lag = History(), FixedLag(10)
-    smc = SMC(host, data.y, 1000, be, be.rng(np.random.SeedSequence(7)), listeners=[history, lag],
+    smc = SMC(host, data.y, 1000, be, be.rng(np.random.SeedSequence(seed + 7)), listeners=[history, lag],
               scheme="multinomial")
     lagged = []
     for t in range(1, T):
@@ -198,7 +203,8 @@ def smoothing_section() -> str:
     lines.append(f"| fixed lag L = 10 (estimate of x_(t−10) from y_(0:t)), N = 1000 | "
                  f"{_rms(fl, ms[: T - 10], sd[: T - 10]):.3f} (vs the full-data RTS) | — | — |")
     for as_, label in ((True, "PGAS"), (False, "conditional SMC without ancestor sampling")):
-        chain = pgas(host, data.y, 50, 500, np.random.default_rng(8), ancestor_sampling=as_)
+        chain = pgas(host, data.y, 50, 500, np.random.default_rng(seed + 8),
+                     ancestor_sampling=as_)
         rates = update_rates(chain)
         est = chain[100:, :, 0].mean(axis=0)
         lines.append(f"| {label}, N = 50, 500 sweeps (100 burn-in) | {_rms(est, ms, sd):.3f} | "
@@ -220,11 +226,12 @@ def smoothing_section() -> str:
 
 
 # -- 5. float32 ------------------------------------------------------------------------------------
-def float32_section(z: dict) -> str:
+def float32_section(z: dict, seed: int = 0, backend: str = "numba") -> str:
     N, runs, T = z["f32_N"], z["f32_runs"], 100
     naive = studies.loglik_errors(N, runs, scheme="systematic", resampler=float32_systematic,
-                                  T=T, seed=11)
-    exact = studies.loglik_errors(N, runs, scheme="systematic", T=T, seed=11)
+                                  T=T, seed=seed + 11, backend=backend)
+    exact = studies.loglik_errors(N, runs, scheme="systematic", T=T, seed=seed + 11,
+                                  backend=backend)
     sd = np.sqrt(2.0 * T / N)
     return "\n".join([
         "## 5. The float32 resampling pitfall", "",
@@ -248,15 +255,16 @@ def float32_section(z: dict) -> str:
 
 
 # -- 6. particles ------------------------------------------------------------------------------------
-def particles_section(z: dict, python: str | None) -> str:
+def particles_section(z: dict, python: str | None, seed: int = 0, backend: str = "numba") -> str:
     head = ["## 6. Side by side with `particles`", "",
             "Chopin's `particles` (Chopin & Papaspiliopoulos 2020) needs numpy < 2, so it runs in "
             "its own environment, driven by `particles_reference.py` (which imports nothing from "
             "collapsesim):", "", "```",
-            "python -m venv /tmp/particles-venv",
-            "/tmp/particles-venv/bin/pip install particles 'numpy<2'", COMMAND, "```", ""]
+            "python -m venv particles-venv",
+            "particles-venv/bin/pip install particles 'numpy<2'",
+            f"{PARTICLES_ENV}=particles-venv/bin/python {command('particle_filter')}", "```", ""]
     if python is None:
-        return "\n".join(head + ["(Not run: pass `--particles-python`.)", ""])
+        return "\n".join(head + [f"(Not run: set `{PARTICLES_ENV}` to run this section.)", ""])
     N, runs, T = z["cmp_N"], z["cmp_runs"], 100
     _, _, data, kf = studies.linear_gaussian_data(T)
     rows, ess_rows, version = [], [], ""
@@ -268,7 +276,8 @@ def particles_section(z: dict, python: str | None) -> str:
         version = ref["version"]
         d_ref = np.asarray(ref["loglik"]) - kf.loglik
         ess_ref = np.asarray(ref["ess"]) / N
-        d, ess = studies.filter_runs(N, runs, scheme=scheme, adaptive=ess_rmin < 1, T=T, seed=3)
+        d, ess = studies.filter_runs(N, runs, scheme=scheme, adaptive=ess_rmin < 1, T=T,
+                                     seed=seed + 3, backend=backend)
         ks = stats.ks_2samp(d, d_ref)
         rows.append(f"| {label} | {d.mean():+.4f} ± {d.std(ddof=1) / np.sqrt(runs):.4f} | "
                     f"{d_ref.mean():+.4f} ± {d_ref.std(ddof=1) / np.sqrt(runs):.4f} | "
@@ -348,7 +357,8 @@ def figures_section(fig_dir: Path) -> str:
         "modes": "The bimodal growth model: the filter's posterior mass of x > 0 against the grid "
                  "filter; N = 50 drops a mode (t ≈ 33–41) that N = 10 000 keeps.",
     }
-    lines = ["## 7. Figures", "", f"Regenerated with the page, or alone (seconds) by `{FIGURES}`.", ""]
+    lines = ["## 7. Figures", "", "Regenerated with the page, or alone (seconds) by "
+             f"`{command('particle_filter', 'figures')}`.", ""]
     for name, path in draw_figures(fig_dir).items():
         lines += [f"![{name}](figures/{path.name})", "", captions[name], ""]
     return "\n".join(lines)
@@ -364,40 +374,40 @@ def draw_figures(fig_dir: Path) -> dict[str, Path]:
     return paths
 
 
-def _cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.machine()
+def _particles_python() -> str | None:
+    """The interpreter named by ``COLLAPSESIM_PARTICLES_PYTHON`` (None when unset);
+    a set value that is not an executable file stops with one line."""
+    python = os.environ.get(PARTICLES_ENV)
+    if not python:
+        return None
+    if not (Path(python).is_file() and os.access(python, os.X_OK)):
+        raise MissingRequirement(f"{PARTICLES_ENV} names {python!r}, which is not an executable "
+                                 "file: set it to a Python that has `particles` installed")
+    return python
 
 
-def write_page(out: Path, quick: bool, particles_python: str | None) -> Path:
-    z = QUICK if quick else FULL
+def write_page(out: Path, *, seed: int = 0, backend: str = "numba", scale: str = "full",
+               particles_python: str | None = None) -> Path:
+    """Run every section (``scale`` "full": the page; "quick": small sizes) and
+    write ``out/particle_filter.md`` with its figures."""
+    import numba
+    import torch
+
+    numba.set_num_threads(1)
+    torch.set_num_threads(1)
+    z = {"full": FULL, "quick": QUICK}[scale]
     fig_dir = out / "figures"
     fig_dir.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    sections = []
-    for name, make in (("likelihood", lambda: loglik_section(z)),
-                       ("genealogy", lambda: genealogy_section(z)),
-                       ("merger clock", lambda: merger_section(z)),
-                       ("smoothers", smoothing_section),
-                       ("float32", lambda: float32_section(z)),
-                       ("particles", lambda: particles_section(z, particles_python)),
-                       ("figures", lambda: figures_section(fig_dir))):
-        print(f"verification: {name}", file=sys.stderr, flush=True)
-        sections.append(make())
-    minutes = (time.perf_counter() - start) / 60
-    header = "\n".join([
-        "# Particle filter: reproductions", "",
-        "Weight degeneracy and path degeneracy in sequential Monte Carlo, checked against exact "
+    sections = [loglik_section(z, seed, backend), genealogy_section(z, seed, backend),
+                merger_section(z, seed, backend), smoothing_section(seed, backend),
+                float32_section(z, seed, backend),
+                particles_section(z, particles_python, seed, backend), figures_section(fig_dir)]
+    intro = "\n".join([
+        "", "Weight degeneracy and path degeneracy in sequential Monte Carlo, checked against exact "
         "answers (the Kalman filter and RTS smoother, the Wright–Fisher genealogy) and against "
-        "Chopin's `particles`. Fixed seeds; a comparison passes when |simulated − theory| < 3 SE.",
-        "", f"Regenerate: `{COMMAND}`" + (" (this page: `--quick`, small sizes)" if quick else ""),
-        f"({minutes:.0f} min on {_cpu()}, {os.cpu_count()} cores shared with other work; numba "
-        "and torch on one thread).", "",
+        "Chopin's `particles`. Fixed seeds; a comparison passes when |simulated − theory| < 3 SE."
+        + (" (This page: `scale=\"quick\"`, small sizes.)" if scale == "quick" else ""), "",
         "Series (`weights`, `ancestors` — the headline —, `modes`, `smoothed_founders`) and domain "
         "metrics are listed in `collapsesim/domains/particle_filter/simulation.py`.", "",
         "Scenarios: `scenarios/particle_filter_*.yaml` (degeneracy, each resampling scheme, "
@@ -405,34 +415,30 @@ def write_page(out: Path, quick: bool, particles_python: str | None) -> Path:
         "stochastic volatility with the auxiliary filter); full-scale protocols in "
         "`scenarios/full/particle_filter_*.yaml` (the likelihood study as 200-replicate runs: "
         "`loglik − kalman_loglik` at the last step).", ""])
+    head = header("Particle filter: reproductions", "particle_filter", protocol=None, seed=seed,
+                  backend=backend, started=start, intro=intro)
     page = out / "particle_filter.md"
-    page.write_text(header + "\n" + "\n".join(sections))
+    page.write_text(head + "\n" + "\n".join(sections))
     return page
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m collapsesim.domains.particle_filter.verification",
-                                     description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("docs/reproductions"))
-    parser.add_argument("--quick", action="store_true", help="small sizes (a smoke test)")
-    parser.add_argument("--particles-python", default=None,
-                        help="an interpreter with `particles` installed (for §6)")
-    parser.add_argument("--figures-only", action="store_true", help="only redraw the figures")
-    args = parser.parse_args(argv)
+@protocol("particle_filter", "verification", default=True, seed=0, backend="numba",
+          description="likelihood vs Kalman, genealogy vs Wright–Fisher, merger clock, smoothers "
+                      "vs RTS, float32 pitfall, particles side by side (COLLAPSESIM_PARTICLES_PYTHON)")
+def verification(out: Path, *, seed: int, backend: str, scale: str = "full") -> Path:
+    """The page (§6 needs ``COLLAPSESIM_PARTICLES_PYTHON``; without it §6 says so)."""
     import matplotlib
-    import numba
-    import torch
 
     matplotlib.use("Agg")
-    numba.set_num_threads(1)
-    torch.set_num_threads(1)
-    if args.figures_only:
-        for path in draw_figures(args.out / "figures").values():
-            print(f"wrote {path}")
-    else:
-        print(f"wrote {write_page(args.out, args.quick, args.particles_python)}")
-    return 0
+    return write_page(Path(out), seed=seed, backend=backend, scale=scale,
+                      particles_python=_particles_python())
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
+@protocol("particle_filter", "figures", seed=0, backend="numba",
+          description="only redraw the page's figures (seconds)")
+def figures_only(out: Path, *, seed: int, backend: str) -> Path:
+    """Draw the figures into ``out/figures`` (fixed seeds, numba); returns that folder."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    return draw_figures(Path(out) / "figures")["genealogy"].parent
