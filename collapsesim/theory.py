@@ -176,12 +176,13 @@ def conditional_fixation_time(M: int, s: float = 0.0, start: int = 1,
     return float(conditional_fixation_times(M, s, p_map)[start])
 
 
-def exact_fixation(M: int, s: float, h: float = 0.5, ploidy: int = 1, start: int = 1
+def exact_fixation(M: int, s: float, *, ploidy: int, h: float = 0.5, start: int = 1
                    ) -> tuple[float, float]:
     """(fixation probability, mean fixation time given fixation) of ``start``
     copies among M gene copies from the exact chain with
     :func:`selection_map` ``(s, h, ploidy)`` (M = 2N for N diploids; cached:
-    each call is a dense (M+1)² solve)."""
+    each call is a dense (M+1)² solve). ``ploidy`` has no default: the haploid
+    and the diploid chain of the same M differ."""
     return _exact_fixation(int(M), float(s), float(h), int(ploidy), int(start))
 
 
