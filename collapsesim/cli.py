@@ -214,6 +214,10 @@ def compare(scenarios, out, replicates, suite, axis, sets, quiet):
 
     comp = run_compare(scenarios, out, replicates=replicates, suite=suite, sets=sets,
                        quiet=quiet, axis=axis)
+    single = [e.label for e in comp.entries if comp.results[e.label].summary["replicates"] < 2]
+    if single:
+        click.echo(f"note: {', '.join(single)}: one replicate, so no confidence intervals; "
+                   f"give --replicates 2 or more", err=True)
     if not quiet:
         click.echo((Path(out) / "comparison.md").read_text())
     click.echo(f"wrote {out}/relative_diversity.png, collapse_index.png, comparison.csv, "
@@ -230,13 +234,17 @@ def compare(scenarios, out, replicates, suite, axis, sets, quiet):
 @click.option("--scheduler", default=None, help="Dask scheduler address (tcp://host:8786).")
 @click.option("--group", type=int, default=None, help="Replicates per task (default: automatic).")
 @click.option("--set", "sets", multiple=True, metavar="KEY.PATH=VALUE")
+@click.option("--overwrite", is_flag=True, help="Replace another batch already in --out.")
 @click.option("--status", "status_dir", type=click.Path(file_okay=False), default=None,
               help="Report the progress of the batch in this directory and exit.")
 @click.option("--quiet", "-q", is_flag=True)
 @friendly
-def batch(scenario, grid, replicates, out, workers, scheduler, group, sets, status_dir, quiet):
+def batch(scenario, grid, replicates, out, workers, scheduler, group, sets, overwrite,
+          status_dir, quiet):
     """Run SCENARIO over a parameter grid × replicates (resumable: re-run the same
-    command to finish a killed batch)."""
+    command, with any --workers or more --replicates, to finish or extend it).
+    Exit status: 0 done, 1 bad input or failed runs, 128 + the signal when
+    stopped by SIGINT (130), SIGHUP (129) or SIGTERM (143); finished runs are kept."""
     from . import batching as b
 
     if status_dir:
@@ -250,8 +258,14 @@ def batch(scenario, grid, replicates, out, workers, scheduler, group, sets, stat
     if not scenario or not out:
         raise click.UsageError("give SCENARIO and --out (or --status DIR)")
     st = b.batch(scenario, list(grid), out, replicates=replicates, workers=workers,
-                 scheduler=scheduler, sets=sets, quiet=quiet, group=group)
+                 scheduler=scheduler, sets=sets, quiet=quiet, group=group, overwrite=overwrite)
     click.echo(f"{out}: {st['done_runs']}/{st['planned_runs']} runs done, {st['failed_runs']} failed")
+    if st["interrupted"]:
+        import signal
+
+        click.echo(f"stopped by {signal.Signals(st['interrupted']).name}; finished runs are kept; "
+                   f"continue with the same command", err=True)
+        sys.exit(128 + int(st["interrupted"]))
     for f in st["failures"]:
         click.echo(f"  failed: cell {f['cell']} {f['grid']} replicates {f['replicates']} "
                    f"(seed {f['seed']}, spawn keys {f['spawn_keys']}): {f['error']}", err=True)

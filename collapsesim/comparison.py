@@ -12,7 +12,9 @@ clock — and writes:
   final and minimum relative diversity, final collapse index and the area under
   the relative-diversity curve, each as mean with a 95 % t-interval over
   replicates;
-* ``runs/<label>/``: every scenario's own run directory.
+* ``runs/<folder>/``: every scenario's own run directory, the folder a safe
+  slug of its label (:func:`~collapsesim.results.safe_folder_name`, made unique),
+  never the label joined as a path.
 
 A *suite* is a YAML list of scenarios with a label and a role (``collapsing`` or
 ``remedied``); ``collapsesim compare --suite collapse`` runs the bundled
@@ -22,7 +24,6 @@ cross-domain suite (``collapsesim/suites/collapse.yaml``).
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -32,7 +33,7 @@ import pandas as pd
 import yaml
 
 from .config import ConfigError, ConfigIssue, load
-from .results import Result
+from .results import Result, safe_folder_name
 from .runner import execute
 
 GRID = np.linspace(0.0, 1.0, 201)
@@ -189,8 +190,20 @@ def table_markdown(table: pd.DataFrame) -> str:
             "running maximum (mean over the replicates that collapsed).\n\n" + "\n".join(lines) + "\n")
 
 
-def _slug(label: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", label).strip("_") or "run"
+def run_folders(labels) -> dict[str, str]:
+    """One distinct, safe folder name per label (``a b`` and ``a_b`` get
+    ``a_b`` and ``a_b-2``)."""
+    names: dict[str, str] = {}
+    used: set[str] = set()
+    for label in labels:
+        base = name = safe_folder_name(label)
+        k = 1
+        while name.lower() in used:  # distinct on case-insensitive file systems too
+            k += 1
+            name = f"{base}-{k}"
+        used.add(name.lower())
+        names[label] = name
+    return names
 
 
 def compare(scenarios=(), out=None, *, replicates: int | None = None, suite: str | None = None,
@@ -201,7 +214,7 @@ def compare(scenarios=(), out=None, *, replicates: int | None = None, suite: str
     if suite:
         suite_entries, suite_reps = load_suite(suite)
         entries += suite_entries
-        replicates = replicates or suite_reps
+        replicates = replicates if replicates is not None else suite_reps
     if not entries:
         raise ConfigError([ConfigIssue("compare", None, "", "give scenarios or --suite")])
     seen: dict[str, int] = {}
@@ -212,14 +225,15 @@ def compare(scenarios=(), out=None, *, replicates: int | None = None, suite: str
             e.label = f"{e.label} ({k + 1})"
     configs = []
     for e in entries:  # validate everything before running anything
-        ov = list(e.overrides) + list(sets) + ([f"replicates={replicates}"] if replicates else [])
+        ov = list(e.overrides) + list(sets) + ([] if replicates is None else [f"replicates={replicates}"])
         configs.append(load(e.scenario, ov))
     results: dict[str, Result] = {}
+    folders = run_folders(e.label for e in entries)
     for e, cfg in zip(entries, configs):
         res = execute(cfg, quiet=quiet, source=e.scenario)
         results[e.label] = res
         if out is not None:
-            res.save(Path(out) / "runs" / _slug(e.label))
+            res.save(Path(out) / "runs" / folders[e.label])
     curves = pd.concat([headline_curves(results[e.label], e.label) for e in entries], ignore_index=True)
     comp = Comparison(entries, results, curves, summary_table(entries, results))
     if out is not None:

@@ -94,9 +94,10 @@ def plot_comparison(comp, metric: str = "relative_diversity", axis: str = "fract
         y = wide.to_numpy()
         n = np.sum(np.isfinite(y), axis=1)
         mean = np.nanmean(y, axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            half = np.where(n > 1, stats.t.ppf(0.975, np.maximum(n - 1, 1)) *
-                            np.nanstd(y, axis=1, ddof=1) / np.sqrt(np.maximum(n, 1)), np.nan)
+        half = np.full(n.shape, np.nan)  # no interval from fewer than two replicates
+        ok = n > 1
+        half[ok] = (stats.t.ppf(0.975, n[ok] - 1) * np.nanstd(y[ok], axis=1, ddof=1)
+                    / np.sqrt(n[ok]))
         if axis == "clock":
             ax = axes[0][clocks.index(s["clock"])]
             x = x * s["steps"]
