@@ -21,10 +21,13 @@ series is the second: surviving time-0 founders.
 * :mod:`.kalman` — Kalman filter and RTS smoother (the exact answers);
 * :mod:`.grid` — a grid filter (the reference posterior of the modes series);
 * :mod:`.theory` — the Wright–Fisher genealogy of neutral resampling;
-* :mod:`.kernels` — fused numba kernels of the numba backend;
-* :mod:`.simulation` — one replicate for the runner (series and metrics);
-* :mod:`.verification` — ``python -m collapsesim.domains.particle_filter.verification
-  --out docs/reproductions`` regenerates ``docs/reproductions/particle_filter.md``.
+* :mod:`.kernels` — the operators ``particle_filter.propagate`` and
+  ``particle_filter.normalise``: the numpy specification and the numba
+  backend's fused kernels;
+* :mod:`.simulation` — one replicate for the runner (series and metrics).
+
+``collapsesim reproduce particle_filter`` regenerates
+``docs/reproductions/particle_filter.md`` (:mod:`collapsesim.reproductions.particle_filter`).
 
 References: Gordon, Salmond & Smith (1993) IEE Proc. F 140:107; Kitagawa (1996)
 JCGS 5:1; Pitt & Shephard (1999) JASA 94:590; Gilks & Berzuini (2001) JRSS B

@@ -3,10 +3,13 @@
 ``particles`` needs numpy < 2, so this file imports nothing from collapsesim and
 is run as a script by another interpreter::
 
-    python -m venv /tmp/particles-venv
-    /tmp/particles-venv/bin/pip install particles 'numpy<2'
-    /tmp/particles-venv/bin/python collapsesim/domains/particle_filter/particles_reference.py \\
+    python -m venv particles-venv
+    particles-venv/bin/pip install particles 'numpy<2'
+    particles-venv/bin/python collapsesim/reproductions/particle_filter/particles_reference.py \\
         --data data.json --out result.json
+
+(``collapsesim reproduce particle_filter`` runs it under the interpreter named
+by ``COLLAPSESIM_PARTICLES_PYTHON``.)
 
 ``data.json`` holds ``y`` (the observations, times 0..T−1), ``rho``,
 ``sigma_x``, ``sigma_y`` (the linear-Gaussian model with a stationary start),
@@ -14,7 +17,8 @@ is run as a script by another interpreter::
 adaptive), ``resampling`` (a ``particles`` scheme name) and ``timing_N``
 (particle numbers to time). The output has, per run, the log-likelihood
 estimate and the ESS trace, and the best wall time per particle-step at each
-``timing_N``. :mod:`.verification` and ``benchmarks/particle_filter.py`` write
+``timing_N``. :mod:`collapsesim.reproductions.particle_filter` and
+``benchmarks/particle_filter.py`` write
 ``data.json`` and read the result.
 """
 
