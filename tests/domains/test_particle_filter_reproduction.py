@@ -63,3 +63,13 @@ def test_particles_hook_is_optional_and_checked(monkeypatch, tmp_path):
     monkeypatch.setenv(PARTICLES_ENV, str(tmp_path / "no-such-python"))
     with pytest.raises(reproductions.MissingRequirement, match=PARTICLES_ENV):
         _particles_python()
+
+
+@pytest.mark.parametrize("adaptive", [False, True])
+def test_likelihood_study_through_the_runner_gives_the_direct_numbers(adaptive):
+    from collapsesim.reproductions.particle_filter import studies
+
+    kw = dict(scheme="systematic" if adaptive else "multinomial", adaptive=adaptive, T=20,
+              seed=2, backend="numba")
+    direct = studies.loglik_errors(200, 3, **kw)
+    assert studies.runner_loglik_errors(200, 3, **kw).tolist() == direct.tolist()

@@ -65,8 +65,8 @@ def loglik_section(z: dict, seed: int = 0, backend: str = "numba") -> str:
     rows = []
     for scheme, adaptive, label in (("multinomial", False, "multinomial, every step"),
                                     ("systematic", True, "systematic, when ESS < N/2")):
-        d = studies.loglik_errors(N, runs, scheme=scheme, adaptive=adaptive, T=T, seed=seed + 2,
-                                  backend=backend)
+        d = studies.runner_loglik_errors(N, runs, scheme=scheme, adaptive=adaptive, T=T,
+                                         seed=seed + 2, backend=backend)
         s = studies.loglik_summary(d, N, T)
         rows.append(f"| {label} | {N} | {runs} | {_pm(s['mean_exp'], s['se'])} | {s['z']:+.2f} | "
                     f"{_ok(s['z'])} | {s['scaled_var']:.2f} | "
@@ -76,7 +76,9 @@ def loglik_section(z: dict, seed: int = 0, backend: str = "numba") -> str:
         "## 1. Likelihood estimates against the Kalman filter", "",
         "Bootstrap filter on x_t = 0.9 x_{t−1} + ε_t, y_t = x_t + η_t (σX = σY = 1, stationary "
         f"start), one simulated data set of T = {T} observations (`data_seed` 0; exact "
-        f"log L = {kf.loglik:.4f} by the Kalman filter), independent runs. The estimator L̂ is "
+        f"log L = {kf.loglik:.4f} by the Kalman filter), independent replicates of the domain's "
+        "scenario through the runner (replicate j on `SeedSequence(seed, spawn_key=(j,))`, as "
+        "in a user's run). The estimator L̂ is "
         "unbiased, so E[exp(d)] = 1 for d = log L̂ − log L; its variance is O(T/N). Tested by "
         "`tests/domains/test_particle_filter_theory.py::test_loglik_is_unbiased_issue_sizes` "
         "(slow) and `..._small` (N = 1000).", "",
