@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ...engine.rng import numpy_generator
+
 
 @dataclass
 class Data:
@@ -70,5 +72,5 @@ def load_data(params, model, T: int) -> Data:
     observations (all of them), or T simulated ones."""
     if params.observations is not None:
         return Data(read_csv(Path(params.observations), model.obs_dim))
-    x, y = model.simulate(np.random.default_rng(params.data_seed), T)
+    x, y = model.simulate(numpy_generator(params.data_seed), T)  # = default_rng(data_seed)
     return Data(y, x)
