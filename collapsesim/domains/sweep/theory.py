@@ -4,10 +4,9 @@ Notation: ``M`` gene copies (2N for N diploids), genotype fitnesses
 ``1 : 1 + hs : 1 + s`` (SLiM's convention, :mod:`.conventions`), ``σ`` the
 per-copy advantage (``s/2`` for additive diploids, ``s`` for haploids).
 
-* **Exact fixation** — the Wright–Fisher Markov chain of the ``drift`` domain
-  (:mod:`collapsesim.domains.drift.exact`) with this module's diploid
-  selection map with dominance, :func:`diploid_map` (random union of gametes:
-  ``p' = (p² w₂ + pq w₁) / w̄``); haploids use the drift domain's map.
+* **Exact fixation** — the Wright–Fisher Markov chain of :mod:`collapsesim.theory`
+  with its diploid selection map with dominance (random union of gametes:
+  ``p' = (p² w₂ + pq w₁) / w̄``) or the haploid map.
 * **Diffusion** (Kimura 1962): ``u(p) = ∫₀ᵖ G / ∫₀¹ G`` with
   ``G(x) = exp(−4Ns(hx + (1 − 2h)x²/2))`` for N diploids.
 * **Fixation time** of a new copy given fixation, for ``2Mσ ≫ 1``:
@@ -30,10 +29,9 @@ per-copy advantage (``s/2`` for additive diploids, ``s`` for haploids).
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 
 import numpy as np
-from scipy import integrate, stats
+from scipy import stats
 
 from ... import theory as exact
 
@@ -41,60 +39,21 @@ EULER_GAMMA = 0.5772156649015329
 EXACT_MAX_COPIES = 4000  # the exact chain is a dense (M+1)² solve; beyond, the diffusion
 
 
-def diploid_map(s: float, h: float = 0.5) -> exact.FrequencyMap:
-    """Diploid selection with dominance under random union of gametes:
-    ``p → (p²(1 + s) + pq(1 + hs)) / (p²(1 + s) + 2pq(1 + hs) + q²)``."""
-    if s <= -1 or h * s <= -1:
-        raise ValueError(f"genotype fitnesses must be positive (s={s}, h={h})")
-
-    def f(p):
-        q = 1.0 - p
-        num = p * p * (1.0 + s) + p * q * (1.0 + h * s)
-        return num / (num + p * q * (1.0 + h * s) + q * q)
-
-    return f
-
-
-def frequency_map(s: float, h: float = 0.5, ploidy: int = 2) -> exact.FrequencyMap:
-    """The one-generation selection map of the forward model (ploidy 1 or 2)."""
-    return exact.haploid_selection(s) if ploidy == 1 else diploid_map(s, h)
-
-
 def exact_fixation(M: int, s: float, h: float = 0.5, ploidy: int = 2, start: int = 1
                    ) -> tuple[float, float]:
     """(fixation probability, mean fixation time given fixation) of ``start``
-    copies among M from the exact Wright–Fisher chain (cached)."""
-    return _exact_fixation(int(M), float(s), float(h), int(ploidy), int(start))
-
-
-@lru_cache(maxsize=64)
-def _exact_fixation(M: int, s: float, h: float, ploidy: int, start: int) -> tuple[float, float]:
-    f = None if s == 0 else frequency_map(s, h, ploidy)
-    u = exact.fixation_probability(M, start=start, p_map=f)
-    t = exact.conditional_fixation_time(M, start=start, p_map=f)
-    return u, t
+    copies among M from the exact Wright–Fisher chain of ``cs.theory`` in this
+    domain's convention (diploid by default; SLiM's ``s`` and ``h``)."""
+    return exact.exact_fixation(M, s, ploidy=ploidy, h=h, start=start)
 
 
 def diffusion_fixation_probability(M: int, s: float, h: float = 0.5, ploidy: int = 2,
                                    p: float | None = None) -> float:
     """Kimura's (1962) diffusion fixation probability from frequency ``p``
-    (default one copy, 1/M) with dominance; haploids use the drift domain's."""
-    p = 1.0 / M if p is None else p
+    (default one copy, 1/M) for M gene copies, with dominance for diploids."""
     if ploidy == 1:
-        return exact.kimura_fixation_probability(M, s, p)
-    if s == 0:
-        return p
-    N = M / 2
-    a, b = 4 * N * s * h, 2 * N * s * (1 - 2 * h)
-    # divide G by its maximum on [0, 1] so the integrals never overflow
-    lo = min(0.0, -a, -a - b)
-
-    def G(x):
-        return math.exp(-a * x - b * x * x - lo)
-
-    top, _ = integrate.quad(G, 0, p, limit=200)
-    bottom, _ = integrate.quad(G, 0, 1, limit=500)
-    return top / bottom
+        return exact.kimura_fixation_probability(M, s, 1.0 / M if p is None else p)
+    return exact.diploid_kimura_fixation_probability(M / 2, s, h, p)
 
 
 def establishment_probability(M: int, s: float, h: float = 0.5, ploidy: int = 2) -> float:
