@@ -13,7 +13,10 @@ same-type indicator similarity k(x, y) = [type(x) = type(y)] the eigenvalues
 are the type frequencies, so ``vendi`` = D1 and ``vendi_q2`` = D2 (tested).
 
 Kernels: ``"rbf"`` exp(-‖x−y‖²/(2ℓ²)) with length scale ℓ (default: the
-median pairwise distance), ``"cosine"``, or ``"indicator"`` (x are labels).
+median pairwise distance -- the mean of the two middle distances for an even
+count, on numpy and torch alike; distances are computed from differences, so
+identical samples are exactly 0 apart on both), ``"cosine"`` (k(x, x) = 1 also for
+a zero sample, which is similar to nothing else), or ``"indicator"`` (x are labels).
 Sample counts above ``max_samples`` are subsampled (deterministically, evenly)
 to bound the O(n³) eigendecomposition.
 """
@@ -35,15 +38,17 @@ def _similarity_np(x: np.ndarray, kernel: str, length_scale: float | None) -> np
     if kernel == "cosine":
         nrm = np.linalg.norm(x, axis=1, keepdims=True)
         xn = x / np.where(nrm > 0, nrm, 1.0)
-        return xn @ xn.T
+        K = xn @ xn.T
+        np.fill_diagonal(K, 1.0)  # k(x, x) = 1, also for a zero sample (no direction)
+        return K
     if kernel == "rbf":
-        sq = np.sum(x * x, axis=1)
-        d2 = np.maximum(sq[:, None] + sq[None, :] - 2.0 * x @ x.T, 0.0)
+        from scipy.spatial.distance import pdist, squareform
+
+        dist = pdist(x)  # from differences: identical samples are exactly 0 apart
         if length_scale is None:
-            off = d2[np.triu_indices(len(x), k=1)]
-            med = float(np.median(np.sqrt(off))) if off.size else 1.0
+            med = float(np.median(dist)) if dist.size else 1.0
             length_scale = med if med > 0 else 1.0
-        return np.exp(-d2 / (2.0 * length_scale**2))
+        return np.exp(-squareform(dist) ** 2 / (2.0 * length_scale**2))
     raise ValueError(f"unknown Vendi kernel {kernel!r}; use 'rbf', 'cosine' or 'indicator'")
 
 
@@ -97,6 +102,16 @@ def _vendi_torch(K, weights=None) -> dict[str, float]:
     return {"vendi": _entropy_exp(lam), "vendi_q2": float(1.0 / torch.sum(M * M).item())}
 
 
+def _median_torch(v) -> float:
+    """The median as numpy defines it: the mean of the two middle values for an
+    even count (``torch.median`` returns the lower one); 1.0 for no values."""
+    n = v.numel()
+    if n == 0:
+        return 1.0
+    s = v.sort().values
+    return float(s[n // 2]) if n % 2 else float((s[n // 2 - 1] + s[n // 2]) / 2)
+
+
 def _similarity_torch(x, kernel: str, length_scale: float | None):
     import torch
 
@@ -105,16 +120,16 @@ def _similarity_torch(x, kernel: str, length_scale: float | None):
         return (lab[:, None] == lab[None, :]).to(torch.float64)
     x = x.reshape(x.shape[0], -1).to(torch.float64)
     if kernel == "cosine":
-        xn = torch.nn.functional.normalize(x, dim=1)
-        return xn @ xn.T
+        nrm = torch.linalg.vector_norm(x, dim=1, keepdim=True)
+        xn = x / torch.where(nrm > 0, nrm, torch.ones_like(nrm))  # as numpy: no eps floor
+        return (xn @ xn.T).fill_diagonal_(1.0)
     if kernel == "rbf":
-        d2 = torch.cdist(x, x).square()
+        dist = torch.cdist(x, x, compute_mode="donot_use_mm_for_euclid_dist")
         if length_scale is None:
             iu = torch.triu_indices(len(x), len(x), offset=1, device=x.device)
-            off = d2[iu[0], iu[1]].sqrt()
-            med = float(off.median()) if off.numel() else 1.0
+            med = _median_torch(dist[iu[0], iu[1]])
             length_scale = med if med > 0 else 1.0
-        return torch.exp(-d2 / (2.0 * length_scale**2))
+        return torch.exp(-dist.square() / (2.0 * length_scale**2))
     raise ValueError(f"unknown Vendi kernel {kernel!r}; use 'rbf', 'cosine' or 'indicator'")
 
 
