@@ -14,12 +14,27 @@ A scenario is a YAML mapping (DESIGN.md)::
     params: {...}            # validated by the domain's own model
 
 Unknown keys are errors. Every error names the file, the line, the key path,
-what was expected and what was given, with a "did you mean" for a misspelt key.
+what was expected and what was given, with a "did you mean" for a misspelt key;
+an error in a ``--set`` value names the override instead of a line.
+
+Input rules (docs/reliability.md, "Input"): files are UTF-8 YAML holding one
+mapping; aliases and anchors are refused at the first one, before anything is
+expanded; a key repeated in a mapping is refused with both lines; numbers
+follow YAML 1.2 (``1e-8``, ``3e9`` are floats, in files, ``--set`` and
+``--grid`` alike: one parser, :func:`parse_value`); types are strict
+(:class:`~collapsesim.domains.base.StrictModel`: ``steps: yes``, ``seed: true``
+and ``steps: "10"`` are errors, ``N: 5e2`` is 500); every float is finite; and
+a scenario whose memory estimate (``Domain.memory_estimate``, plus the
+replicate bound :data:`MAX_REPLICATES`) exceeds the machine's memory is refused
+with the key and the estimate.
 """
 
 from __future__ import annotations
 
 import difflib
+import os
+import re
+import typing
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -28,21 +43,21 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .domains.base import DomainParams
+from .domains.base import DomainParams, StrictModel
 
 BACKENDS = ("numpy", "numba", "torch")
 DEVICES = ("cpu", "cuda")
+MAX_REPLICATES = 10**7  # beyond any real batch; one row of bookkeeping each
 
 
-class ScenarioConfig(BaseModel):
-    """The top level of a scenario file; ``params`` holds the domain's model."""
-
-    model_config = ConfigDict(extra="forbid")
+class ScenarioConfig(StrictModel):
+    """The top level of a scenario file; ``params`` holds the domain's model.
+    Strict types, finite floats (:class:`StrictModel`)."""
 
     domain: str
     name: str = ""
     seed: int = Field(0, ge=0)
-    replicates: int = Field(1, ge=1)
+    replicates: int = Field(1, ge=1, le=MAX_REPLICATES)
     steps: int = Field(ge=1)
     record_every: int = Field(1, ge=1)
     backend: Literal["numpy", "numba", "torch"] = "numba"
@@ -80,68 +95,121 @@ class ConfigError(ValueError):
 
 # -- YAML with line numbers -----------------------------------------------------
 
+_FLOAT_12 = re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+    |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+    |\.[0-9_]+(?:[eE][-+]?[0-9]+)?
+    |[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*
+    |[-+]?\.(?:inf|Inf|INF)
+    |\.(?:nan|NaN|NAN))$""", re.X)
 
-def _line_map(text: str) -> dict[tuple, int]:
-    """Key path (tuple) → 1-based line of that key in the YAML text."""
+
+class _Refused(yaml.MarkedYAMLError):
+    """A YAML feature scenario files do not allow (aliases, duplicate keys)."""
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that refuses anchors and aliases at the first one (nothing is
+    expanded, so a "billion laughs" file costs nothing), refuses duplicate keys
+    naming both lines, and reads YAML 1.2 floats (``1e-8``, ``3e9``)."""
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise _Refused(problem="aliases and anchors (&, *) are not allowed in scenario files",
+                           problem_mark=event.start_mark)
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                first = seen.setdefault(key, key_node.start_mark.line + 1)
+            except TypeError:  # an unhashable key: the constructor says so
+                break
+            if first != key_node.start_mark.line + 1:
+                raise _Refused(problem=f"duplicate key {key!r} (first on line {first})",
+                               problem_mark=key_node.start_mark)
+        return super().construct_mapping(node, deep=deep)
+
+
+_Loader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT_12, list("-+0123456789."))
+
+
+def _line_map(root) -> dict[tuple, int]:
+    """Key path (tuple) → 1-based line of that key in a composed YAML node tree."""
     lines: dict[tuple, int] = {}
-
-    def walk(node, path):
+    stack = [(root, ())]
+    while stack:
+        node, path = stack.pop()
         if isinstance(node, yaml.MappingNode):
             for k, v in node.value:
                 key = k.value
                 lines[path + (key,)] = k.start_mark.line + 1
-                walk(v, path + (key,))
+                stack.append((v, path + (key,)))
         elif isinstance(node, yaml.SequenceNode):
             for i, v in enumerate(node.value):
                 lines[path + (i,)] = v.start_mark.line + 1
-                walk(v, path + (i,))
-
-    root = yaml.compose(text, Loader=yaml.SafeLoader)
-    if root is not None:
-        walk(root, ())
+                stack.append((v, path + (i,)))
     return lines
+
+
+def _load_yaml(text: str) -> tuple[Any, Any]:
+    """(data, composed root node) of one YAML document, by :class:`_Loader`."""
+    loader = _Loader(text)
+    try:
+        root = loader.get_single_node()
+        return (loader.construct_document(root) if root is not None else None), root
+    finally:
+        loader.dispose()
 
 
 def _read_yaml(text: str, file: str) -> tuple[Any, dict[tuple, int]]:
     try:
-        data = yaml.safe_load(text)
-        lines = _line_map(text)
+        data, root = _load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError([ConfigIssue(file, mark.line + 1 if mark else None, "",
                                        f"not valid YAML: {problem}")]) from None
-    return data, lines
+    except RecursionError:
+        raise ConfigError([ConfigIssue(file, None, "", "not valid YAML: nested too deeply")]) \
+            from None
+    return data, (_line_map(root) if root is not None else {})
 
 
-def _parse_value(text: str) -> Any:
+def parse_value(text: str) -> Any:
+    """A ``--set``/``--grid`` value read as a YAML 1.2 scalar or flow value by
+    the scenario files' own loader (``3e9`` is a float, ``yes`` a bool);
+    text that is not YAML, or that uses aliases, stays the plain string."""
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError:
+        return _load_yaml(text)[0]
+    except (yaml.YAMLError, RecursionError):
         return text
 
 
-def apply_overrides(data: dict, overrides: list[str] | None, file: str) -> set[tuple]:
-    """Apply ``key.path=value`` overrides in place; returns the overridden paths."""
-    done = set()
+def apply_overrides(data: dict, overrides: list[str] | None, file: str) -> dict[tuple, str]:
+    """Apply ``key.path=value`` overrides in place; returns each overridden path
+    → the ``--set`` item that gave it (errors in it name the item, not a line)."""
+    done: dict[tuple, str] = {}
     for item in overrides or []:
         if "=" not in item:
-            raise ConfigError([ConfigIssue("--set", None, item, "expected key.path=value")])
+            raise ConfigError([ConfigIssue(f"--set {item}", None, "", "expected key.path=value")])
         key, value = item.split("=", 1)
         parts = [p for p in key.strip().split(".") if p]
         if not parts:
-            raise ConfigError([ConfigIssue("--set", None, item, "expected key.path=value")])
+            raise ConfigError([ConfigIssue(f"--set {item}", None, "", "expected key.path=value")])
         node = data
         for p in parts[:-1]:
             nxt = node.get(p)
             if nxt is None:
                 nxt = node[p] = {}
             if not isinstance(nxt, dict):
-                raise ConfigError([ConfigIssue("--set", None, key,
+                raise ConfigError([ConfigIssue(f"--set {item}", None, "",
                                                f"{p!r} is not a mapping in {file}")])
             node = nxt
-        node[parts[-1]] = _parse_value(value)
-        done.add(tuple(parts))
+        node[parts[-1]] = parse_value(value)
+        done[tuple(parts)] = item
     return done
 
 
@@ -182,6 +250,14 @@ def _walk(model: type[BaseModel] | None, loc: tuple) -> tuple[tuple, type[BaseMo
             model = chosen[0] if chosen else None
             i += 2
             continue
+        members = [a for a in typing.get_args(field.annotation) if a is not type(None)]
+        if (not field.discriminator and len(members) > 1 and i + 1 < len(loc)
+                and isinstance(loc[i + 1], str)):
+            tag = loc[i + 1]  # pydantic's name of the union member tried (``float``, ``list[float]``)
+            chosen = [m for m in subs if m.__name__ == tag]
+            model = chosen[0] if chosen else None
+            i += 2
+            continue
         model = subs[0] if len(subs) == 1 else None
         i += 1
     return tuple(clean), parent
@@ -192,8 +268,13 @@ def _describe(value: Any) -> str:
     return s if len(s) <= 60 else s[:57] + "..."
 
 
+def _describe_item(item: str) -> str:
+    return item if len(item) <= 60 else item[:57] + "..."
+
+
 def _issues_from_validation(exc: ValidationError, *, file: str, lines: dict, prefix: tuple,
-                            model: type[BaseModel], overridden: set[tuple]) -> list[ConfigIssue]:
+                            model: type[BaseModel], overridden: dict[tuple, str]
+                            ) -> list[ConfigIssue]:
     issues = []
     for err in exc.errors():
         loc = tuple(p for p in err["loc"] if not str(p).startswith("function-"))
@@ -206,7 +287,12 @@ def _issues_from_validation(exc: ValidationError, *, file: str, lines: dict, pre
             if full[:k] in lines:
                 line = lines[full[:k]]
                 break
-        src = "--set" if full in overridden else file
+        src = file
+        for k in range(len(full), 0, -1):
+            if full[:k] in overridden:  # the value came from --set: name it, not a line
+                src, line = f"--set {_describe_item(overridden[full[:k]])}", None
+                path = ".".join(str(p) for p in full[k:])
+                break
         if kind == "extra_forbidden":
             known = list(holder.model_fields) if holder is not None else []
             close = difflib.get_close_matches(str(data_loc[-1]), known, n=1, cutoff=0.6)
@@ -221,7 +307,9 @@ def _issues_from_validation(exc: ValidationError, *, file: str, lines: dict, pre
             if expected[:1].isupper() and expected[1:2].islower():  # "Input should..." reads on
                 expected = expected[0].lower() + expected[1:]
             msg = f"expected {expected}; got {_describe(given)}"
-        issues.append(ConfigIssue(src, line, path, msg))
+        issue = ConfigIssue(src, line, path, msg)
+        if not any((i.file, i.line, i.path) == (src, line, path) for i in issues):
+            issues.append(issue)  # a value no member of a union takes: the first member's words
     return issues
 
 
@@ -269,9 +357,16 @@ def load(source: str | Path | dict, overrides: list[str] | None = None) -> Scena
         path = resolve_scenario(source)
         file = str(source) if Path(source).is_file() else str(path)
         try:
-            text = path.read_text()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError([ConfigIssue(file, None, "", f"cannot read file: {exc}")]) from None
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise ConfigError([ConfigIssue(file, None, "",
+                                           f"cannot read file: {exc.strerror or exc}")]) from None
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = raw.count(b"\n", 0, exc.start) + 1
+            raise ConfigError([ConfigIssue(file, line, "", "expected UTF-8 text; got byte "
+                                           f"0x{raw[exc.start]:02x}")]) from None
         data, lines = _read_yaml(text, file)
         if data is None:
             data = {}
@@ -318,9 +413,48 @@ def load(source: str | Path | dict, overrides: list[str] | None = None) -> Scena
         if data.get("device") == "cuda" and backend != "torch":
             issues.append(ConfigIssue(file, lines.get(("device",)), "device",
                                       "device 'cuda' needs backend 'torch'"))
+    if not issues and domain_cls is not None:
+        issues += _memory_issues(domain_cls, cfg, file=file, lines=lines, overridden=overridden)
     if issues:
         raise ConfigError(issues)
     return cfg
+
+
+def physical_memory() -> int | None:
+    """Bytes of physical memory of this machine (None where unknown)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
+        return None
+
+
+def _memory_issues(domain_cls, cfg: ScenarioConfig, *, file: str, lines: dict,
+                   overridden: dict[tuple, str]) -> list[ConfigIssue]:
+    """Refuse keys whose memory estimate exceeds the machine's memory (one issue,
+    the largest estimate)."""
+    total = physical_memory()
+    if total is None:
+        return []
+    estimates = [(str(k), float(b)) for k, b in domain_cls.memory_estimate(cfg.params,
+                                                                          cfg.replicates)]
+    over = [(k, b) for k, b in estimates if b > total]
+    if not over:
+        return []
+    key, need = max(over, key=lambda kb: kb[1])
+    full = tuple(key.split("."))
+    src, line = file, lines.get(full)
+    for k in range(len(full), 0, -1):
+        if full[:k] in overridden:
+            src, line = f"--set {_describe_item(overridden[full[:k]])}", None
+            break
+    if src == file and ("replicates",) in overridden and "replicates" not in full:
+        src = f"{file} (--replicates {cfg.replicates})"
+    return [ConfigIssue(src, line, key, f"needs about {_gib(need)} of memory with "
+                        f"{cfg.replicates} replicate(s); this machine has {_gib(total)}")]
+
+
+def _gib(n: float) -> str:
+    return f"{n / 2**30:.3g} GiB"
 
 
 def dump(cfg: ScenarioConfig) -> str:
@@ -330,4 +464,5 @@ def dump(cfg: ScenarioConfig) -> str:
 
 
 __all__ = ["ScenarioConfig", "ConfigError", "ConfigIssue", "DomainParams", "load", "dump",
-           "resolve_scenario", "bundled_scenarios", "apply_overrides", "BACKENDS", "DEVICES"]
+           "resolve_scenario", "bundled_scenarios", "apply_overrides", "parse_value",
+           "physical_memory", "BACKENDS", "DEVICES", "MAX_REPLICATES"]

@@ -80,8 +80,12 @@ def test_set_overrides_and_their_errors(tmp_path, toy_domain):
     p = write(tmp_path, "domain: toy\nsteps: 3\n")
     cfg = load(p, ["params.N=30", "seed=7", "steps=9"])
     assert (cfg.params.N, cfg.seed, cfg.steps) == (30, 7, 9)
-    with pytest.raises(ConfigError, match=r"--set: params.N: expected input should be greater than 0"):
+    with pytest.raises(ConfigError) as exc:
         load(p, ["params.N=0"])
+    assert str(exc.value) == "--set params.N=0: expected input should be greater than 0; got 0"
+    with pytest.raises(ConfigError, match=r"^--set params=\{N: x\}: N: expected input should be "
+                       "a valid integer; got 'x'$"):
+        load(p, ["params={N: x}"])
     with pytest.raises(ConfigError, match="expected key.path=value"):
         load(p, ["params.N"])
 
@@ -119,5 +123,144 @@ def test_discriminated_union_errors_name_the_data_path():
         with pytest.raises(ValidationError) as exc:
             P.model_validate(bad)
         issues = _issues_from_validation(exc.value, file="f.yaml", lines={}, prefix=("params",),
-                                         model=P, overridden=set())
+                                         model=P, overridden={})
         assert any(want in str(i) for i in issues), [str(i) for i in issues]
+
+
+# -- input hardening (docs/reliability.md, "Input") -------------------------------------
+
+
+def test_billion_laughs_is_refused_at_the_first_alias_without_expanding(tmp_path):
+    import tracemalloc
+
+    text = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+    for i, prev in zip("bcdefghi", "abcdefgh"):
+        text += f"{i}: &{i} [{','.join(['*' + prev] * 9)}]\n"  # 9^9 strings if expanded
+    p = write(tmp_path, text)
+    assert len(text) < 600
+    tracemalloc.start()
+    try:
+        with pytest.raises(ConfigError) as exc:
+            load(p)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert str(exc.value) == (f"{p}:1: not valid YAML: aliases and anchors (&, *) are not "
+                              "allowed in scenario files")
+    assert peak < 5 * 2**20  # the expansion would need gigabytes
+
+
+def test_duplicate_keys_name_both_lines_at_any_depth(tmp_path, toy_domain):
+    with pytest.raises(ConfigError, match=r"s.yaml:3: not valid YAML: duplicate key 'steps' "
+                       r"\(first on line 2\)$"):
+        load(write(tmp_path, "domain: toy\nsteps: 10\nsteps: 20\n"))
+    with pytest.raises(ConfigError, match=r"s.yaml:5: .*duplicate key 'N' \(first on line 4\)"):
+        load(write(tmp_path, "domain: toy\nsteps: 10\nparams:\n  N: 10\n  N: 20\n"))
+
+
+@pytest.mark.parametrize("text,value", [("1e-8", 1e-8), ("3e9", 3e9), ("-2E5", -2e5),
+                                        ("+1.5e3", 1500.0), ("1_000", 1000), ("0x10", 16),
+                                        ("yes", True), (".inf", float("inf")), ("1e", "1e")])
+def test_one_value_parser_reads_yaml_1_2_exponents(text, value):
+    from collapsesim.batching import parse_grid
+    from collapsesim.config import parse_value
+
+    got = parse_value(text)
+    assert got == value and type(got) is type(value)
+    assert parse_grid([f"params.x={text},{text}"])["params.x"] == [value, value]
+
+
+def test_exponent_floats_in_files_and_set(tmp_path):
+    p = write(tmp_path, "domain: drift\nsteps: 1e1\nparams: {N: 5e2, mu: 1e-8}\n")
+    cfg = load(p)
+    assert (cfg.steps, cfg.params.N, cfg.params.mu) == (10, 500, 1e-8)
+    assert type(cfg.steps) is int and type(cfg.params.N) is int
+    assert load(p, ["params.mu=3E-3"]).params.mu == 3e-3
+
+
+def test_non_utf8_and_non_mapping_files_are_located(tmp_path):
+    p = tmp_path / "u.yaml"
+    p.write_bytes(b"domain: drift\nsteps: 10\nname: caf\xe9\n")
+    with pytest.raises(ConfigError, match=r"u.yaml:3: expected UTF-8 text; got byte 0xe9$"):
+        load(p)
+    with pytest.raises(ConfigError, match=r"s.yaml:1: expected a mapping .*; got str$"):
+        load(write(tmp_path, "just text\n"))
+    with pytest.raises(ConfigError, match=r"s.yaml:\d+: not valid YAML: could not determine a "
+                       "constructor for the tag"):
+        load(write(tmp_path, "domain: !!python/object:os.system x\nsteps: 1\n"))
+
+
+@pytest.mark.parametrize("text,key,want", [
+    ("steps: yes", "steps", "a valid integer; got True"),
+    ("steps: '10'", "steps", "a valid integer; got '10'"),
+    ("steps: 2.5", "steps", "a valid integer; got 2.5"),
+    ("steps: 3\nseed: true", "seed", "a valid integer; got True"),
+    ("steps: 3\nname: 5", "name", "a valid string; got 5"),
+    ("steps: 3\ncollapse_threshold: .nan", "collapse_threshold", "a finite number; got nan"),
+    ("steps: 3\nparams: {K: true}", "params.K", "a valid integer; got True"),
+    ("steps: 3\nparams: {N: '500'}", "params.N", "an integer >= 2 or a list of epochs"),
+    ("steps: 3\nparams: {mu: '0.1'}", "params.mu", "a valid number; got '0.1'"),
+    ("steps: 3\nparams: {s: .inf}", "params.s", "a finite number; got inf"),
+    ("steps: 3\nparams: {s: -.inf}", "params.s", "a number > -1"),
+])
+def test_strict_types_and_finite_floats(tmp_path, text, key, want):
+    p = write(tmp_path, "domain: drift\n" + text + "\n")
+    with pytest.raises(ConfigError) as exc:
+        load(p)
+    lines = str(exc.value).splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"{p}:") and f": {key}: expected " in lines[0] \
+        and want in lines[0], lines
+
+
+def test_strict_mode_keeps_ints_for_floats_literals_and_nested_models(tmp_path):
+    cfg = load(write(tmp_path, "domain: drift\nsteps: 3\nbackend: numpy\n"
+                     "params: {N: 500, s: 1, model: moran}\n"))
+    assert (cfg.params.N, cfg.params.s, cfg.params.model, cfg.backend) == (500, 1.0, "moran", "numpy")
+    cfg = load(write(tmp_path, "domain: ga\nsteps: 3\n"
+                     "params: {selection: {kind: tournament, k: 3}, niching: {kind: sharing, sigma: 1}}\n"))
+    assert cfg.params.selection.k == 3 and cfg.params.niching.sigma == 1.0
+
+
+def test_non_finite_float_in_a_nested_model_names_the_path(tmp_path):
+    p = write(tmp_path, "domain: ga\nsteps: 3\nparams:\n  mutation: {kind: gaussian, sigma: .inf}\n")
+    with pytest.raises(ConfigError, match=r"s.yaml:4: params.mutation.sigma: expected input should "
+                       "be a finite number; got inf$"):
+        load(p)
+
+
+def test_memory_guard_names_the_key_and_the_estimate(tmp_path, monkeypatch):
+    import collapsesim.config as config
+
+    p = write(tmp_path, "domain: drift\nsteps: 3\nparams:\n  N: 3e9\n")
+    with pytest.raises(ConfigError, match=r"s.yaml:4: params.N: needs about \d.* GiB of memory with 1 "
+                       r"replicate\(s\); this machine has .* GiB$"):
+        load(p)
+    with pytest.raises(ConfigError, match=r"^--set params.N=3e9: params.N: needs about"):
+        load(write(tmp_path, "domain: drift\nsteps: 3\n"), ["params.N=3e9"])
+    with pytest.raises(ConfigError, match=r"--set replicates=3000000000: expected input should be "
+                       "less than or equal to 10000000"):
+        load(write(tmp_path, "domain: drift\nsteps: 3\n"), ["replicates=3000000000"])
+    # the comparison is with this machine's memory: a small machine refuses a small run
+    monkeypatch.setattr(config, "physical_memory", lambda: 1000)
+    with pytest.raises(ConfigError, match="params.N: needs about"):
+        load(write(tmp_path, "domain: drift\nsteps: 3\nparams: {N: 100}\n"))
+
+
+@pytest.mark.parametrize("domain,key,params", [
+    ("drift", "params.N", {"N": 10**12}),
+    ("particle_filter", "params.N", {"N": 10**12}),
+    ("sweep", "params.N", {"N": 10**12}),
+    ("ga", "params.N", {"N": 10**12}),
+    ("hikers", "params.N", {"N": 10**12}),
+    ("gan", "params.data.n_train", {"data": {"n_train": 10**14}}),
+])
+def test_every_builtin_domain_estimates_its_memory(tmp_path, domain, key, params):
+    from collapsesim.config import physical_memory
+    from collapsesim.registry import get_domain
+
+    default = load(domain)  # the bundled default scenario fits this machine
+    cls = get_domain(domain)
+    assert all(b <= physical_memory() for _, b in cls.memory_estimate(default.params, default.replicates))
+    data = {"domain": domain, "steps": 3, "params": params, "backend": cls.backends[0]}
+    with pytest.raises(ConfigError, match=rf"<dict>: {key}: needs about"):
+        load(data)

@@ -10,11 +10,14 @@ and error handling; :mod:`collapsesim.metrics` turns the abundances of every
 
 from __future__ import annotations
 
+import math
+import types
+import typing
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, Sequence, runtime_checkable
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 
 class DivergenceError(RuntimeError):
@@ -23,10 +26,52 @@ class DivergenceError(RuntimeError):
     recorded so far."""
 
 
-class DomainParams(BaseModel):
-    """Base class of every domain's parameter model: unknown keys are errors."""
+def _takes_int(annotation) -> bool:
+    """Whether a field annotation admits ``int`` but not ``float`` (``int``,
+    ``int | None``, ``Annotated[int, ...]``)."""
+    if annotation is int:
+        return True
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _takes_int(args[0])
+    if origin in (typing.Union, types.UnionType):
+        return float not in args and any(_takes_int(a) for a in args)
+    return False
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+class StrictModel(BaseModel):
+    """Strict input (docs/reliability.md, "Input"): unknown keys are errors; no
+    coercion -- a bool is not a number, a string is not a number, a number is
+    not a string (pydantic strict mode; an int is accepted for a float field and
+    a string for a Literal); every float is finite (``allow_inf_nan=False``; a
+    field documented to take inf says ``Field(allow_inf_nan=True)``). One
+    exception, so that ``N: 5e2`` and ``N: 1e6`` read as written: a float with
+    an integral value is accepted for an int field (``5.5`` is not)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _integral_floats(cls, data):
+        if not isinstance(data, dict):
+            return data
+        out = None
+        for name, f in cls.model_fields.items():
+            v = data.get(name)
+            if (type(v) is float and math.isfinite(v) and v.is_integer()
+                    and _takes_int(f.annotation)):
+                out = dict(data) if out is None else out
+                out[name] = int(v)
+        return data if out is None else out
+
+
+class DomainParams(StrictModel):
+    """Base class of every domain's parameter model (the YAML ``params:`` block
+    and every model nested in it): strict types and finite floats
+    (:class:`StrictModel`); assignments are validated too."""
+
+    model_config = ConfigDict(validate_assignment=True)
 
 
 @dataclass
@@ -113,6 +158,15 @@ class Domain:
     check_scenario: ClassVar[dict] = {}
     agreement: ClassVar[dict[str, str]] = {}
     default_scenario: ClassVar[str | None] = None
+
+    @classmethod
+    def memory_estimate(cls, params: DomainParams, replicates: int) -> list[tuple[str, float]]:
+        """Rough upper bounds of the memory a run needs, as ``(key path, bytes)``
+        pairs -- the key that drives each allocation (``"params.N"``) and what
+        it costs for ``replicates`` replicates. :func:`collapsesim.config.load`
+        refuses a scenario whose estimate exceeds the machine's memory, naming
+        the key. Default: no estimate."""
+        return []
 
     def build(self, params: DomainParams, *, backend, seeds: Sequence[np.random.SeedSequence],
               steps: int) -> Simulation:

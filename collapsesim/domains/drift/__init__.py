@@ -54,6 +54,13 @@ class Drift(Domain):
     agreement = {"numba": "exact"}  # numba shares numpy's generator and draw order
     check_scenario = {"params": {"N": 50, "K": 4, "s": 0.05, "mu": 0.001}, "steps": 20}
 
+    @classmethod
+    def memory_estimate(cls, params: DriftParams, replicates: int) -> list[tuple[str, float]]:
+        """Upper bound: a few length-N arrays (Moran events, infinite-alleles
+        labels) and K-type counts, 8 bytes each, for one replicate at a time."""
+        n = params.N if isinstance(params.N, int) else max(e.N for e in params.N)
+        return [("params.N", 8.0 * 8 * n), ("params.K", 8.0 * 8 * params.K)]
+
     def build(self, params: DriftParams, *, backend, seeds, steps: int) -> DriftSimulation:
         if len(seeds) != 1:
             raise ValueError(f"drift builds one replicate per call, got {len(seeds)} seeds")

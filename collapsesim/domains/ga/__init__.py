@@ -58,6 +58,15 @@ class GA(Domain):
                                  "islands": {"count": 2, "interval": 3, "migrants": 1},
                                  "elitism": 1, "immigrants": 0.1}}
 
+    @classmethod
+    def memory_estimate(cls, params: GAParams, replicates: int) -> list[tuple[str, float]]:
+        """Upper bound: ~1 KiB per individual and island (genome, fitness,
+        offspring), and an N x N float64 distance matrix when a niching method
+        (sharing, clearing) compares every pair."""
+        n = max(params.N, params.offspring or 0) * params.islands.count
+        pairwise = 8.0 * n * n if params.niching.kind != "none" else 0.0
+        return [("params.N", 1024.0 * n + pairwise)]
+
     def build(self, params: GAParams, *, backend, seeds, steps: int):
         if len(seeds) != 1:
             raise ValueError(f"ga builds one replicate per call, got {len(seeds)} seeds")

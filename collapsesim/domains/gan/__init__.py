@@ -65,6 +65,21 @@ class GAN(Domain):
                    "eval": {"samples": 300, "vendi_samples": 100, "pr_samples": 100}},
     }
 
+    @classmethod
+    def memory_estimate(cls, params: GANParams, replicates: int) -> list[tuple[str, float]]:
+        """Upper bound for the R batched GANs: the training set (float64 points,
+        shared), and per replicate the networks' weights with gradients and
+        optimiser moments (x4, float64), a minibatch's activations and the
+        evaluation samples with their k-NN distance matrix."""
+        g, d, e = params.generator, params.discriminator, params.eval
+        weights = 4 * 8.0 * (g.hidden * (g.hidden * g.layers + g.z_dim + 2)
+                             + d.pieces * d.hidden * (d.hidden * d.layers + 2 * params.pack + 1))
+        batch = 8.0 * params.batch_size * params.pack * (g.hidden * g.layers
+                                                         + d.pieces * d.hidden * d.layers)
+        return [("params.data.n_train", 8.0 * 2 * params.pack * params.data.n_train),
+                ("params.generator.hidden", replicates * (weights + batch)),
+                ("params.eval.samples", replicates * 8.0 * (e.samples * 2 + e.pr_samples ** 2))]
+
     def build(self, params: GANParams, *, backend, seeds, steps: int) -> GANSimulation:
         if backend.name != "torch":
             raise ValueError(f"the gan domain runs on the torch backend, got {backend.name!r}")

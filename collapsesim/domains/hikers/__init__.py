@@ -38,6 +38,12 @@ class Hikers(Domain):
                                  "repulsion": {"strength": 1.0, "width": 0.3},
                                  "restart_patience": 4}}
 
+    @classmethod
+    def memory_estimate(cls, params: HikersParams, replicates: int) -> list[tuple[str, float]]:
+        """Upper bound: ~1 KiB per hiker, and an N x N float64 distance matrix
+        (exploit rounds and repulsion compare every pair)."""
+        return [("params.N", 1024.0 * params.N + 8.0 * params.N ** 2)]
+
     def build(self, params: HikersParams, *, backend, seeds, steps: int):
         if len(seeds) != 1:
             raise ValueError(f"hikers builds one replicate per call, got {len(seeds)} seeds")

@@ -62,6 +62,13 @@ class ParticleFilter(Domain):
                       "params": {"model": {"kind": "growth"}, "N": 64, "resampling": "adaptive",
                                  "smoother": {"kind": "ffbsi", "trajectories": 16}}}
 
+    @classmethod
+    def memory_estimate(cls, params: ParticleFilterParams, replicates: int
+                        ) -> list[tuple[str, float]]:
+        """Upper bound: about 32 length-N float64 arrays (states, weights,
+        ancestors, genealogy, smoother work space) for one replicate at a time."""
+        return [("params.N", 32 * 8.0 * params.N)]
+
     def build(self, params: ParticleFilterParams, *, backend, seeds, steps: int):
         if len(seeds) != 1:
             raise ValueError(f"particle_filter builds one replicate per call, got {len(seeds)} seeds")

@@ -75,6 +75,16 @@ class Sweep(Domain):
                    "simplify_every": 7},
     }
 
+    @classmethod
+    def memory_estimate(cls, params: SweepParams, replicates: int) -> list[tuple[str, float]]:
+        """Upper bound: the tree-sequence edges of the M = ploidy·N genomes
+        between simplifications (two parents each, ~64 bytes per edge) and
+        their genotype arrays, for one replicate at a time."""
+        n = params.N if isinstance(params.N, int) else max(e.N for e in params.N)
+        m = params.ploidy * n
+        return [("params.N", 2 * 64.0 * m * (params.simplify_every + 1)),
+                ("params.L", float(params.L))]
+
     def build(self, params: SweepParams, *, backend, seeds, steps: int) -> SweepSimulation:
         if len(seeds) != 1:
             raise ValueError(f"sweep builds one replicate per call, got {len(seeds)} seeds")
