@@ -9,24 +9,27 @@ Operators (arrays carry any leading batch axes; the categories are the last axis
   not be normalised; −inf is a zero weight (at least one must be finite).
   Returns int64 of shape ``logits.shape[:-1]``.
 * ``top_k(keys, k)`` — the indices of the k largest keys of each row, largest
-  first, equal keys in index order (deterministic).
+  first, equal keys in index order (deterministic; keys without NaN).
 * ``gumbel_top_k(logits, k, rng)`` — k distinct indices per row sampled
   without replacement with probabilities ∝ exp(logits), in the order drawn
   (successive sampling, the Plackett–Luce law): ``top_k(logits + G, k)`` for
   independent standard Gumbel G (Gumbel 1954; Vieira 2014; Kool, van Hoof &
   Welling 2019). k ≤ the number of finite logits of a row.
 
-The numpy implementations are the specification. numba has no kernels of its
-own here: the numpy versions are vectorised (one pass of exp/cumsum/compare,
-or one sort), and numba shares numpy's generator, so it falls back to them
-and draws the same numbers. torch (CPU or CUDA) runs the same arithmetic with
-torch's generator; given the same uniforms (:func:`inverse_cdf`) or keys it
-returns the same indices as numpy.
+The numpy implementations are the specification. numba shares numpy's
+generator, so it draws the same numbers: ``categorical`` falls back to the
+vectorised numpy version (one pass of exp/cumsum/compare), and ``top_k`` (so
+``gumbel_top_k``) is a compiled partial selection — one pass over each row
+keeping the k best in a sorted buffer, O(n·k) at worst instead of numpy's
+O(n log n) sort — giving numpy's indices exactly. torch (CPU or CUDA) runs the
+same arithmetic with torch's generator; given the same uniforms
+(:func:`inverse_cdf`) or keys it returns the same indices as numpy.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from . import implements
 
@@ -68,6 +71,39 @@ def top_k_numpy(backend, keys, k: int) -> np.ndarray:
     keys = np.asarray(keys)
     _check_k(k, keys.shape[-1])
     return np.argsort(-keys, axis=-1, kind="stable")[..., :k]
+
+
+@njit(cache=True, nogil=True)
+def _top_k_rows(keys, k, out):
+    """out[r] = the indices of the k largest keys of row r, largest first; an
+    equal key never displaces an earlier index (numpy's stable order)."""
+    best = np.empty(k, dtype=keys.dtype)
+    for r in range(keys.shape[0]):
+        filled = 0
+        for j in range(keys.shape[1]):
+            v = keys[r, j]
+            if filled == k and not v > best[k - 1]:
+                continue
+            pos = filled if filled < k else k - 1
+            while pos > 0 and v > best[pos - 1]:  # shift the smaller ones down one place
+                best[pos] = best[pos - 1]
+                out[r, pos] = out[r, pos - 1]
+                pos -= 1
+            best[pos] = v
+            out[r, pos] = j
+            if filled < k:
+                filled += 1
+
+
+@implements("top_k", "numba")
+def top_k_numba(backend, keys, k: int) -> np.ndarray:
+    keys = np.asarray(keys)
+    _check_k(k, keys.shape[-1])
+    rows = np.ascontiguousarray(keys.reshape(-1, keys.shape[-1]), dtype=np.float64)
+    out = np.empty((rows.shape[0], k), dtype=np.int64)
+    if k:
+        _top_k_rows(rows, k, out)
+    return out.reshape(keys.shape[:-1] + (k,))
 
 
 @implements("top_k", "torch")
