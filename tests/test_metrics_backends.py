@@ -19,6 +19,7 @@ from hypothesis.extra.numpy import arrays
 from collapsesim.metrics import diversity, hill_numbers, vendi
 
 RTOL = 1e-9
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")  # a warning is a failure
 
 abundances = arrays(np.float64, st.integers(1, 20),
                     elements=st.one_of(st.just(0.0), st.floats(1e-6, 1e6)))
@@ -81,3 +82,16 @@ def test_rbf_length_scale_is_the_true_median_for_an_even_count():
     _close(vendi(x), want)
     _close(vendi(torch.as_tensor(x)), want)
     assert not math.isclose(vendi(x, length_scale=3.0)["vendi"], want["vendi"], rel_tol=1e-3)
+
+
+@settings(max_examples=40, deadline=None)
+@given(x=samples, data=st.data())
+def test_weighted_vendi_agrees(x, data):
+    w = data.draw(arrays(np.float64, len(x), elements=st.floats(0, 10)))
+    if not w.sum() > 0:
+        with pytest.raises(ValueError, match="positive sum"):
+            vendi(x, weights=w)
+        with pytest.raises(ValueError, match="positive sum"):
+            vendi(torch.as_tensor(x), weights=torch.as_tensor(w))
+        return
+    _close(vendi(x, weights=w), vendi(torch.as_tensor(x), weights=torch.as_tensor(w)))

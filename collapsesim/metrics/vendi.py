@@ -66,6 +66,15 @@ def _entropy_exp(lam) -> float:
     return float(math.exp(-np.sum(lam * np.log(lam))))
 
 
+def _check_weights(w: np.ndarray, n: int) -> np.ndarray:
+    """Weights normalised to sum 1; n finite non-negative numbers with a positive
+    sum, or ValueError (never a division warning)."""
+    if w.shape != (n,) or not np.all(np.isfinite(w)) or np.any(w < 0) or not w.sum() > 0:
+        raise ValueError(f"Vendi weights must be {n} finite non-negative numbers with a "
+                         "positive sum")
+    return w / w.sum()
+
+
 def vendi_from_similarity(K, weights=None) -> dict[str, float]:
     """``{"vendi", "vendi_q2"}`` from a similarity matrix (numpy or torch)."""
     if hasattr(K, "detach"):
@@ -77,8 +86,7 @@ def vendi_from_similarity(K, weights=None) -> dict[str, float]:
     if weights is None:
         M = K / n
     else:
-        w = np.asarray(_host(weights), dtype=np.float64).ravel()
-        w = w / w.sum()
+        w = _check_weights(np.asarray(_host(weights), dtype=np.float64).ravel(), n)
         s = np.sqrt(w)
         M = K * s[:, None] * s[None, :]
     lam = np.linalg.eigvalsh(M)
@@ -96,6 +104,7 @@ def _vendi_torch(K, weights=None) -> dict[str, float]:
         M = K / n
     else:
         w = torch.as_tensor(weights, dtype=torch.float64, device=K.device).reshape(-1)
+        _check_weights(_host(w), n)
         s = torch.sqrt(w / w.sum())
         M = K * s[:, None] * s[None, :]
     lam = torch.linalg.eigvalsh(M).cpu().numpy()
@@ -145,7 +154,7 @@ def vendi(samples, *, kernel: str = "rbf", length_scale: float | None = None,
 
             t = torch.as_tensor(idx, device=samples.device)
             samples = samples[t]
-            weights = None if weights is None else _host(weights)[idx]
+            weights = None if weights is None else np.asarray(_host(weights))[idx]
         return _vendi_torch(_similarity_torch(samples, kernel, length_scale), weights)
     x = np.asarray(samples)
     if x.ndim == 1 and kernel != "indicator":
