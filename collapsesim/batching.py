@@ -322,15 +322,15 @@ def batch(scenario, grid: dict[str, list] | list[str], out, *, replicates: int |
                                                  "grid": merged, "replicates": R, "group": g,
                                                  "cells": known}, indent=2, default=str).encode())
 
-    todo = _tasks(cells, R, g, done_runs(out))
-    total = len(cells) * R
-    bar = Progress(total=total, quiet=quiet, label="batch", unit="runs")
-    bar.update(total - sum(len(t.replicates) for t in todo))
     failures = []
     interrupted = None
-    ex = client = None
+    ex = client = bar = None
     with stop_signals() as stop:
         try:
+            todo = _tasks(cells, R, g, done_runs(out))
+            total = len(cells) * R
+            bar = Progress(total=total, quiet=quiet, label="batch", unit="runs")
+            bar.update(total - sum(len(t.replicates) for t in todo))
             if todo:
                 if workers > 1 or scheduler:
                     ex, client = _executor(workers, scheduler)
@@ -346,7 +346,8 @@ def batch(scenario, grid: dict[str, list] | list[str], out, *, replicates: int |
             interrupted = getattr(exc, "signum", None) or stop.signum or signal.SIGINT
         finally:
             stop.shield = True  # later signals cannot stop the saving
-            bar.close()
+            if bar is not None:
+                bar.close()
             if ex is not None:
                 _stop_executor(ex, interrupted is not None)
             if client is not None:

@@ -140,3 +140,88 @@ def test_plot_redraws_a_batch(tmp_path):
     r = CliRunner().invoke(main, ["plot", str(tmp_path / "b")])
     assert r.exit_code == 0, r.output
     assert (tmp_path / "b" / "diversity.png").stat().st_size > 0
+
+
+def test_resume_with_other_grouping_or_more_replicates_repeats_nothing(tmp_path):
+    """Runs are keyed by (cell, replicate): a resume with another grouping (what
+    another --workers gives) finds everything done, and more replicates run only
+    the new ones; no file written before is touched."""
+    out = tmp_path / "r"
+    batch(SC, ["params.N=20,40"], out, replicates=2, workers=1, group=2)
+    before = {p: p.stat().st_mtime_ns for p in out.glob("cells/*/*.parquet")}
+    st = batch(SC, ["params.N=20,40"], out, replicates=2, workers=1, group=1)
+    assert (st["done_runs"], st["planned_runs"]) == (4, 4)
+    assert {p: p.stat().st_mtime_ns for p in out.glob("cells/*/*.parquet")} == before
+    st = batch(SC, ["params.N=20,40"], out, replicates=3, workers=1, group=1)
+    assert (st["done_runs"], st["planned_runs"]) == (6, 6)
+    after = {p: p.stat().st_mtime_ns for p in out.glob("cells/*/*.parquet")}
+    assert all(after[p] == t for p, t in before.items()) and len(after) == len(before) + 2
+    df = load_batch(out)
+    assert not df.duplicated(["run_id", "step", "series", "metric"]).any()
+    assert sorted(df.groupby("cell")["replicate"].unique().map(sorted).map(list)) == [[0, 1, 2]] * 2
+    batch(SC, ["params.N=20,40"], tmp_path / "fresh", replicates=3, workers=1)
+    np.testing.assert_array_equal(values(df), values(load_batch(tmp_path / "fresh")))
+
+
+def test_a_folder_holds_one_batch(tmp_path):
+    from collapsesim.config import ConfigError
+
+    out = tmp_path / "one"
+    batch(SC, ["params.N=20"], out, replicates=1, workers=1)
+    with pytest.raises(ConfigError, match="holds another batch"):  # another seed
+        batch(SC, ["params.N=20"], out, replicates=1, workers=1, sets=["seed=6"])
+    with pytest.raises(ConfigError, match="holds another batch"):  # another grid key
+        batch(SC, ["params.K=2"], out, replicates=1, workers=1)
+    st = batch(SC, ["params.N=20"], out, replicates=1, workers=1, sets=["seed=6"], overwrite=True)
+    assert st["done_runs"] == 1 and set(load_batch(out)["seed"]) == {6}
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("mine")
+    with pytest.raises(ConfigError, match="no batch"):
+        batch(SC, ["params.N=20"], tmp_path / "other", replicates=1, workers=1, overwrite=True)
+    assert (tmp_path / "other" / "notes.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize("args, key", [
+    (["--grid", "params.N=20,30", "--grid", "params.N=40"], "params.N"),
+    (["--grid", "params.N=20", "--replicates", "0"], "replicates"),
+    (["--grid", "params.N=20", "--replicates", "-2"], "replicates"),
+])
+def test_bad_batch_arguments_are_one_line(tmp_path, args, key):
+    from click.testing import CliRunner
+
+    from collapsesim.cli import main
+
+    sc = tmp_path / "b.yaml"
+    sc.write_text(json.dumps(SC))
+    r = CliRunner().invoke(main, ["batch", str(sc), "--out", str(tmp_path / "o"), *args])
+    assert r.exit_code == 1, r.output
+    lines = r.output.strip().splitlines()
+    assert len(lines) == 1 and key in lines[0] and "Traceback" not in r.output, r.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_signal_stops_a_batch_keeping_finished_tasks(tmp_path, monkeypatch):
+    """SIGTERM during the second task (in this process): the first task is kept,
+    the second leaves nothing, the batch reports the signal, and the resume
+    gives the uninterrupted rows."""
+    from collapsesim import batching as bmod
+
+    real, calls = bmod.run_task, []
+
+    def second_gets_sigterm(*args):
+        calls.append(args)
+        if len(calls) == 2:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)  # the handler raises before this ends
+        return real(*args)
+
+    monkeypatch.setattr(bmod, "run_task", second_gets_sigterm)
+    st = batch(SC, ["params.N=20,40"], tmp_path / "s", replicates=1, workers=1, group=1)
+    assert st["interrupted"] == signal.SIGTERM and st["done_runs"] == 1
+    assert len(list((tmp_path / "s").glob("cells/*/*.parquet"))) == 1
+    monkeypatch.undo()
+    st = batch(SC, ["params.N=20,40"], tmp_path / "s", replicates=1, workers=1, group=1)
+    assert st["interrupted"] is None and st["done_runs"] == 2
+    batch(SC, ["params.N=20,40"], tmp_path / "fresh", replicates=1, workers=1)
+    np.testing.assert_array_equal(values(load_batch(tmp_path / "s")),
+                                  values(load_batch(tmp_path / "fresh")))

@@ -74,3 +74,36 @@ def test_bundled_suite_lists_a_collapsing_and_a_remedied_config_per_domain():
     for d in domains:
         roles = {e.role for e in entries if cs.load(e.scenario).domain == d}
         assert {"collapsing", "remedied"} <= roles, d
+
+
+def test_run_folders_are_safe_and_distinct():
+    from collapsesim.comparison import run_folders
+
+    f = run_folders(["../../escaped", "..", "/abs/x", "a b", "a_b", "A_B"])
+    assert f["../../escaped"] == "escaped" and f[".."] == "run" and f["/abs/x"] == "abs_x"
+    assert (f["a b"], f["a_b"], f["A_B"]) == ("a_b", "a_b-2", "A_B-3")
+    assert all("/" not in n and not n.startswith(".") for n in f.values())
+
+
+def test_compare_writes_only_inside_out_and_says_one_replicate_once(tmp_path, toy_domain,
+                                                                       monkeypatch):
+    import json
+    import warnings
+
+    sc = tmp_path / "toy.yaml"
+    sc.write_text(json.dumps(toy("t", steps=8)))
+    suite = tmp_path / "suite.yaml"
+    suite.write_text(json.dumps({"scenarios": [{"scenario": str(sc), "label": "../../escaped"},
+                                               {"scenario": str(sc), "label": ".."}]}))
+    work = tmp_path / "work"
+    (work / "deep").mkdir(parents=True)
+    monkeypatch.chdir(work / "deep")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning may leak
+        r = CliRunner().invoke(main, ["compare", "--suite", str(suite), "--out", "cmp",
+                                      "--replicates", "1", "--quiet"])
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in (work / "deep" / "cmp" / "runs").iterdir()) == ["escaped", "run"]
+    assert sorted(p.name for p in work.iterdir()) == ["deep"]  # nothing escaped
+    notes = [line for line in r.output.splitlines() if "one replicate" in line]
+    assert len(notes) == 1 and "../../escaped" in notes[0] and "Warning" not in r.output
