@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -71,38 +72,19 @@ def run(scenario, out, seed, backend, device, steps, replicates, sets, overwrite
     Exit status (docs/reliability.md): 0 done, 1 bad input or output folder,
     3 a replicate diverged, 128 + the signal when stopped by SIGINT (130),
     SIGHUP (129) or SIGTERM (143) -- the records are kept in every case."""
-    from .results import safe_folder_name
-    from .runner import RunFolderError, execute, resume, stop_signals
+    from .runner import RunFolderError, stop_signals
 
-    if resume_dir is not None:
-        given = [n for n, v in (("SCENARIO", scenario), ("--out", out), ("--seed", seed),
-                                ("--backend", backend), ("--device", device), ("--steps", steps),
-                                ("--replicates", replicates), ("--set", sets),
-                                ("--overwrite", overwrite)) if v]
-        if given:
-            _fail(f"--resume {resume_dir}: continues the run as recorded; drop {', '.join(given)}")
-        out = Path(resume_dir)
+    with stop_signals() as stop:  # from here on SIGTERM and SIGHUP stop like Ctrl-C
         try:
-            result = resume(out, quiet=quiet, checkpoint_every=checkpoint_every)
+            result, cfg, out = _run_or_resume(scenario, out, seed, backend, device, steps,
+                                              replicates, sets, overwrite, checkpoint_every,
+                                              resume_dir, quiet)
         except RunFolderError as exc:
             _fail(str(exc))
-        cfg = result.config
-    else:
-        if scenario is None:
-            _fail("run: give a SCENARIO (a YAML path or a bundled name) or --resume DIR")
-        overrides = list(sets)
-        for key, val in (("seed", seed), ("backend", backend), ("device", device),
-                         ("steps", steps), ("replicates", replicates)):
-            if val is not None:
-                overrides.append(f"{key}={val}")
-        cfg = load(scenario, overrides)
-        out = Path(out or Path("runs") / safe_folder_name(cfg.name or cfg.domain))
-        try:
-            with stop_signals():
-                result = execute(cfg, quiet=quiet, source=scenario, out=out, overwrite=overwrite,
-                                 checkpoint_every=checkpoint_every)
-        except RunFolderError as exc:
-            _fail(str(exc))
+        except KeyboardInterrupt:
+            signum = stop.signum or signal.SIGINT
+            _fail(f"stopped by {signal.Signals(signum).name} before the run started; "
+                  "nothing was recorded", 128 + int(signum))
     s = result.summary
     if not quiet:
         h = s["aggregate"].get(s["headline"], {})
@@ -122,6 +104,34 @@ def run(scenario, out, seed, backend, device, steps, replicates, sets, overwrite
         if result.interrupted:
             click.echo(f"continue it with: collapsesim run --resume {out}", err=True)
         sys.exit(128 + int(result.stop_signal) if result.interrupted else 3)
+
+
+def _run_or_resume(scenario, out, seed, backend, device, steps, replicates, sets, overwrite,
+                   checkpoint_every, resume_dir, quiet):
+    """The work of ``run``: (result, config, run folder)."""
+    from .results import safe_folder_name
+    from .runner import execute, resume
+
+    if resume_dir is not None:
+        given = [n for n, v in (("SCENARIO", scenario), ("--out", out), ("--seed", seed),
+                                ("--backend", backend), ("--device", device), ("--steps", steps),
+                                ("--replicates", replicates), ("--set", sets),
+                                ("--overwrite", overwrite)) if v]
+        if given:
+            _fail(f"--resume {resume_dir}: continues the run as recorded; drop {', '.join(given)}")
+        result = resume(resume_dir, quiet=quiet, checkpoint_every=checkpoint_every)
+        return result, result.config, Path(resume_dir)
+    if scenario is None:
+        _fail("run: give a SCENARIO (a YAML path or a bundled name) or --resume DIR")
+    overrides = list(sets)
+    for key, val in (("seed", seed), ("backend", backend), ("device", device),
+                     ("steps", steps), ("replicates", replicates)):
+        if val is not None:
+            overrides.append(f"{key}={val}")
+    cfg = load(scenario, overrides)
+    out = Path(out or Path("runs") / safe_folder_name(cfg.name or cfg.domain))
+    return execute(cfg, quiet=quiet, source=scenario, out=out, overwrite=overwrite,
+                   checkpoint_every=checkpoint_every), cfg, out
 
 
 @main.command()
