@@ -264,3 +264,36 @@ def test_every_builtin_domain_estimates_its_memory(tmp_path, domain, key, params
     data = {"domain": domain, "steps": 3, "params": params, "backend": cls.backends[0]}
     with pytest.raises(ConfigError, match=rf"<dict>: {key}: needs about"):
         load(data)
+
+
+def test_cli_refuses_bad_set_values_and_memory_in_one_line(tmp_path):
+    from click.testing import CliRunner
+
+    from collapsesim.cli import main
+
+    p = write(tmp_path, "domain: drift\nsteps: 3\nbackend: numpy\n")
+    out = tmp_path / "out"
+    for args, want in ((["--set", "params.s=.inf"],
+                        "--set params.s=.inf: expected input should be a finite number; got inf"),
+                       (["--set", "steps=yes"],
+                        "--set steps=yes: expected input should be a valid integer; got True"),
+                       (["--set", "params.N=3e9"], "--set params.N=3e9: params.N: needs about "),
+                       (["--replicates", "3000000000"], "--set replicates=3000000000: expected "
+                        "input should be less than or equal to 10000000")):
+        r = CliRunner().invoke(main, ["run", str(p), "--out", str(out), *args])
+        assert r.exit_code == 1 and r.stdout == "", (args, r.output)
+        assert len(r.stderr.splitlines()) == 1 and r.stderr.startswith(want), (args, r.stderr)
+        assert not out.exists()
+
+
+def test_numpy_scalars_from_python_count_as_their_numbers():
+    import numpy as np
+    from pydantic import ValidationError
+
+    from collapsesim.domains.drift.params import DriftParams
+
+    p = DriftParams(N=np.int64(50), K=np.int32(3), s=np.float64(0.1), mu=np.float64(0.01))
+    assert (p.N, p.K, p.s) == (50, 3, 0.1) and type(p.N) is int
+    for bad in ({"N": np.bool_(True)}, {"N": np.float64(2.5)}, {"s": np.float64("inf")}):
+        with pytest.raises(ValidationError):
+            DriftParams(**bad)

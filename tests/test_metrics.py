@@ -153,3 +153,23 @@ def test_vendi_numpy_and_torch_agree_on_continuous_samples():
     assert a["vendi"] == pytest.approx(b["vendi"], rel=1e-9)
     assert a["vendi"] == pytest.approx(2.0, rel=1e-2)  # two tight, far-apart clusters
     assert vendi(np.zeros((10, 2)))["vendi"] == pytest.approx(1.0)
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+@settings(max_examples=60, deadline=None)
+@given(traj=st.lists(st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.just(0.0)),
+                     max_size=12),
+       a=st.lists(st.floats(0, 1e300), max_size=8))
+def test_metrics_and_summaries_never_warn(traj, a):
+    """Odd input gives a value, None or a ValueError -- never a RuntimeWarning
+    (which would leak to a CLI user as raw text)."""
+    steps = np.arange(len(traj))
+    s = summarize_series(steps, {"relative_diversity": np.array(traj), "D1": np.array(traj)})
+    assert all(v is None or math.isfinite(v) for v in s.values())
+    if sum(a) > 0:
+        d = diversity(a, 3.0)
+        assert d["D0"] == sum(1 for x in a if x > 0)
+    v = vendi(np.array(a).reshape(-1, 1) if a else np.zeros((0, 1)))
+    assert 0 <= v["vendi"] <= len(a) + 1e-9 and 0 <= v["vendi_q2"] <= len(a) + 1e-9
+    with pytest.raises(ValueError, match="finite"):
+        vendi(np.array([[0.0], [np.inf]]))

@@ -47,7 +47,9 @@ class StrictModel(BaseModel):
     a string for a Literal); every float is finite (``allow_inf_nan=False``; a
     field documented to take inf says ``Field(allow_inf_nan=True)``). One
     exception, so that ``N: 5e2`` and ``N: 1e6`` read as written: a float with
-    an integral value is accepted for an int field (``5.5`` is not)."""
+    an integral value is accepted for an int field (``5.5`` is not). From
+    Python, numpy scalars (``np.int64(5)``, also inside lists) count as the
+    Python number they hold."""
 
     model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
@@ -56,14 +58,20 @@ class StrictModel(BaseModel):
     def _integral_floats(cls, data):
         if not isinstance(data, dict):
             return data
-        out = None
+        out = dict(data)
         for name, f in cls.model_fields.items():
-            v = data.get(name)
+            if name not in out:
+                continue
+            v = out[name]
+            if isinstance(v, np.generic):
+                v = v.item()
+            elif isinstance(v, list) and any(isinstance(e, np.generic) for e in v):
+                v = [e.item() if isinstance(e, np.generic) else e for e in v]
             if (type(v) is float and math.isfinite(v) and v.is_integer()
                     and _takes_int(f.annotation)):
-                out = dict(data) if out is None else out
-                out[name] = int(v)
-        return data if out is None else out
+                v = int(v)
+            out[name] = v
+        return out
 
 
 class DomainParams(StrictModel):

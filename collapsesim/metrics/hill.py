@@ -50,6 +50,7 @@ def hill_number(abundances, q: float) -> float:
         raise ValueError("the order q must be >= 0")
     if q == 0:
         return float(p.size)
+    p = p[p > 0]  # a share that underflowed to 0 adds nothing for q > 0 (and no log(0))
     if q == 1:
         return float(math.exp(-np.sum(p * np.log(p))))
     if math.isinf(q):

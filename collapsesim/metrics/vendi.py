@@ -15,7 +15,8 @@ are the type frequencies, so ``vendi`` = D1 and ``vendi_q2`` = D2 (tested).
 Kernels: ``"rbf"`` exp(-‖x−y‖²/(2ℓ²)) with length scale ℓ (default: the
 median pairwise distance -- the mean of the two middle distances for an even
 count, on numpy and torch alike; distances are computed from differences, so
-identical samples are exactly 0 apart on both), ``"cosine"`` (k(x, x) = 1 also for
+identical samples are exactly 0 apart on both, and samples are scaled by their
+largest coordinate first so that huge values do not overflow), ``"cosine"`` (k(x, x) = 1 also for
 a zero sample, which is similar to nothing else), or ``"indicator"`` (x are labels).
 Sample counts above ``max_samples`` are subsampled (deterministically, evenly)
 to bound the O(n³) eigendecomposition.
@@ -44,12 +45,25 @@ def _similarity_np(x: np.ndarray, kernel: str, length_scale: float | None) -> np
     if kernel == "rbf":
         from scipy.spatial.distance import pdist, squareform
 
-        dist = pdist(x)  # from differences: identical samples are exactly 0 apart
+        scale = _scale(float(np.abs(x).max()) if x.size else 0.0)
+        dist = pdist(x / scale)  # from differences: identical samples are exactly 0 apart
         if length_scale is None:
             med = float(np.median(dist)) if dist.size else 1.0
-            length_scale = med if med > 0 else 1.0
-        return np.exp(-squareform(dist) ** 2 / (2.0 * length_scale**2))
+            ell = med if med > 0 else 1.0 / scale
+        else:
+            ell = length_scale / scale
+        return np.exp(-0.5 * np.minimum(squareform(dist) / ell, _FAR) ** 2)
     raise ValueError(f"unknown Vendi kernel {kernel!r}; use 'rbf', 'cosine' or 'indicator'")
+
+
+_FAR = 64.0  # distances beyond 64 length scales have similarity exp(-2048) = 0 exactly
+
+
+def _scale(m: float) -> float:
+    """Samples are divided by their largest |coordinate| before distances are
+    taken (the RBF kernel depends only on distance / length scale), so huge
+    coordinates do not overflow."""
+    return m if m > 0 else 1.0
 
 
 def _subsample(n: int, max_samples: int) -> np.ndarray | None:
@@ -133,12 +147,16 @@ def _similarity_torch(x, kernel: str, length_scale: float | None):
         xn = x / torch.where(nrm > 0, nrm, torch.ones_like(nrm))  # as numpy: no eps floor
         return (xn @ xn.T).fill_diagonal_(1.0)
     if kernel == "rbf":
-        dist = torch.cdist(x, x, compute_mode="donot_use_mm_for_euclid_dist")
+        scale = _scale(float(x.abs().max()) if x.numel() else 0.0)
+        xs = x / scale
+        dist = torch.cdist(xs, xs, compute_mode="donot_use_mm_for_euclid_dist")
         if length_scale is None:
             iu = torch.triu_indices(len(x), len(x), offset=1, device=x.device)
             med = _median_torch(dist[iu[0], iu[1]])
-            length_scale = med if med > 0 else 1.0
-        return torch.exp(-dist.square() / (2.0 * length_scale**2))
+            ell = med if med > 0 else 1.0 / scale
+        else:
+            ell = length_scale / scale
+        return torch.exp(-0.5 * (dist / ell).clamp(max=_FAR).square())
     raise ValueError(f"unknown Vendi kernel {kernel!r}; use 'rbf', 'cosine' or 'indicator'")
 
 
@@ -146,7 +164,12 @@ def vendi(samples, *, kernel: str = "rbf", length_scale: float | None = None,
           weights=None, max_samples: int = 2000) -> dict[str, float]:
     """Vendi scores ``{"vendi", "vendi_q2"}`` of ``samples`` (n × d array or
     tensor, or n labels with ``kernel="indicator"``); torch tensors stay on
-    their device."""
+    their device. No samples: both scores 0."""
+    if len(samples) == 0:
+        return {"vendi": 0.0, "vendi_q2": 0.0}
+    if kernel != "indicator" and not bool((samples.isfinite() if hasattr(samples, "detach")
+                                           else np.isfinite(np.asarray(samples))).all()):
+        raise ValueError("Vendi samples must be finite")
     if hasattr(samples, "detach"):
         idx = _subsample(samples.shape[0], max_samples)
         if idx is not None:
