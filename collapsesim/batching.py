@@ -317,7 +317,11 @@ def batch(scenario, grid: dict[str, list] | list[str], out, *, replicates: int |
     for k, vals in grid.items():
         merged.setdefault(k, [])
         merged[k] += [v for v in vals if v not in merged[k]]
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError([ConfigIssue(str(out), None, "--out", f"cannot create the folder "
+                                       f"({exc.strerror or exc})")]) from None
     write_atomic(out / "batch.json", json.dumps({"scenario": str(scenario), "base": base,
                                                  "grid": merged, "replicates": R, "group": g,
                                                  "cells": known}, indent=2, default=str).encode())

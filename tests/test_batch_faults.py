@@ -152,17 +152,21 @@ def test_every_signal_at_random_moments_then_resume(tmp_path, seed):
     out = tmp_path / "b"
     plan = [(signal.SIGINT, 1, 2), (signal.SIGTERM, 2, 3), (signal.SIGKILL, 2, 4),
             (signal.SIGINT, 2, 5), (signal.SIGKILL, 1, 5)]
+    stopped = 0
     for sig, workers, reps in plan:
         files = {f: f.stat().st_mtime_ns for f in out.glob("cells/*/*.parquet")}
         rc, err, kids = stop_at_random_moment(command(sc, out, workers, reps), out, sig, rng)
         expected = -sig if sig == signal.SIGKILL else 128 + sig
-        assert rc in (expected, 0), (sig, rc, err)
+        assert rc in (expected, 0), (sig, rc, err)  # 0: it had finished before the signal
+        stopped += rc == expected
         assert "Traceback" not in err
         if rc == 128 + sig:
             assert f"stopped by {signal.Signals(sig).name}" in err
         assert_no_orphans(kids)
         assert_consistent(out)
         assert all(f.stat().st_mtime_ns == t for f, t in files.items())
-    r = subprocess.run(command(sc, out, 2, 6), capture_output=True, text=True, timeout=300)
+    assert stopped >= 3, "most signals must land part-way through a batch"
+    r = subprocess.run(command(sc, out, 2, 6), capture_output=True, text=True, timeout=300,
+                       check=False)
     assert r.returncode == 0, r.stderr
     assert_equals_uninterrupted(tmp_path, sc, out, 6)
