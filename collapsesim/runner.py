@@ -39,15 +39,14 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import os
 import pickle
 import shutil
 import signal
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -159,7 +158,7 @@ class _Log:
     end (``{"end": {replicate: status}}``), flushed as written."""
 
     def __init__(self, path: Path):
-        self.f = open(path, "a", encoding="utf-8")
+        self.f = open(path, "a", encoding="utf-8")  # noqa: SIM115 - open for the whole run; close()
 
     def write(self, event: dict) -> None:
         self.f.write(json.dumps(event) + "\n")
@@ -232,7 +231,7 @@ def _rows(obs_list: Sequence[Observation], reps: Sequence[int]) -> list:
 
 def _record(rec: _Recorder, sim, reps: Sequence[int], step: int, status: dict) -> None:
     obs = sim.observe()
-    rows = _rows([obs] if isinstance(obs, Observation) else list(obs), reps, )
+    rows = _rows([obs] if isinstance(obs, Observation) else list(obs), reps)
     if rec.log is not None:
         rec.log.write({"step": step, "rows": rows})
     rec.extend(step, rows)

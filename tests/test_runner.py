@@ -1,13 +1,20 @@
 """The runner: tidy output, seeds per replicate, early stop, divergence, the run directory."""
 
+import copy
 import json
+import os
+import signal
 
 import numpy as np
 import pandas as pd
 import pytest
+from pydantic import Field
 
 import collapsesim as cs
+from collapsesim import registry
+from collapsesim.domains.base import Domain, DomainParams, Observation, Series
 from collapsesim.metrics import SHARED_METRICS
+from collapsesim.runner import RunFolderError, execute, resume, stop_signals
 from collapsesim.testing import check_domain
 
 COLUMNS = ["run_id", "scenario", "domain", "seed", "replicate", "step", "series", "metric", "value"]
@@ -52,8 +59,6 @@ def test_same_seed_same_metrics_and_replicates_differ(toy_domain):
 
 
 def test_replicate_seed_is_spawn_key_j(toy_domain):
-    from collapsesim.runner import execute
-
     full = cs.run(scenario()).metrics
     alone = execute(cs.load(scenario()), spawn_keys=[(2,)]).metrics
     np.testing.assert_array_equal(full[full["replicate"] == 2]["value"].to_numpy(),
@@ -97,16 +102,6 @@ def test_toy_domain_passes_conformance(toy_domain, backend):
 # -- reliability: the run folder, checkpoints and resume, signals, exports ----------------
 # A toy that implements the optional Simulation hooks (state_dict, load_state_dict,
 # export) and can send itself a signal or finish at a chosen (replicate, step).
-
-import copy  # noqa: E402
-import os  # noqa: E402
-import signal  # noqa: E402
-
-from pydantic import Field  # noqa: E402
-
-from collapsesim import registry  # noqa: E402
-from collapsesim.domains.base import Domain, DomainParams, Observation, Series  # noqa: E402
-from collapsesim.runner import RunFolderError, execute, resume, stop_signals  # noqa: E402
 
 BUILDS = []  # spawn keys of every simulation built (to see what a resume re-runs)
 SENT = []    # signals the toy has sent (each (rep, step) fires once per test)
