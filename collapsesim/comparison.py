@@ -30,9 +30,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from .config import ConfigError, ConfigIssue, load
+from .config import ConfigError, ConfigIssue, load, read_yaml
 from .results import Result, safe_folder_name
 from .runner import execute
 
@@ -80,7 +79,7 @@ def load_suite(name_or_path: str) -> tuple[list[Entry], int | None]:
                                            f"no such suite file or bundled suite; bundled: "
                                            f"{', '.join(sorted(suites))}")])
         p = suites[name_or_path]
-    data = yaml.safe_load(p.read_text())
+    data, _ = read_yaml(p)
     if not isinstance(data, dict) or not isinstance(data.get("scenarios"), list):
         raise ConfigError([ConfigIssue(str(p), None, "scenarios", "expected a list of scenarios")])
     entries = []

@@ -178,6 +178,26 @@ def _read_yaml(text: str, file: str) -> tuple[Any, dict[tuple, int]]:
     return data, (_line_map(root) if root is not None else {})
 
 
+def read_yaml(path: str | Path, file: str | None = None) -> tuple[Any, dict[tuple, int]]:
+    """(data, key path → line) of a YAML file under the scenario rules (UTF-8,
+    one document, no aliases, no duplicate keys, YAML 1.2 numbers); problems
+    raise :class:`ConfigError` naming ``file`` (default: the path) and the line.
+    Suite files are read by it too."""
+    file = str(path) if file is None else file
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise ConfigError([ConfigIssue(file, None, "",
+                                       f"cannot read file: {exc.strerror or exc}")]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ConfigError([ConfigIssue(file, line, "", "expected UTF-8 text; got byte "
+                                       f"0x{raw[exc.start]:02x}")]) from None
+    return _read_yaml(text, file)
+
+
 def parse_value(text: str) -> Any:
     """A ``--set``/``--grid`` value read as a YAML 1.2 scalar or flow value by
     the scenario files' own loader (``3e9`` is a float, ``yes`` a bool);
@@ -356,18 +376,7 @@ def load(source: str | Path | dict, overrides: list[str] | None = None) -> Scena
     else:
         path = resolve_scenario(source)
         file = str(source) if Path(source).is_file() else str(path)
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise ConfigError([ConfigIssue(file, None, "",
-                                           f"cannot read file: {exc.strerror or exc}")]) from None
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = raw.count(b"\n", 0, exc.start) + 1
-            raise ConfigError([ConfigIssue(file, line, "", "expected UTF-8 text; got byte "
-                                           f"0x{raw[exc.start]:02x}")]) from None
-        data, lines = _read_yaml(text, file)
+        data, lines = read_yaml(path, file)
         if data is None:
             data = {}
         if not isinstance(data, dict):
@@ -464,5 +473,5 @@ def dump(cfg: ScenarioConfig) -> str:
 
 
 __all__ = ["ScenarioConfig", "ConfigError", "ConfigIssue", "DomainParams", "load", "dump",
-           "resolve_scenario", "bundled_scenarios", "apply_overrides", "parse_value",
+           "resolve_scenario", "bundled_scenarios", "apply_overrides", "parse_value", "read_yaml",
            "physical_memory", "BACKENDS", "DEVICES", "MAX_REPLICATES"]

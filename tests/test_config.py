@@ -297,3 +297,16 @@ def test_numpy_scalars_from_python_count_as_their_numbers():
     for bad in ({"N": np.bool_(True)}, {"N": np.float64(2.5)}, {"s": np.float64("inf")}):
         with pytest.raises(ValidationError):
             DriftParams(**bad)
+
+
+def test_suite_files_follow_the_scenario_rules(tmp_path):
+    from collapsesim.comparison import load_suite
+
+    entries, _ = load_suite("collapse")  # the bundled suite still loads
+    assert entries
+    p = write(tmp_path, "scenarios: &s [drift_neutral]\nreplicates: 2\nother: *s\n", "suite.yaml")
+    with pytest.raises(ConfigError, match=r"suite.yaml:1: not valid YAML: aliases and anchors"):
+        load_suite(str(p))
+    p = write(tmp_path, "scenarios: [drift_neutral]\nscenarios: [ga]\n", "suite.yaml")
+    with pytest.raises(ConfigError, match=r"suite.yaml:2: .*duplicate key 'scenarios' \(first on line 1\)"):
+        load_suite(str(p))

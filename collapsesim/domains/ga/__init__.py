@@ -62,10 +62,12 @@ class GA(Domain):
     def memory_estimate(cls, params: GAParams, replicates: int) -> list[tuple[str, float]]:
         """Upper bound: ~1 KiB per individual and island (genome, fitness,
         offspring), and an N x N float64 distance matrix when a niching method
-        (sharing, clearing) compares every pair."""
+        (sharing, clearing) compares every pair; for ``nbc-cma``, the distance
+        matrix of its initial sample."""
         n = max(params.N, params.offspring or 0) * params.islands.count
         pairwise = 8.0 * n * n if params.niching.kind != "none" else 0.0
-        return [("params.N", 1024.0 * n + pairwise)]
+        sample = 8.0 * (params.nbc.sample or 0) ** 2 if params.method == "nbc-cma" else 0.0
+        return [("params.N", 1024.0 * n + pairwise), ("params.nbc.sample", sample)]
 
     def build(self, params: GAParams, *, backend, seeds, steps: int):
         if len(seeds) != 1:
