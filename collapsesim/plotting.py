@@ -42,7 +42,8 @@ def plot_run(df: pd.DataFrame, summary: dict):
     axes[0].set_ylabel("relative diversity  D1 / D1(reference)")
     axes[0].set_ylim(bottom=0)
     axes[0].axhline(1.0, color="0.6", lw=0.8, ls=":")
-    axes[0].legend(fontsize=8, loc="best")
+    if axes[0].get_legend_handles_labels()[0]:  # nothing recorded yet: no empty legend
+        axes[0].legend(fontsize=8, loc="best")
     if headline in series:
         wide = _series_curves(df, headline, "D1")
         x = wide.index.to_numpy()

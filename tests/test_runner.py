@@ -4,6 +4,7 @@ import copy
 import json
 import os
 import signal
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -125,6 +126,9 @@ class _HookSim:
         self.rng = backend.rng(seed)
         self.counts = np.full(p.K, p.N // p.K)
         BUILDS.append(seed.spawn_key)
+        if (self.rep, 0) == (p.signal_rep, p.signal_at) and (self.rep, 0) not in SENT:
+            SENT.append((self.rep, 0))
+            os.kill(os.getpid(), p.signal)
 
     def step(self):
         self.t += 1
@@ -317,3 +321,15 @@ def test_output_files_follow_the_umask(hooks, tmp_path, umask):
     modes = {f.name: f.stat().st_mode & 0o777 for f in (tmp_path / "run").iterdir() if f.is_file()}
     assert set(modes) >= {"metrics.parquet", "summary.json", "config.yaml", "diversity.png"}
     assert set(modes.values()) == {0o666 & ~umask}, modes
+
+
+def test_stopped_before_anything_was_recorded_still_writes_every_file(hooks, tmp_path):
+    out = tmp_path / "run"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no raw warning (e.g. an empty legend) either
+        res = cs.run(hook_scenario(signal_rep=0, signal_at=0), out=out)
+    assert res.interrupted and len(res.metrics) == 0
+    assert {r["last_recorded_step"] for r in res.summary["per_replicate"]} == {None}
+    for f in ("metrics.parquet", "summary.json", "config.yaml", "diversity.png"):
+        assert (out / f).stat().st_size > 0
+    same_run(resume(out), execute(cs.load(hook_scenario())))
