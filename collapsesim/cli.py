@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from .config import ConfigError, bundled_scenarios, load
+from .config import ConfigError, bundled_scenarios, load, option_overrides
 
 
 def _fail(msg: str, code: int = 1):
@@ -123,12 +123,8 @@ def _run_or_resume(scenario, out, seed, backend, device, steps, replicates, sets
         return result, result.config, Path(resume_dir)
     if scenario is None:
         _fail("run: give a SCENARIO (a YAML path or a bundled name) or --resume DIR")
-    overrides = list(sets)
-    for key, val in (("seed", seed), ("backend", backend), ("device", device),
-                     ("steps", steps), ("replicates", replicates)):
-        if val is not None:
-            overrides.append(f"{key}={val}")
-    cfg = load(scenario, overrides)
+    cfg = load(scenario, option_overrides(sets, cli=True, seed=seed, backend=backend,
+                                          device=device, steps=steps, replicates=replicates))
     out = Path(out or Path("runs") / safe_folder_name(cfg.name or cfg.domain))
     return execute(cfg, quiet=quiet, source=scenario, out=out, overwrite=overwrite,
                    checkpoint_every=checkpoint_every), cfg, out

@@ -208,28 +208,43 @@ def parse_value(text: str) -> Any:
         return text
 
 
-def apply_overrides(data: dict, overrides: list[str] | None, file: str) -> dict[tuple, str]:
+def option_overrides(sets=(), *, cli: bool, **options) -> list:
+    """The overrides of a run: the ``--set`` items, then each option that was
+    given (``seed``, ``steps``, ``replicates``, ...) labelled as the user wrote
+    it — ``--replicates 0`` on the command line, ``replicates=0`` from Python —
+    so an error names the option, not a ``--set`` the user never typed."""
+    out: list = list(sets or [])
+    for key, val in options.items():
+        if val is not None:
+            out.append((f"--{key} {val}" if cli else f"{key}={val!r}", f"{key}={val}"))
+    return out
+
+
+def apply_overrides(data: dict, overrides: list | None, file: str) -> dict[tuple, str]:
     """Apply ``key.path=value`` overrides in place; returns each overridden path
-    → the ``--set`` item that gave it (errors in it name the item, not a line)."""
+    → the label of the override that gave it (errors in it name the override,
+    not a line). An override is a ``--set`` item, or a pair ``(label, item)``
+    when it came from another option (``("--replicates 0", "replicates=0")``)."""
     done: dict[tuple, str] = {}
-    for item in overrides or []:
+    for entry in overrides or []:
+        label, item = entry if isinstance(entry, tuple) else (f"--set {entry}", entry)
         if "=" not in item:
-            raise ConfigError([ConfigIssue(f"--set {item}", None, "", "expected key.path=value")])
+            raise ConfigError([ConfigIssue(label, None, "", "expected key.path=value")])
         key, value = item.split("=", 1)
         parts = [p for p in key.strip().split(".") if p]
         if not parts:
-            raise ConfigError([ConfigIssue(f"--set {item}", None, "", "expected key.path=value")])
+            raise ConfigError([ConfigIssue(label, None, "", "expected key.path=value")])
         node = data
         for p in parts[:-1]:
             nxt = node.get(p)
             if nxt is None:
                 nxt = node[p] = {}
             if not isinstance(nxt, dict):
-                raise ConfigError([ConfigIssue(f"--set {item}", None, "",
+                raise ConfigError([ConfigIssue(label, None, "",
                                                f"{p!r} is not a mapping in {file}")])
             node = nxt
         node[parts[-1]] = parse_value(value)
-        done[tuple(parts)] = item
+        done[tuple(parts)] = label
     return done
 
 
@@ -310,7 +325,7 @@ def _issues_from_validation(exc: ValidationError, *, file: str, lines: dict, pre
         src = file
         for k in range(len(full), 0, -1):
             if full[:k] in overridden:  # the value came from --set: name it, not a line
-                src, line = f"--set {_describe_item(overridden[full[:k]])}", None
+                src, line = _describe_item(overridden[full[:k]]), None
                 path = ".".join(str(p) for p in full[k:])
                 break
         if kind == "extra_forbidden":
@@ -454,7 +469,7 @@ def _memory_issues(domain_cls, cfg: ScenarioConfig, *, file: str, lines: dict,
     src, line = file, lines.get(full)
     for k in range(len(full), 0, -1):
         if full[:k] in overridden:
-            src, line = f"--set {_describe_item(overridden[full[:k]])}", None
+            src, line = _describe_item(overridden[full[:k]]), None
             break
     if src == file and ("replicates",) in overridden and "replicates" not in full:
         src = f"{file} (--replicates {cfg.replicates})"

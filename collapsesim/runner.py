@@ -50,7 +50,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import ScenarioConfig, dump, load
+from .config import ScenarioConfig, dump, load, option_overrides
 from .domains.base import DivergenceError, Observation
 from .engine.backends import get_backend
 from .metrics import diversity, vendi
@@ -420,12 +420,8 @@ def run(scenario, *, seed: int | None = None, backend: str | None = None,
 
     Keyword arguments override the file, like the CLI's options; ``set`` takes
     ``key.path=value`` strings."""
-    overrides = list(set or [])
-    for key, val in (("seed", seed), ("backend", backend), ("device", device),
-                     ("steps", steps), ("replicates", replicates)):
-        if val is not None:
-            overrides.append(f"{key}={val}")
-    cfg = load(scenario, overrides)
+    cfg = load(scenario, option_overrides(set, cli=False, seed=seed, backend=backend,
+                                          device=device, steps=steps, replicates=replicates))
     with stop_signals():
         return execute(cfg, quiet=quiet, source=None if isinstance(scenario, dict) else str(scenario),
                        out=out, overwrite=overwrite, checkpoint_every=checkpoint_every)

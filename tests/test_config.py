@@ -278,7 +278,7 @@ def test_cli_refuses_bad_set_values_and_memory_in_one_line(tmp_path):
                        (["--set", "steps=yes"],
                         "--set steps=yes: expected input should be a valid integer; got True"),
                        (["--set", "params.N=3e9"], "--set params.N=3e9: params.N: needs about "),
-                       (["--replicates", "3000000000"], "--set replicates=3000000000: expected "
+                       (["--replicates", "3000000000"], "--replicates 3000000000: expected "
                         "input should be less than or equal to 10000000")):
         r = CliRunner().invoke(main, ["run", str(p), "--out", str(out), *args])
         assert r.exit_code == 1 and r.stdout == "", (args, r.output)
