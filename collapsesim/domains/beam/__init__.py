@@ -7,6 +7,9 @@ keep diversity, exact on toy language models.
   decoder and its settings;
 * :mod:`.lms` — the synthetic mixture LM (K families, exact sequence and
   family probabilities) and the random-tree LM (a branching random walk);
+* :mod:`.hf` — Hugging Face causal LMs (``gpt2_random``: a tiny random GPT-2
+  built in code; ``hf``: a local model), KV cache reordered by the parents;
+  ``transformers`` is imported only when one is built;
 * :mod:`.decoders` — greedy, beam (length penalty, EOS), diverse beam,
   sampling (temperature, top-k, top-p), stochastic beam search, beam sampling;
 * :mod:`.textstats` — prefix sharing, distinct-n, self-BLEU;
@@ -50,8 +53,10 @@ class Beam(Domain):
     @classmethod
     def memory_estimate(cls, params: BeamParams, replicates: int) -> list[tuple[str, float]]:
         """Upper bound: about 16 float64 arrays of the width·V candidates for
-        one replicate at a time (tokens grow with the steps: B·steps·8 bytes)."""
-        return [("params.width", 16 * 8.0 * params.width * params.lm.V)]
+        one replicate at a time (tokens grow with the steps: B·steps·8 bytes);
+        a local HF model's vocabulary is not known before loading: GPT-2's
+        50257 is assumed."""
+        return [("params.width", 16 * 8.0 * params.width * getattr(params.lm, "V", 50257))]
 
     def build(self, params: BeamParams, *, backend, seeds, steps: int) -> BeamSimulation:
         if len(seeds) != 1:

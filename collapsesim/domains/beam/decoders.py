@@ -29,7 +29,8 @@ index), the random ones by the backend's Gumbel draws, ``gumbel_top_k``,
   ``width`` largest survive, which makes the final beam a sample without
   replacement of ``width`` sequences.
 * beam_sample — transformers' ``do_sample=True, num_beams=B``: scores are
-  sums of log-probabilities at temperature T (``log_softmax(logp / T)``);
+  sums of log-probabilities divided by the temperature T (transformers'
+  temperature warper acts on the log-softmax, unnormalised: ``logp / T``);
   ``2·B`` candidates are drawn without replacement with probabilities
   ∝ exp(score) over all n·V continuations (``torch.multinomial``'s law: the
   engine's ``gumbel_top_k``), and the B best of them by score survive.
@@ -154,7 +155,7 @@ def stochastic(backend, phi, G, logp, rng, width: int):
 
 def beam_sample(backend, score, logp, rng, width: int, temperature: float):
     """transformers' beam sampling step (no EOS)."""
-    flat = (score[:, None] + log_softmax(backend.xp, logp / temperature)).reshape(-1)
+    flat = (score[:, None] + logp / temperature).reshape(-1)
     drawn = backend.op("gumbel_top_k")(flat, min(2 * width, n_finite(backend, flat)), rng)
     drawn = backend.asarray(drawn)
     best = backend.op("top_k")(flat[drawn], min(width, drawn.shape[0]))

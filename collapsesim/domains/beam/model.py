@@ -53,12 +53,20 @@ SELF_BLEU_BEAMS = 64
 
 
 def make_lm(params: BeamParams, seed: np.random.SeedSequence):
-    """The replicate's LM: the mixture from ``lm_seed``, the tree from the
-    replicate's "tree" stream."""
+    """The replicate's LM: the mixture and the GPT-2 weights from ``lm_seed``;
+    the tree, and the GPT-2's prompt, from the replicate's "tree" stream."""
     if params.lm.kind == "mixture":
         return MixtureLM(params.lm, params.lm_seed)
-    key = int(streams(seed, "tree", "decoder")["tree"].generate_state(1, np.uint64)[0])
-    return TreeLM(params.lm, key)
+    tree = streams(seed, "tree", "decoder")["tree"]
+    if params.lm.kind == "tree":
+        return TreeLM(params.lm, int(tree.generate_state(1, np.uint64)[0]))
+    from .hf import HFLM, build_model  # imports transformers
+
+    if params.lm.kind == "hf":
+        return HFLM(build_model(params.lm, params.lm_seed), params.lm.prompt)
+    prompt = params.lm.prompt or np.random.default_rng(tree).integers(
+        0, params.lm.V - 1, params.lm.prompt_length)
+    return HFLM(build_model(params.lm, params.lm_seed), prompt)
 
 
 class BeamSimulation:
@@ -74,7 +82,7 @@ class BeamSimulation:
         self.state = self.lm.root(n)
         self.tokens = np.zeros((n, 0), np.int64)
         self.lp = backend.zeros(n)       # LM log-probability of each hypothesis
-        self.score = backend.zeros(n)    # the decoder's score (beam_sample: at temperature T)
+        self.score = backend.zeros(n)    # the decoder's score (beam_sample: Σ log p / T)
         self.gumbel = backend.zeros(n)   # stochastic beam search: the perturbed log-probabilities
         self.finished: list[tuple[float, float, np.ndarray]] = []  # (ranked score, score, tokens)
         self._advance(build=True)

@@ -5,6 +5,8 @@
     params:
       lm: {kind: mixture, V: 16, K: 4, weights: [0.4, 0.3, 0.2, 0.1], sharpness: 2.0}
       # or {kind: tree, V: 2, sigma: 1.0}
+      # or {kind: gpt2_random, V: 64, initializer_range: 0.5}  (needs transformers)
+      # or {kind: hf, path: /local/model, prompt: [464]}        (needs transformers)
       lm_seed: 0
       decoder: beam          # greedy | beam | diverse | sample | stochastic | beam_sample
       width: 8               # B: beams (samples for `sample`); 1 for greedy
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Union
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from ..base import DomainParams
@@ -73,7 +75,63 @@ class TreeLMParams(DomainParams):
     sigma: float = Field(1.0, gt=0, description="scale of the children's logits")
 
 
-LM = Annotated[Union[MixtureLMParams, TreeLMParams], Field(discriminator="kind")]
+def _needs_transformers(kind: str) -> str:
+    """``kind`` if the optional ``transformers`` package is installed (looked
+    up, not imported), else a one-line error on ``params.lm.kind``."""
+    import importlib.util
+
+    if importlib.util.find_spec("transformers") is None:
+        raise _expected(f"an installed `transformers` for lm kind {kind!r} "
+                        "(pip install 'collapsesim[hf]')")
+    return kind
+
+
+class GPT2RandomLMParams(DomainParams):
+    """A tiny GPT-2 built in code from ``GPT2Config`` (no weights, no
+    download): ``V`` tokens (the last, V − 1, is end-of-sequence), 2 layers,
+    2 heads, width 32; weights drawn by torch from ``lm_seed``;
+    ``initializer_range`` (the weights' standard deviation) sets how peaked
+    its next-token distributions are. Each replicate decodes after its own
+    prompt of ``prompt_length`` tokens drawn uniformly from 0 … V − 2, or
+    after ``prompt`` when given."""
+
+    kind: Literal["gpt2_random"] = "gpt2_random"
+    V: int = Field(64, ge=3, le=4096, description="vocabulary (EOS = V - 1)")
+    initializer_range: float = Field(0.5, gt=0, description="std of the random weights")
+    prompt_length: int = Field(4, ge=1, le=64, description="prompt tokens per replicate")
+    prompt: list[int] | None = Field(None, description="a fixed prompt (token ids < V - 1) "
+                                     "instead of one drawn per replicate")
+
+    @field_validator("prompt")
+    @classmethod
+    def _prompt(cls, v, info):
+        V = info.data.get("V")
+        if v is not None and (not v or (V is not None and any(not 0 <= t < V - 1 for t in v))):
+            raise _expected(f"a non-empty list of token ids in [0, V - 1) = [0, {V - 1})")
+        return v
+
+    @field_validator("kind")
+    @classmethod
+    def _installed(cls, v):
+        return _needs_transformers(v)
+
+
+class HFLMParams(DomainParams):
+    """A local causal LM: ``AutoModelForCausalLM.from_pretrained(path,
+    local_files_only=True)`` (nothing is downloaded); EOS from its config."""
+
+    kind: Literal["hf"] = "hf"
+    path: str = Field(description="a local model folder")
+    prompt: list[int] = Field(default_factory=lambda: [0], description="prompt token ids")
+
+    @field_validator("kind")
+    @classmethod
+    def _installed(cls, v):
+        return _needs_transformers(v)
+
+
+LM = Annotated[Union[MixtureLMParams, TreeLMParams, GPT2RandomLMParams, HFLMParams],
+               Field(discriminator="kind")]
 
 
 class BeamParams(DomainParams):
