@@ -55,9 +55,10 @@ __all__ = [
 # -- demography ------------------------------------------------------------------------
 class Epoch(BaseModel):
     """From ``generation`` on, the population has ``N`` individuals (one
-    piece of a piecewise-constant size; unknown keys are errors)."""
+    piece of a piecewise-constant size; unknown keys are errors, and types are
+    strict like every scenario value: ``N: "30"`` or ``N: true`` is refused)."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, strict=True)
 
     generation: int = Field(ge=0, description="first generation of the epoch")
     N: int = Field(ge=2, description="population size in the epoch")

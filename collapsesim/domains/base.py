@@ -17,7 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, Sequence, runtime_checkable
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
+
+from ..theory import Epoch
 
 
 class DivergenceError(RuntimeError):
@@ -80,6 +83,38 @@ class DomainParams(StrictModel):
     (:class:`StrictModel`); assignments are validated too."""
 
     model_config = ConfigDict(validate_assignment=True)
+
+
+def expected(what: str) -> PydanticCustomError:
+    """A validation error whose message reads "expected <what>" (the config
+    error format ``file:line: key.path: expected ...; got ...``), for a
+    domain's own field and model validators."""
+    return PydanticCustomError("value_error", what.replace("{", "(").replace("}", ")"))
+
+
+def population_size(v):
+    """Validate a population size given as an integer >= 2 or as a list of
+    epochs ``{generation, N}`` (piecewise-constant size, :class:`collapsesim.theory.Epoch`)
+    starting at generation 0 in increasing generations — the ``N`` of every
+    domain with a demography (use it in a ``mode="before"`` field validator)."""
+    if isinstance(v, list):
+        epochs = []
+        for i, e in enumerate(v):
+            try:
+                epochs.append(Epoch.model_validate(e))
+            except ValidationError as exc:
+                err = exc.errors()[0]
+                where = ".".join(str(p) for p in err["loc"])
+                where = f"epoch {i}" + (f".{where}" if where else "")
+                raise expected(f"epochs as mappings with generation (integer >= 0) and N "
+                               f"(integer >= 2); {where}: {err['msg']}") from None
+        gens = [e.generation for e in epochs]
+        if not gens or gens[0] != 0 or any(b <= a for a, b in zip(gens, gens[1:])):
+            raise expected("epochs starting at generation 0, in increasing generations")
+        return epochs
+    if isinstance(v, bool) or not isinstance(v, int) or v < 2:
+        raise expected("an integer >= 2 or a list of epochs (mappings with generation and N)")
+    return v
 
 
 @dataclass
@@ -175,6 +210,14 @@ class Domain:
         refuses a scenario whose estimate exceeds the machine's memory, naming
         the key. Default: no estimate."""
         return []
+
+    def single_seed(self, seeds: Sequence[np.random.SeedSequence]) -> np.random.SeedSequence:
+        """The one seed an unbatched domain's ``build`` receives (``batched = False``:
+        the runner builds one replicate per call)."""
+        if len(seeds) != 1:
+            raise ValueError(f"{self.name or type(self).__name__} builds one replicate per call "
+                             f"(batched = False), got {len(seeds)} seeds")
+        return seeds[0]
 
     def build(self, params: DomainParams, *, backend, seeds: Sequence[np.random.SeedSequence],
               steps: int) -> Simulation:

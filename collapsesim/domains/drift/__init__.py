@@ -62,9 +62,7 @@ class Drift(Domain):
         return [("params.N", 8.0 * 8 * n), ("params.K", 8.0 * 8 * params.K)]
 
     def build(self, params: DriftParams, *, backend, seeds, steps: int) -> DriftSimulation:
-        if len(seeds) != 1:
-            raise ValueError(f"drift builds one replicate per call, got {len(seeds)} seeds")
-        return DriftSimulation(params, backend, seeds[0])
+        return DriftSimulation(params, backend, self.single_seed(seeds))
 
 
 __all__ = ["Drift", "DriftParams", "Epoch", "DriftSimulation"]

@@ -6,22 +6,16 @@ import math
 from typing import Literal
 
 import numpy as np
-from pydantic import Field, ValidationError, ValidationInfo, field_validator
-from pydantic_core import PydanticCustomError
+from pydantic import Field, ValidationInfo, field_validator
 
 from ...theory import Epoch, size_at
-from ..base import DomainParams
-
-
-def _expected(what: str) -> PydanticCustomError:
-    """A validation error whose message reads "expected <what>"."""
-    return PydanticCustomError("value_error", what.replace("{", "(").replace("}", ")"))
+from ..base import DomainParams, expected, population_size
 
 
 def _check_length(v: list, info: ValidationInfo) -> None:
     K = info.data.get("K")
     if K is not None and len(v) != K:
-        raise _expected(f"one entry per type (K = {K})")
+        raise expected(f"one entry per type (K = {K})")
 
 
 class DriftParams(DomainParams):
@@ -52,30 +46,7 @@ class DriftParams(DomainParams):
     @field_validator("N", mode="before")
     @classmethod
     def _size(cls, v):
-        if isinstance(v, list):
-            epochs = []
-            for i, e in enumerate(v):
-                try:
-                    epochs.append(Epoch.model_validate(e))
-                except ValidationError as exc:
-                    err = exc.errors()[0]
-                    where = ".".join(str(p) for p in err["loc"])
-                    where = f"epoch {i}" + (f".{where}" if where else "")
-                    raise _expected(f"epochs as mappings with generation (integer >= 0) and N "
-                                    f"(integer >= 2); {where}: {err['msg']}") from None
-            return epochs
-        if isinstance(v, bool) or not isinstance(v, int) or v < 2:
-            raise _expected("an integer >= 2 or a list of epochs (mappings with generation and N)")
-        return v
-
-    @field_validator("N")
-    @classmethod
-    def _epochs(cls, v):
-        if isinstance(v, list):
-            gens = [e.generation for e in v]
-            if not gens or gens[0] != 0 or any(b <= a for a, b in zip(gens, gens[1:])):
-                raise _expected("epochs starting at generation 0, in increasing generations")
-        return v
+        return population_size(v)
 
     @field_validator("initial_counts")
     @classmethod
@@ -83,12 +54,12 @@ class DriftParams(DomainParams):
         if v is None:
             return v
         if any(c < 0 for c in v) or sum(v) == 0:
-            raise _expected("counts >= 0 with a positive sum")
+            raise expected("counts >= 0 with a positive sum")
         _check_length(v, info)
         n = info.data.get("N")
         n0 = n if isinstance(n, int) else n[0].N if n else None
         if n0 is not None and sum(v) != n0:
-            raise _expected(f"counts summing to the initial N = {n0}")
+            raise expected(f"counts summing to the initial N = {n0}")
         return v
 
     @field_validator("initial_frequencies")
@@ -97,9 +68,9 @@ class DriftParams(DomainParams):
         if v is None:
             return v
         if info.data.get("initial_counts") is not None:
-            raise _expected("initial_counts or initial_frequencies, not both")
+            raise expected("initial_counts or initial_frequencies, not both")
         if any(not f >= 0 for f in v) or not math.isclose(sum(v), 1.0, abs_tol=1e-6):
-            raise _expected("frequencies >= 0 summing to 1")
+            raise expected("frequencies >= 0 summing to 1")
         _check_length(v, info)
         return v
 
@@ -108,7 +79,7 @@ class DriftParams(DomainParams):
     def _selection(cls, v, info: ValidationInfo):
         for x in v if isinstance(v, list) else [v]:
             if isinstance(x, bool) or not isinstance(x, (int, float)) or not x > -1:
-                raise _expected("a number > -1 (fitness 1 + s > 0) or a list of K of them")
+                raise expected("a number > -1 (fitness 1 + s > 0) or a list of K of them")
         if isinstance(v, list):
             _check_length(v, info)
         return v
@@ -118,10 +89,10 @@ class DriftParams(DomainParams):
     def _mutation(cls, v, info: ValidationInfo):
         mu, K = info.data.get("mu"), info.data.get("K")
         if v == "k-allele" and mu and K is not None and K < 2:
-            raise _expected("at least 2 types (K >= 2) for k-allele mutation to move between, "
+            raise expected("at least 2 types (K >= 2) for k-allele mutation to move between, "
                             "or mu = 0")
         if v == "infinite" and mu == 0:
-            raise _expected("mu > 0 for infinite-alleles mutation (without mutation the two "
+            raise expected("mu > 0 for infinite-alleles mutation (without mutation the two "
                             "models are the same process)")
         return v
 

@@ -70,13 +70,11 @@ class GA(Domain):
         return [("params.N", 1024.0 * n + pairwise), ("params.nbc.sample", sample)]
 
     def build(self, params: GAParams, *, backend, seeds, steps: int):
-        if len(seeds) != 1:
-            raise ValueError(f"ga builds one replicate per call, got {len(seeds)} seeds")
         if params.method == "nbc-cma":
             from .nbc import NBCSimulation
 
-            return NBCSimulation(params, backend, seeds[0])
-        return GASimulation(params, backend, seeds[0])
+            return NBCSimulation(params, backend, self.single_seed(seeds))
+        return GASimulation(params, backend, self.single_seed(seeds))
 
 
 __all__ = ["GA", "GAParams", "GASimulation"]

@@ -45,9 +45,7 @@ class Hikers(Domain):
         return [("params.N", 1024.0 * params.N + 8.0 * params.N ** 2)]
 
     def build(self, params: HikersParams, *, backend, seeds, steps: int):
-        if len(seeds) != 1:
-            raise ValueError(f"hikers builds one replicate per call, got {len(seeds)} seeds")
-        return HikersSimulation(params, backend, seeds[0])
+        return HikersSimulation(params, backend, self.single_seed(seeds))
 
 
 __all__ = ["Hikers", "HikersParams", "HikersSimulation"]

@@ -70,9 +70,7 @@ class ParticleFilter(Domain):
         return [("params.N", 32 * 8.0 * params.N)]
 
     def build(self, params: ParticleFilterParams, *, backend, seeds, steps: int):
-        if len(seeds) != 1:
-            raise ValueError(f"particle_filter builds one replicate per call, got {len(seeds)} seeds")
-        return ParticleFilterSimulation(params, backend, seeds[0], steps)
+        return ParticleFilterSimulation(params, backend, self.single_seed(seeds), steps)
 
 
 __all__ = ["ParticleFilter", "ParticleFilterParams", "ParticleFilterSimulation"]

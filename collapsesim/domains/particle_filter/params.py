@@ -26,25 +26,19 @@ from typing import Annotated, Literal, Union
 
 import numpy as np
 from pydantic import Field, ValidationInfo, field_validator, model_validator
-from pydantic_core import PydanticCustomError
 
-from ..base import DomainParams
-
-
-def _expected(what: str) -> PydanticCustomError:
-    """A validation error whose message reads "expected <what>"."""
-    return PydanticCustomError("value_error", what.replace("{", "(").replace("}", ")"))
+from ..base import DomainParams, expected
 
 
 def _square(m: list[list[float]], d: int, name: str) -> None:
     if len(m) != d or any(len(row) != d for row in m):
-        raise _expected(f"{name} as a {d}×{d} matrix (a list of {d} rows of {d} numbers)")
+        raise expected(f"{name} as a {d}×{d} matrix (a list of {d} rows of {d} numbers)")
 
 
 def _positive_definite(m: list[list[float]], name: str) -> None:
     a = np.asarray(m, dtype=float)
     if not np.allclose(a, a.T) or np.linalg.eigvalsh(a).min() <= 0:
-        raise _expected(f"{name} symmetric positive definite")
+        raise expected(f"{name} symmetric positive definite")
 
 
 # -- models ----------------------------------------------------------------------------
@@ -62,7 +56,7 @@ class LinearGaussianParams(DomainParams):
     @model_validator(mode="after")
     def _stationary(self):
         if self.s0 is None and not abs(self.rho) < 1:
-            raise _expected("|rho| < 1 for a stationary start (or give s0)")
+            raise expected("|rho| < 1 for a stationary start (or give s0)")
         return self
 
 
@@ -86,16 +80,16 @@ class LinearGaussianMVParams(DomainParams):
         _positive_definite(self.Q, "Q")
         p = len(self.H)
         if p == 0 or any(len(row) != d for row in self.H):
-            raise _expected(f"H with rows of {d} numbers (one row per observed coordinate)")
+            raise expected(f"H with rows of {d} numbers (one row per observed coordinate)")
         _square(self.R, p, "R")
         _positive_definite(self.R, "R")
         if self.m0 is not None and len(self.m0) != d:
-            raise _expected(f"m0 with {d} entries")
+            raise expected(f"m0 with {d} entries")
         if self.P0 is not None:
             _square(self.P0, d, "P0")
             _positive_definite(self.P0, "P0")
         elif np.abs(np.linalg.eigvals(np.asarray(self.A))).max() >= 1:
-            raise _expected("A with spectral radius < 1 for a stationary start (or give P0)")
+            raise expected("A with spectral radius < 1 for a stationary start (or give P0)")
         return self
 
 
@@ -138,7 +132,7 @@ class BearingsParams(DomainParams):
     @classmethod
     def _four(cls, v, info: ValidationInfo):
         if len(v) != 4 or (info.field_name == "s0" and min(v) <= 0):
-            raise _expected("4 numbers, one per coordinate (x, vx, y, vy); sds > 0")
+            raise expected("4 numbers, one per coordinate (x, vx, y, vy); sds > 0")
         return v
 
 
@@ -180,7 +174,7 @@ class PGASParams(DomainParams):
     @model_validator(mode="after")
     def _burn(self):
         if self.burn_in >= self.sweeps:
-            raise _expected("burn_in < sweeps")
+            raise expected("burn_in < sweeps")
         return self
 
 
@@ -233,13 +227,13 @@ class ParticleFilterParams(DomainParams):
     def _consistent(self):
         kind = self.model.kind
         if self.filter != "bootstrap" and kind not in GUIDED_MODELS:
-            raise _expected(f"filter 'bootstrap' for model {kind!r} (guided and auxiliary "
+            raise expected(f"filter 'bootstrap' for model {kind!r} (guided and auxiliary "
                             f"filters need one of {', '.join(GUIDED_MODELS)})")
         if self.filter == "auxiliary" and (self.resample_move or self.roughening):
-            raise _expected("no resample_move or roughening with the auxiliary filter (its "
+            raise expected("no resample_move or roughening with the auxiliary filter (its "
                             "first-stage weights target the predictive, not the filter)")
         if isinstance(self.smoother, FixedLagParams) and (self.resample_move or self.roughening):
-            raise _expected("no resample_move or roughening with the fixed_lag smoother (it "
+            raise expected("no resample_move or roughening with the fixed_lag smoother (it "
                             "reads the paths from the particles as filtered, before any move)")
         return self
 
@@ -254,7 +248,7 @@ class ParticleFilterParams(DomainParams):
         try:
             read_csv(Path(v), None if model is None else observation_dim(model))
         except ValueError as exc:
-            raise _expected(str(exc)) from None
+            raise expected(str(exc)) from None
         return v
 
 

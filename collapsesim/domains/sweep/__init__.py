@@ -86,9 +86,7 @@ class Sweep(Domain):
                 ("params.L", float(params.L))]
 
     def build(self, params: SweepParams, *, backend, seeds, steps: int) -> SweepSimulation:
-        if len(seeds) != 1:
-            raise ValueError(f"sweep builds one replicate per call, got {len(seeds)} seeds")
-        return SweepSimulation(params, backend, seeds[0])
+        return SweepSimulation(params, backend, self.single_seed(seeds))
 
 
 __all__ = ["Sweep", "SweepParams", "SweepSimulation"]

@@ -10,17 +10,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, ValidationError, ValidationInfo, field_validator
-from pydantic_core import PydanticCustomError
+from pydantic import Field, ValidationInfo, field_validator
 
-from ..base import DomainParams
+from ..base import DomainParams, expected, population_size
 from ...theory import Epoch
 from .conventions import CONVENTIONS
-
-
-def _expected(what: str) -> PydanticCustomError:
-    """A validation error whose message reads "expected <what>"."""
-    return PydanticCustomError("value_error", what.replace("{", "(").replace("}", ")"))
 
 
 class SweepParams(DomainParams):
@@ -94,35 +88,21 @@ class SweepParams(DomainParams):
     @field_validator("N", mode="before")
     @classmethod
     def _size(cls, v):
-        if isinstance(v, list):
-            try:
-                epochs = [Epoch.model_validate(e) for e in v]
-            except ValidationError as exc:
-                err = exc.errors()[0]
-                where = ".".join(str(p) for p in err["loc"])
-                raise _expected(f"epochs as mappings with generation (integer >= 0) and N "
-                                f"(integer >= 2); {where}: {err['msg']}") from None
-            gens = [e.generation for e in epochs]
-            if not gens or gens[0] != 0 or any(b <= a for a, b in zip(gens, gens[1:])):
-                raise _expected("epochs starting at generation 0, in increasing generations")
-            return epochs
-        if isinstance(v, bool) or not isinstance(v, int) or v < 2:
-            raise _expected("an integer >= 2 or a list of epochs (mappings with generation and N)")
-        return v
+        return population_size(v)
 
     @field_validator("site")
     @classmethod
     def _site(cls, v, info: ValidationInfo):
         L = info.data.get("L")
         if v is not None and L is not None and not 0 <= v < L:
-            raise _expected(f"a position in [0, L) = [0, {L})")
+            raise expected(f"a position in [0, L) = [0, {L})")
         return v
 
     @field_validator("s")
     @classmethod
     def _selection(cls, v):
         if not v > -1:
-            raise _expected("a number > -1 (every fitness positive)")
+            raise expected("a number > -1 (every fitness positive)")
         return v
 
     @field_validator("convention")
@@ -130,17 +110,17 @@ class SweepParams(DomainParams):
     def _convention(cls, v, info: ValidationInfo):
         h, s = info.data.get("h"), info.data.get("s")
         if v == "kimura" and h is not None and h != 0.5:
-            raise _expected("h = 0.5 with the kimura convention (its genic model has no "
+            raise expected("h = 0.5 with the kimura convention (its genic model has no "
                             "dominance); use convention: slim for other h")
         if v == "slim" and h is not None and s is not None and not 1 + h * s > 0:
-            raise _expected("h and s with a positive heterozygote fitness 1 + hs")
+            raise expected("h and s with a positive heterozygote fitness 1 + hs")
         return v
 
     @field_validator("mu_b")
     @classmethod
     def _recurrent(cls, v, info: ValidationInfo):
         if info.data.get("mode") == "recurrent" and v == 0:
-            raise _expected("mu_b > 0 for mode: recurrent")
+            raise expected("mu_b > 0 for mode: recurrent")
         return v
 
     @field_validator("windows")
@@ -154,7 +134,7 @@ class SweepParams(DomainParams):
         for off in v:
             lo, hi = site + off - w // 2, site + off - w // 2 + w
             if lo < 0 or hi > L:
-                raise _expected(f"offsets whose windows of {w} bp lie inside [0, {L}); "
+                raise expected(f"offsets whose windows of {w} bp lie inside [0, {L}); "
                                 f"offset {off} gives [{lo}, {hi})")
         return v
 

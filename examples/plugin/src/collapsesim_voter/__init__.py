@@ -33,5 +33,4 @@ class Voter(Domain):
     default_scenario = str(Path(__file__).with_name("voter.yaml"))
 
     def build(self, params: VoterParams, *, backend, seeds, steps: int) -> VoterSimulation:
-        (seed,) = seeds  # one replicate per call (batched = False)
-        return VoterSimulation(params, backend, seed)
+        return VoterSimulation(params, backend, self.single_seed(seeds))  # batched = False
