@@ -5,3 +5,4 @@ from . import particle_filter  # noqa: F401
 from . import ga  # noqa: F401
 from . import sweep  # noqa: F401
 from . import gan  # noqa: F401
+from . import beam  # noqa: F401
