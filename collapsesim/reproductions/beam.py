@@ -94,6 +94,59 @@ def sampling_diversity(temperatures, *, replicates: int, steps: int, seed: int,
     return out
 
 
+def expansion(B: int = 4, V: int = 3, tokens: int = 14, seed: int = 1) -> list[dict]:
+    """One small beam search on the random tree with every candidate it
+    scored: per step, the candidates (parent row, token, log-probability) and
+    which of them survived. A direct loop over one simulation (not the
+    runner): the runner records metrics, not the candidates a step prunes.
+    Survivors are matched to candidates by their token rows (distinct in beam
+    search)."""
+    from ..domains.beam import BeamParams, BeamSimulation
+    from ..engine import get_backend
+
+    sim = BeamSimulation(BeamParams(lm={"kind": "tree", "V": V}, decoder="beam", width=B),
+                         get_backend("numpy"), np.random.SeedSequence(seed))
+    steps = []
+    while sim.tokens.shape[1] < tokens:
+        prev, lp = sim.tokens.copy(), sim.backend.to_numpy(sim.lp)
+        cand_lp = (lp[:, None] + sim.lm.logprobs(sim.state)).reshape(-1)
+        sim.step()
+        rows = {tuple(r): i for i, r in enumerate(prev)}
+        kept = {rows[tuple(r[:-1])] * V + int(r[-1]): j for j, r in enumerate(sim.tokens)}
+        steps.append({"parent": np.repeat(np.arange(len(prev)), V), "lp": cand_lp,
+                      "kept": kept})
+    return steps
+
+
+def _tree_figure(out: Path, steps: list[dict]) -> str:
+    """The beam as a tree over steps: every candidate (grey: pruned), the
+    survivors (blue) and the lineages that reach the last step (black)."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.5, 3.5))
+    live = set(steps[-1]["kept"].values())  # rows alive at the end
+    alive = [None] * len(steps)
+    for t in range(len(steps) - 1, -1, -1):
+        kept = steps[t]["kept"]
+        alive[t] = {c for c, j in kept.items() if j in live}
+        live = {int(steps[t]["parent"][c]) for c in alive[t]}
+    for t, st in enumerate(steps):
+        n_prev = int(st["parent"].max()) + 1
+        for c, par in enumerate(st["parent"]):
+            y0 = par / max(n_prev - 1, 1)
+            y1 = c / max(len(st["parent"]) - 1, 1)
+            color, z = (("black", 3) if c in alive[t] else ("tab:blue", 2) if c in st["kept"]
+                        else ("0.8", 1))
+            ax.plot([t, t + 1], [y0, y1], color=color, lw=1.2 if z > 1 else 0.6, zorder=z)
+    ax.set(xlabel="token", yticks=[], title="beam search (B = 4, V = 3): black reaches the end, "
+           "blue pruned later, grey pruned at once")
+    ax.title.set_fontsize(8)
+    fig.tight_layout()
+    fig.savefig(figure_path(out, "beam_tree"), dpi=120)
+    plt.close(fig)
+    return "beam_tree"
+
+
 def _figures(out: Path, law: dict, k: float, c: float, sampled: dict, cov: dict,
              samp: dict) -> list[str]:
     import matplotlib
@@ -152,9 +205,9 @@ def page(out: Path, *, seed: int, backend: str, scale: float = 1.0) -> Path:
     """Run the three studies and write the page (``scale`` shrinks replicates,
     widths and lengths for tests)."""
     started = time.perf_counter()
-    widths = [8, 16, 32, 64, 128, 256] if scale >= 1 else [4, 8, 16]
-    reps = max(3, int(round(6 * scale)))
-    steps = int(1000 * scale) if scale >= 1 else 300
+    widths = [8, 16, 32, 64, 128, 256, 512] if scale >= 1 else [4, 8, 16]
+    reps = max(3, int(round(8 * scale)))
+    steps = int(1200 * scale) if scale >= 1 else 300
     law = collapse_law(widths, replicates=reps, steps=steps, seed=seed, backend=backend)
     means = [np.nanmean(law[b]) for b in widths]
     k, c = fit_power_of_log(widths, means)
@@ -167,6 +220,7 @@ def page(out: Path, *, seed: int, backend: str, scale: float = 1.0) -> Path:
     samp = sampling_diversity([0.5, 0.7, 1.0, 1.5, 2.0] if scale >= 1 else [0.5, 2.0],
                               replicates=reps, steps=40, seed=seed, backend=backend)
     figs = _figures(out, law, k, c, sampled, cov, samp)
+    tree_fig = _tree_figure(out, expansion())
 
     rows = ["| B | TMRCA (mean ± SE) | TMRCA / ln B | not coalesced |", "| --- | --- | --- | --- |"]
     for b in widths:
@@ -184,15 +238,21 @@ def page(out: Path, *, seed: int, backend: str, scale: float = 1.0) -> Path:
         f"— beside Brunet & Derrida's asymptotic ln³ B (k = 3; Brunet, Derrida, Mueller & Munier "
         f"2007). TMRCA/ln B goes from {means[0] / np.log(widths[0]):.1f} at B = {widths[0]} to "
         f"{means[-1] / np.log(widths[-1]):.1f} at B = {widths[-1]}. Neutral resampling of B "
-        f"particles (the particle_filter domain) coalesces in about 2B generations; here "
-        f"B = {widths[-1]} coalesces in {means[-1] / (2 * widths[-1]):.3f}·2B tokens: "
-        f"truncation selection collapses the beam's ancestry polylogarithmically in B. The "
+        f"particles (the particle_filter domain) coalesces in about 2B generations; here TMRCA/2B "
+        f"falls from {means[0] / (2 * widths[0]):.2f} at B = {widths[0]} to "
+        f"{means[-1] / (2 * widths[-1]):.3f} at B = {widths[-1]}: truncation selection collapses "
+        f"the beam's ancestry in a time polylogarithmic, not linear, in B. The "
         f"replicate spread is large (TMRCA is heavy-tailed), so k is a finite-B exponent with "
         f"that uncertainty, not the asymptotic one.\n\n"
         f"Beam sampling (transformers' `do_sample=True, num_beams=B`, T = 1) on the V = 64 tree: "
         + ", ".join(f"B = {b}: TMRCA {np.nanmean(sampled[b]):.1f} "
                     f"({np.nanmean(sampled[b]) / np.log(b):.2f}·ln B)" for b in sw)
-        + f".\n\n![TMRCA against B](figures/{figs[0]}.png)\n")
+        + f".\n\n![TMRCA against B](figures/{figs[0]}.png)\n\n"
+        "The beam as a tree: one small beam search (B = 4, V = 3) with every candidate it "
+        "scored. Candidates are placed by their index among the step's B·V; most survivors "
+        "(blue) leave no descendant at the end, and the lineages that do (black) share one "
+        "ancestor a few tokens back — the genealogy the headline `ancestors` counts.\n\n"
+        f"![the beam as a tree](figures/{tree_fig}.png)\n")
 
     crow = ["| B | beam search | " + " | ".join(f"diverse λ = {lam}" for lam in (0.0, 0.5, 2.0))
             + " |", "| --- | --- | --- | --- | --- |"]
@@ -217,8 +277,7 @@ def page(out: Path, *, seed: int, backend: str, scale: float = 1.0) -> Path:
                  f"the mixture LM, {reps} replicates per temperature.\n\n" + "\n".join(srow)
                  + f"\n\n![distinct-n against temperature](figures/{figs[2]}.png)\n")
     gaps = ("## Gaps\n\n- CUDA untested (no GPU here); every study runs on CPU.\n"
-            "- The figure of the beam as a tree over steps (surviving and pruned hypotheses) "
-            "is not drawn yet.\n- Widths above 256 (the issue's 2048) are not in this page's "
+            "- Widths above 512 (the issue's 2048) are not in this page's "
             "run; `scenarios/full/beam_tree_collapse.yaml` runs B = 2048.\n"
             "- The diverse-beam comparison against transformers 4.56.2 is not run.\n")
     head = header("Beam search: beam collapse and its remedies", "beam", protocol=None, seed=seed,

@@ -15,6 +15,16 @@ def test_fit_recovers_the_exponent():
     assert abs(k - 2.7) < 1e-9 and abs(c - 2.5) < 1e-9
 
 
+def test_expansion_records_every_candidate():
+    from collapsesim.reproductions.beam import expansion
+
+    steps = expansion(B=4, V=3, tokens=8)
+    for st in steps[1:]:
+        assert len(st["parent"]) == 12 and len(st["kept"]) == 4
+        best = set(np.argsort(-st["lp"], kind="stable")[:4].tolist())
+        assert set(st["kept"]) == best  # the survivors are the 4 best candidates
+
+
 def test_page_runs_small(tmp_path):
     assert get("beam").name == "page"
     path = page(tmp_path, seed=1, backend="numba", scale=0.1)
@@ -22,5 +32,5 @@ def test_page_runs_small(tmp_path):
     for part in ("collapsesim reproduce beam", "(ln B)^", "ln³ B", "Diverse beam", "temperature",
                  "CUDA untested"):
         assert part in text
-    for fig in ("beam_tmrca", "beam_diverse", "beam_sampling"):
+    for fig in ("beam_tmrca", "beam_diverse", "beam_sampling", "beam_tree"):
         assert (tmp_path / "figures" / f"{fig}.png").stat().st_size > 0
