@@ -131,14 +131,15 @@ def _tree_figure(out: Path, steps: list[dict]) -> str:
         alive[t] = {c for c, j in kept.items() if j in live}
         live = {int(steps[t]["parent"][c]) for c in alive[t]}
     for t, st in enumerate(steps):
-        n_prev = int(st["parent"].max()) + 1
+        V = len(st["parent"]) // (int(st["parent"].max()) + 1)
         for c, par in enumerate(st["parent"]):
-            y0 = par / max(n_prev - 1, 1)
-            y1 = c / max(len(st["parent"]) - 1, 1)
-            color, z = (("black", 3) if c in alive[t] else ("tab:blue", 2) if c in st["kept"]
-                        else ("0.8", 1))
-            ax.plot([t, t + 1], [y0, y1], color=color, lw=1.2 if z > 1 else 0.6, zorder=z)
-    ax.set(xlabel="token", yticks=[], title="beam search (B = 4, V = 3): black reaches the end, "
+            if c in st["kept"]:  # a survivor: from its parent's row to its own row
+                color, z = ("black", 3) if c in alive[t] else ("tab:blue", 2)
+                ax.plot([t, t + 1], [par, st["kept"][c]], color=color, lw=1.3, zorder=z)
+            else:  # pruned at once: a short grey stub
+                ax.plot([t, t + 0.5], [par, par + 0.3 * (c % V - (V - 1) / 2)], color="0.75",
+                        lw=0.6, zorder=1)
+    ax.set(xlabel="step after the founders (tokens)", yticks=[], title="beam search (B = 4, V = 3): black reaches the end, "
            "blue pruned later, grey pruned at once")
     ax.title.set_fontsize(8)
     fig.tight_layout()
@@ -249,9 +250,10 @@ def page(out: Path, *, seed: int, backend: str, scale: float = 1.0) -> Path:
                     f"({np.nanmean(sampled[b]) / np.log(b):.2f}·ln B)" for b in sw)
         + f".\n\n![TMRCA against B](figures/{figs[0]}.png)\n\n"
         "The beam as a tree: one small beam search (B = 4, V = 3) with every candidate it "
-        "scored. Candidates are placed by their index among the step's B·V; most survivors "
-        "(blue) leave no descendant at the end, and the lineages that do (black) share one "
-        "ancestor a few tokens back — the genealogy the headline `ancestors` counts.\n\n"
+        "scored: each row is a beam slot, a line runs from a parent's slot to its surviving "
+        "child's slot, grey stubs are candidates pruned at once. Blue survivors leave no "
+        "descendant at the last step; the black lineages, which do, merge going back into "
+        "one — the genealogy the headline `ancestors` counts.\n\n"
         f"![the beam as a tree](figures/{tree_fig}.png)\n")
 
     crow = ["| B | beam search | " + " | ".join(f"diverse λ = {lam}" for lam in (0.0, 0.5, 2.0))

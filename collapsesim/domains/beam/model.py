@@ -94,7 +94,7 @@ class BeamSimulation:
     # -- dynamics -------------------------------------------------------------------------
     def _logprobs(self):
         logp = self.lm.logprobs(self.state)
-        if self.lm.eos is not None and not (self.params.decoder == "beam"):
+        if self.lm.eos is not None and self.params.decoder != "beam":
             logp[:, self.lm.eos] = -np.inf
         return self.backend.asarray(logp)
 
