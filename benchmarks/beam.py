@@ -11,7 +11,6 @@ Without transformers the GPT-2 rows read "—".
 from __future__ import annotations
 
 import importlib.util
-import time
 import warnings
 
 import numpy as np
@@ -73,9 +72,9 @@ def beam(settings: Settings) -> str:
     cuda = "" if torch.cuda.is_available() else " CUDA untested (no GPU on this machine)."
     return "\n".join([
         "## beam: expansions and tokens per second", "",
-        f"Beam search of width B = {B} for {L} tokens from the empty prompt (random tree) or a "
-        "4-token prompt (GPT-2), one whole decode per timing (LM construction included for "
-        "ours: the tree is free, the GPT-2 is built once per decode), best of up to 3. The "
-        "GPT-2's forward pass is torch on every backend (numpy and numba convert its "
-        f"log-probabilities).{note}{cuda}", "",
+        (f"Beam search of width B = {B} for {L} tokens from the empty prompt (random tree) or a "
+         "4-token prompt (GPT-2), one whole decode per timing (LM construction included for "
+         "ours: the tree is free, the GPT-2 is built once per decode), best of up to 3. The "
+         "GPT-2's forward pass is torch on every backend (numpy and numba convert its "
+         f"log-probabilities).{note}{cuda}"), "",
         "| LM | implementation | expansions/s | tokens/s |", "|---|---|---|---|", *rows, ""])

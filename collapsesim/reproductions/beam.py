@@ -139,8 +139,9 @@ def _tree_figure(out: Path, steps: list[dict]) -> str:
             else:  # pruned at once: a short grey stub
                 ax.plot([t, t + 0.5], [par, par + 0.3 * (c % V - (V - 1) / 2)], color="0.75",
                         lw=0.6, zorder=1)
-    ax.set(xlabel="step after the founders (tokens)", yticks=[], title="beam search (B = 4, V = 3): black reaches the end, "
-           "blue pruned later, grey pruned at once")
+    ax.set(xlabel="step after the founders (tokens)", yticks=[],
+           title="beam search (B = 4, V = 3): black reaches the end, blue pruned later, "
+           "grey pruned at once")
     ax.title.set_fontsize(8)
     fig.tight_layout()
     fig.savefig(figure_path(out, "beam_tree"), dpi=120)
@@ -207,7 +208,7 @@ def page(out: Path, *, seed: int, backend: str, scale: float = 1.0) -> Path:
     widths and lengths for tests)."""
     started = time.perf_counter()
     widths = [8, 16, 32, 64, 128, 256, 512] if scale >= 1 else [4, 8, 16]
-    reps = max(3, int(round(8 * scale)))
+    reps = max(3, round(8 * scale))
     steps = int(1200 * scale) if scale >= 1 else 300
     law = collapse_law(widths, replicates=reps, steps=steps, seed=seed, backend=backend)
     means = [np.nanmean(law[b]) for b in widths]
