@@ -217,3 +217,36 @@ def test_deterministic_decoders_and_fixed_lm_give_identical_replicates():
     c = run(lm={"kind": "tree", "V": 3}, decoder="beam", width=6, seed=1, steps=5)
     d = run(lm={"kind": "tree", "V": 3}, decoder="beam", width=6, seed=2, steps=5)
     assert not np.array_equal(lp_of(c), lp_of(d))  # each replicate its own tree
+
+
+def test_text_statistics_on_hand_computed_rows():
+    from collapsesim.domains.beam.textstats import distinct_n, prefix_stats, self_bleu
+
+    rows = np.array([[1, 2, 3, 4], [1, 2, 5, 6], [1, 7, 3, 4]])
+    # shared prefix 1; pairs' common prefixes: (0,1) 2, (0,2) 1, (1,2) 1 → mean 4/3
+    assert prefix_stats(rows) == (1.0, pytest.approx(4 / 3))
+    # bigrams: 12,23,34 | 12,25,56 | 17,73,34 → distinct 7 of 9
+    assert distinct_n(rows, 2) == pytest.approx(7 / 9)
+    assert distinct_n(rows, 5) is None
+    same = np.array([[1, 2, 3, 4, 5]] * 3)
+    assert self_bleu(same) == pytest.approx(1.0)
+    # no row shares a trigram with another (123, 234 | 125, 256 | 173, 734): every
+    # row's 3-gram precision is 0, so every BLEU-4 (unsmoothed) is 0
+    assert self_bleu(rows) == pytest.approx(0.0)
+    two = np.array([[1, 2, 3, 4, 5], [1, 2, 3, 4, 6]])
+    # each row: p1 = 4/5, p2 = 3/4, p3 = 2/3, p4 = 1/2 → BLEU = (4/5·3/4·2/3·1/2)^(1/4)
+    assert self_bleu(two) == pytest.approx((0.8 * 0.75 * (2 / 3) * 0.5) ** 0.25)
+
+
+def test_families_series_is_the_beam_mass_per_family():
+    lm = {"kind": "mixture", "V": 6, "K": 3, "weights": [0.5, 0.3, 0.2]}
+    sim = run(lm=lm, decoder="stochastic", width=6, steps=4, seed=3)
+    obs = sim.observe()
+    fam = obs.series["families"]
+    assert fam.abundances.sum() == pytest.approx(1.0)
+    np.testing.assert_allclose(fam.reference, [0.5, 0.3, 0.2])
+    present = np.unique(sim.tokens[:, 0])
+    assert obs.metrics["family_mass_covered"] == pytest.approx(fam.reference[present].sum())
+    assert set(np.flatnonzero(fam.abundances > 0)) == set(present)
+    assert obs.series["ancestors"].abundances.sum() == 6
+    assert obs.series["ancestors"].reference == 6
