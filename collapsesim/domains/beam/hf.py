@@ -14,6 +14,8 @@ as torch does (the decoders' arithmetic is float64 everywhere).
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 from .lms import log_softmax
@@ -49,13 +51,16 @@ class HFLM:
         eos = model.config.eos_token_id
         self.eos = int(eos[0] if isinstance(eos, (list, tuple)) else eos) if eos is not None else None
         self.prompt = [int(t) for t in prompt]
+        # transformers >= 5.x names the KV cache `cache`; 4.x `past_key_values`
+        self._cache = ("cache" if "cache" in inspect.signature(model.forward).parameters
+                       else "past_key_values")
 
     def _forward(self, ids, past):
         with self.torch.no_grad():
             out = self.model(input_ids=self.torch.as_tensor(ids, dtype=self.torch.long),
-                             past_key_values=past, use_cache=True)
+                             use_cache=True, **{self._cache: past})
         logits = out.logits[:, -1, :].double().cpu().numpy()
-        return {"past": out.past_key_values, "logp": log_softmax(logits)}
+        return {"past": out[self._cache], "logp": log_softmax(logits)}
 
     def root(self, n: int) -> dict:
         return self._forward(np.tile(self.prompt, (n, 1)), None)
