@@ -250,3 +250,16 @@ def test_families_series_is_the_beam_mass_per_family():
     assert set(np.flatnonzero(fam.abundances > 0)) == set(present)
     assert obs.series["ancestors"].abundances.sum() == 6
     assert obs.series["ancestors"].reference == 6
+
+
+def test_memory_estimate_refuses_a_beam_too_wide_for_the_machine():
+    from collapsesim.config import ConfigError, load, physical_memory
+    from collapsesim.domains.beam import Beam
+
+    default = load("beam")
+    assert all(b <= physical_memory() for _, b in Beam.memory_estimate(default.params, 1))
+    big = {"width": 65536, "lm": {"kind": "tree", "V": 4096}}  # the largest the params allow
+    if Beam.memory_estimate(BeamParams(**big), 1)[0][1] <= physical_memory():
+        pytest.skip("this machine holds even the widest beam")
+    with pytest.raises(ConfigError, match=r"<dict>: params.width: needs about"):
+        load({"domain": "beam", "steps": 3, "params": big, "backend": "numpy"})
