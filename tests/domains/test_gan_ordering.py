@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from collapsesim.domains.gan.reproduce import PROTOCOLS, parse_args, run
+from collapsesim.reproductions.gan import PROTOCOLS, parse_args, run
 
 
 @pytest.mark.slow

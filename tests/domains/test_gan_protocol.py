@@ -10,7 +10,7 @@ import pytest
 
 import collapsesim as cs
 from collapsesim.config import ConfigError, load
-from collapsesim.domains.gan.reproduce import main, parse_args, required_seeds, run
+from collapsesim.reproductions.gan import main, parse_args, required_seeds, run
 
 ROOT = Path(cs.__file__).parent / "scenarios"
 BUNDLED = sorted(ROOT.glob("gan_*.yaml")) + [ROOT / "gan.yaml"]

@@ -9,9 +9,8 @@ with the remedies from the literature, reproducing PacGAN's Table 1.
 * :mod:`.nets` — R generators and discriminators as one batched program;
 * :mod:`.losses` and :mod:`.optim` — objectives, regularisers, Adam/RMSProp;
 * :mod:`.simulation` — the training loop, evaluation and checkpoints;
-* :mod:`.reproduce` — ``python -m collapsesim.domains.gan.reproduce`` runs
-  PacGAN's Table 1 protocol (and the reduced CPU protocol) with checkpoints and
-  writes the tables and figures of ``docs/reproductions/gan.md``.
+* PacGAN's Table 1 protocol (and the reduced CPU protocol) live in
+  :mod:`collapsesim.reproductions.gan` (``collapsesim reproduce gan``).
 
 Headline series ``modes``: the histogram of high-quality evaluation samples
 over the K modes, with the mixture weights as reference, so ``coverage`` is the
@@ -81,8 +80,6 @@ class GAN(Domain):
                 ("params.eval.samples", replicates * 8.0 * (e.samples * 2 + e.pr_samples ** 2))]
 
     def build(self, params: GANParams, *, backend, seeds, steps: int) -> GANSimulation:
-        if backend.name != "torch":
-            raise ValueError(f"the gan domain runs on the torch backend, got {backend.name!r}")
         return GANSimulation(params, backend, seeds, steps)
 
 

@@ -50,6 +50,7 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
+from ...engine.rng import child_seed
 from ..base import Observation, Series, check_finite
 from . import losses
 from .evaluation import evaluate
@@ -59,12 +60,6 @@ from .optim import Optimizer
 from .params import GANParams
 
 STREAMS = ("init", "data", "train", "eval")
-
-
-def child_seed(seed: np.random.SeedSequence, i: int) -> np.random.SeedSequence:
-    """Child ``i`` of ``seed``, derived without mutating it (unlike ``spawn``)."""
-    return np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, i),
-                                  pool_size=seed.pool_size)
 
 
 @contextmanager

@@ -1,7 +1,8 @@
 """Reproduce PacGAN's Table 1 (Lin et al. 2018) and run the reduced CPU protocol.
 
-``python -m collapsesim.domains.gan.reproduce --protocol table1 --out DIR``
-trains, for each dataset (ring, grid) and packing m (1 = the GAN baseline,
+``collapsesim reproduce gan --protocol table1 --out DIR`` (a CUDA GPU; the
+reduced CPU protocol is ``--protocol reduced``, the default) trains, for each
+dataset (ring, grid) and packing m (1 = the GAN baseline,
 2–4 = PacGAN2–4), ``--seeds`` GANs as one batched program for
 ``--iterations`` generator updates, and writes ``DIR/table.md`` (mean ± s.e.
 over seeds of modes captured, %HQ, reverse KL and D1 of the final samples,
@@ -34,10 +35,11 @@ import numpy as np
 import torch
 from scipy import stats
 
-from ...engine.backends import get_backend
-from ...metrics import diversity
-from .params import FAST_OPTIMIZER, SMALL_ARCHITECTURE, GANParams
-from .simulation import GANSimulation
+from ..domains.gan.params import FAST_OPTIMIZER, SMALL_ARCHITECTURE, GANParams
+from ..domains.gan.simulation import GANSimulation
+from ..engine.backends import get_backend
+from ..metrics import diversity
+from . import MissingRequirement, protocol
 
 #: Lin et al. (2018), Table 1: (modes, s.e.), (%HQ, s.e.), (reverse KL, s.e.), mean of 10 trials.
 PUBLISHED = {
@@ -318,7 +320,7 @@ def write_report(cells: list[Cell], args, out: Path, finished: bool, wall: float
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    ap = argparse.ArgumentParser(prog="python -m collapsesim.domains.gan.reproduce",
+    ap = argparse.ArgumentParser(prog="collapsesim reproduce gan",
                                  description=__doc__.splitlines()[0])
     ap.add_argument("--protocol", choices=sorted(PROTOCOLS), default="table1")
     ap.add_argument("--datasets", nargs="+", choices=("ring", "grid"))
@@ -366,11 +368,39 @@ def run(args: argparse.Namespace) -> tuple[list[Cell], bool]:
 
 
 def main(argv=None) -> int:
+    """Run the protocol named in ``argv`` (the options of :func:`parse_args`);
+    0 when every cell finished, 75 when a time limit stopped it (rerun to resume)."""
     args = parse_args(argv)
     _, finished = run(args)
     print((args.out / "table.md").read_text())
     return 0 if finished else 75  # EX_TEMPFAIL: rerun the same command to resume
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
+def _protocol(name: str, out: Path, seed: int, backend: str) -> Path:
+    """``collapsesim reproduce gan --protocol NAME``: the protocol's table,
+    results and figures in ``out/gan_<name>/`` (resumed from its checkpoints
+    when run again)."""
+    if backend != "torch":
+        raise MissingRequirement(f"the gan protocols run on the torch backend, not {backend!r}")
+    device = "cuda" if name == "table1" else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise MissingRequirement("protocol table1 (PacGAN's architecture, 400k iterations, "
+                                 "10 seeds per cell) needs a CUDA GPU; run --protocol reduced "
+                                 "on a CPU")
+    folder = Path(out) / f"gan_{name}"
+    main(["--protocol", name, "--seed", str(seed), "--device", device, "--out", str(folder)])
+    return folder / "table.md"
+
+
+@protocol("gan", "reduced", default=True, backend="torch",
+          description="the reduced CPU protocol: GAN vs PacGAN2 on the ring, small networks "
+                      "(about 3 minutes); table and figures in OUT/gan_reduced/")
+def reduced(out: Path, *, seed: int, backend: str) -> Path:
+    return _protocol("reduced", out, seed, backend)
+
+
+@protocol("gan", "table1", backend="torch",
+          description="PacGAN's Table 1 at full scale (needs a CUDA GPU; checkpointed, "
+                      "resumes when run again); table and figures in OUT/gan_table1/")
+def table1(out: Path, *, seed: int, backend: str) -> Path:
+    return _protocol("table1", out, seed, backend)
