@@ -59,9 +59,7 @@ class Beam(Domain):
         return [("params.width", 16 * 8.0 * params.width * getattr(params.lm, "V", 50257))]
 
     def build(self, params: BeamParams, *, backend, seeds, steps: int) -> BeamSimulation:
-        if len(seeds) != 1:
-            raise ValueError(f"beam builds one replicate per call, got {len(seeds)} seeds")
-        return BeamSimulation(params, backend, seeds[0])
+        return BeamSimulation(params, backend, self.single_seed(seeds))
 
 
 __all__ = ["Beam", "BeamParams", "BeamSimulation"]

@@ -23,16 +23,10 @@ from __future__ import annotations
 from typing import Annotated, Literal, Union
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_core import PydanticCustomError
 
-from ..base import DomainParams
+from ..base import DomainParams, expected
 
 DECODERS = ("greedy", "beam", "diverse", "sample", "stochastic", "beam_sample")
-
-
-def _expected(what: str) -> PydanticCustomError:
-    """A validation error whose message reads "expected <what>"."""
-    return PydanticCustomError("value_error", what.replace("{", "(").replace("}", ")"))
 
 
 class MixtureLMParams(DomainParams):
@@ -54,13 +48,13 @@ class MixtureLMParams(DomainParams):
     @model_validator(mode="after")
     def _check(self):
         if self.K > self.V:
-            raise _expected(f"K <= V (the family token is one of the V = {self.V} tokens)")
+            raise expected(f"K <= V (the family token is one of the V = {self.V} tokens)")
         if self.weights is not None:
             if len(self.weights) != self.K or any(not w > 0 for w in self.weights):
-                raise _expected(f"weights: K = {self.K} positive family masses")
+                raise expected(f"weights: K = {self.K} positive family masses")
         if isinstance(self.sharpness, list) and (
                 len(self.sharpness) != self.K or any(not s > 0 for s in self.sharpness)):
-            raise _expected(f"sharpness: one positive number or K = {self.K} of them")
+            raise expected(f"sharpness: one positive number or K = {self.K} of them")
         return self
 
 
@@ -81,7 +75,7 @@ def _needs_transformers(kind: str) -> str:
     import importlib.util
 
     if importlib.util.find_spec("transformers") is None:
-        raise _expected(f"an installed `transformers` for lm kind {kind!r} "
+        raise expected(f"an installed `transformers` for lm kind {kind!r} "
                         "(pip install 'collapsesim[hf]')")
     return kind
 
@@ -107,7 +101,7 @@ class GPT2RandomLMParams(DomainParams):
     def _prompt(cls, v, info):
         V = info.data.get("V")
         if v is not None and (not v or (V is not None and any(not 0 <= t < V - 1 for t in v))):
-            raise _expected(f"a non-empty list of token ids in [0, V - 1) = [0, {V - 1})")
+            raise expected(f"a non-empty list of token ids in [0, V - 1) = [0, {V - 1})")
         return v
 
     @field_validator("kind")
@@ -155,7 +149,7 @@ class BeamParams(DomainParams):
     @model_validator(mode="after")
     def _check(self):
         if self.decoder == "greedy" and self.width != 1:
-            raise _expected("width: 1 for the greedy decoder (beam search of width 1)")
+            raise expected("width: 1 for the greedy decoder (beam search of width 1)")
         if self.decoder == "diverse" and self.width % self.groups:
-            raise _expected(f"groups: a divisor of width = {self.width}")
+            raise expected(f"groups: a divisor of width = {self.width}")
         return self

@@ -15,9 +15,8 @@ import math
 from typing import Literal
 
 from pydantic import Field, model_validator
-from pydantic_core import PydanticCustomError
 
-from ..base import DomainParams
+from ..base import DomainParams, expected
 
 #: Per-kind defaults of the benchmark data (Srivastava et al. 2017; Lin et al. 2018).
 DATA_DEFAULTS = {"ring": {"K": 8, "sigma": 0.01}, "grid": {"K": 25, "sigma": 0.05}}
@@ -29,11 +28,6 @@ SMALL_ARCHITECTURE = {"generator": {"hidden": 128, "layers": 2, "batchnorm": Fal
 
 #: The optimiser of the fast scenarios: Adam lr 1e-3, β1 = 0.5 (Radford et al. 2016's β1).
 FAST_OPTIMIZER = {"lr_g": 1e-3, "lr_d": 1e-3, "beta1": 0.5}
-
-
-def _expected(what: str) -> PydanticCustomError:
-    """A validation error whose message reads "expected <what>"."""
-    return PydanticCustomError("value_error", what.replace("{", "(").replace("}", ")"))
 
 
 class DataParams(DomainParams):
@@ -73,12 +67,12 @@ class DataParams(DomainParams):
     @model_validator(mode="after")
     def _consistent(self):
         if self.kind == "grid" and math.isqrt(self.K) ** 2 != self.K:
-            raise _expected(f"a square number of modes K for a grid (got K = {self.K})")
+            raise expected(f"a square number of modes K for a grid (got K = {self.K})")
         if self.weights is not None:
             if len(self.weights) != self.K:
-                raise _expected(f"K = {self.K} weights, one per mode (got {len(self.weights)})")
+                raise expected(f"K = {self.K} weights, one per mode (got {len(self.weights)})")
             if not all(w > 0 and math.isfinite(w) for w in self.weights):
-                raise _expected("positive, finite mixture weights")
+                raise expected("positive, finite mixture weights")
         return self
 
 
@@ -134,7 +128,7 @@ class EvalParams(DomainParams):
     @model_validator(mode="after")
     def _subsets(self):
         if max(self.vendi_samples, self.pr_samples) > self.samples:
-            raise _expected(f"vendi_samples and pr_samples <= samples = {self.samples}")
+            raise expected(f"vendi_samples and pr_samples <= samples = {self.samples}")
         return self
 
 
@@ -187,12 +181,12 @@ class GANParams(DomainParams):
     def _compatible(self):
         wgan = self.loss in ("wgan", "wgan-gp")
         if self.data.n_train < self.batch_size:
-            raise _expected(f"data.n_train >= batch_size = {self.batch_size}")
+            raise expected(f"data.n_train >= batch_size = {self.batch_size}")
         if self.updates == "simultaneous" and self.d_steps != 1:
-            raise _expected("d_steps = 1 with simultaneous updates (use updates: alternating)")
+            raise expected("d_steps = 1 with simultaneous updates (use updates: alternating)")
         if wgan and self.label_smoothing:
-            raise _expected("label_smoothing = 0 with a WGAN loss (it has no labels)")
+            raise expected("label_smoothing = 0 with a WGAN loss (it has no labels)")
         if wgan and self.unrolled_steps:
-            raise _expected("unrolled_steps = 0 with a WGAN loss (unrolling is implemented for "
+            raise expected("unrolled_steps = 0 with a WGAN loss (unrolling is implemented for "
                             "the cross-entropy losses)")
         return self
