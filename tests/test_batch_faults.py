@@ -165,7 +165,10 @@ def test_every_signal_at_random_moments_then_resume(tmp_path, seed):
         assert_no_orphans(kids)
         assert_consistent(out)
         assert all(f.stat().st_mtime_ns == t for f, t in files.items())
-    assert stopped >= 3, "most signals must land part-way through a batch"
+    # Later steps add few tasks, so a signal may arrive after the batch finished
+    # (rc 0, checked above); at least one must land part-way for the test to
+    # exercise a stop at all.
+    assert stopped >= 1, "no signal landed part-way through a batch"
     r = subprocess.run(command(sc, out, 2, 6), capture_output=True, text=True, timeout=300,
                        check=False)
     assert r.returncode == 0, r.stderr
