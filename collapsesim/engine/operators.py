@@ -6,6 +6,11 @@ the backend's generator (``backend.rng(seed)``), or a seed (an int or
 ``numpy.random.SeedSequence``) from which a fresh one is made. Shapes and
 conventions are those of :mod:`collapsesim.engine.backends.base`.
 
+Every other named operator of :mod:`collapsesim.engine.kernels` (``sbx``,
+``gumbel_top_k``, ``moran_events``, a domain's ``"<domain>.<op>"`` fused
+kernel...) is reached by :func:`operator`, bound to a backend, with the
+implementation's own arguments (the generator among them).
+
 >>> import numpy as np
 >>> resample(np.array([0.0, 1.0, 3.0]), 4, "systematic", rng=1)
 array([1, 2, 2, 2])
@@ -13,11 +18,12 @@ array([1, 2, 2, 2])
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
 from .backends import Backend, get_backend
+from .kernels import lookup
 
 
 def _setup(backend, device, rng) -> tuple[Backend, Any]:
@@ -31,6 +37,19 @@ def _setup(backend, device, rng) -> tuple[Backend, Any]:
 
 def _size(x, n) -> int:
     return int(np.shape(x)[-1]) if n is None else int(n)
+
+
+def operator(name: str, backend="numpy", device: str = "cpu") -> Callable:
+    """The engine operator ``name`` bound to ``backend``: that backend's own
+    implementation, else its fallback's (numba → numpy), else the backend's
+    built-in method of that name (:func:`collapsesim.engine.kernels.lookup`).
+
+    >>> import numpy as np
+    >>> top = operator("top_k", "numba")
+    >>> top(np.array([[1.0, 3.0, 2.0]]), 2).tolist()
+    [[1, 2]]
+    """
+    return lookup(name, get_backend(backend, device))
 
 
 def resample(weights, n: int | None = None, scheme: str = "systematic", *, rng, backend="numpy", device="cpu"):
