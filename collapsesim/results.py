@@ -57,21 +57,53 @@ def _json_num(v):
     return v
 
 
-def series_summaries(df: pd.DataFrame, threshold: float) -> dict:
-    """Per-series run summary of one replicate's rows (``summarize_series``);
-    plus the final value of every domain metric under ``"domain"``."""
-    out: dict = {}
-    for name, g in df.groupby("series", sort=False, observed=True):
-        wide = g.pivot_table(index="step", columns="metric", values="value",
-                             aggfunc="last", dropna=False).sort_index()
-        if name in NON_DIVERSITY_SERIES:
-            out[str(name)] = {f"final_{m}": _json_num(wide[m].dropna().iloc[-1])
-                              if wide[m].notna().any() else None for m in wide.columns}
-            continue
-        values = {m: wide[m].to_numpy() for m in SHARED_METRICS if m in wide.columns}
-        out[str(name)] = {k: _json_num(v) for k, v in
-                          summarize_series(wide.index.to_numpy(), values, threshold).items()}
-    return out
+def _block_summary(name: str, steps: np.ndarray, columns: dict[str, np.ndarray], threshold: float) -> dict:
+    """Run summary of one (replicate, series) block: ``columns`` maps each metric
+    the series recorded to its values over ``steps`` (NaN where not recorded)."""
+    if name in NON_DIVERSITY_SERIES:
+        out = {}
+        for m, v in columns.items():
+            fin = v[~np.isnan(v)]
+            out[f"final_{m}"] = _json_num(fin[-1]) if fin.size else None
+        return out
+    values = {m: columns[m] for m in SHARED_METRICS if m in columns}
+    return {k: _json_num(v) for k, v in summarize_series(steps, values, threshold).items()}
+
+
+def replicate_summaries(df: pd.DataFrame, threshold: float) -> dict[int, dict]:
+    """Per-replicate, per-series run summaries (``summarize_series``; for the
+    ``domain`` and ``samples`` series the final value of every metric), for all
+    replicates in one grouped pass: ``{replicate: {series: summary}}``, series in
+    the order they were first recorded. The last value recorded for a
+    (replicate, series, step, metric) counts."""
+    if df.empty:
+        return {}
+    keys = ["replicate", "series", "step", "metric"]
+    last = df.groupby(keys, sort=True, observed=True)["value"].last()
+    metric_codes, metric_names = pd.factorize(last.index.get_level_values("metric"), sort=True)
+    cell = last.index.droplevel("metric")
+    row_codes, rows = cell.factorize()  # cells come sorted by (replicate, series, step)
+    rows = rows.set_names(cell.names)
+    wide = np.full((len(rows), len(metric_names)), np.nan)
+    wide[row_codes, metric_codes] = last.to_numpy(dtype=float)
+    present = np.zeros((len(rows), len(metric_names)), bool)
+    present[row_codes, metric_codes] = True
+    rep = rows.get_level_values("replicate").to_numpy()
+    series = rows.get_level_values("series").to_numpy(dtype=object)
+    step = rows.get_level_values("step").to_numpy()
+    change = np.flatnonzero((rep[1:] != rep[:-1]) | (series[1:] != series[:-1])) + 1
+    bounds = np.concatenate([[0], change, [len(rows)]])
+    blocks: dict[int, dict] = {}
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        used = np.flatnonzero(present[a:b].any(0))
+        columns = {str(metric_names[j]): wide[a:b, j] for j in used}
+        name = str(series[a])
+        blocks.setdefault(int(rep[a]), {})[name] = _block_summary(name, step[a:b], columns, threshold)
+    first = df.drop_duplicates(["replicate", "series"])
+    order: dict[int, list[str]] = {}
+    for r, s in zip(first["replicate"].to_numpy(), first["series"].to_numpy(dtype=object)):
+        order.setdefault(int(r), []).append(str(s))
+    return {r: {s: blocks[r][s] for s in order[r]} for r in blocks}
 
 
 def aggregate(per_rep: list[dict]) -> dict:
@@ -98,16 +130,14 @@ def aggregate(per_rep: list[dict]) -> dict:
 
 def build_summary(df: pd.DataFrame, cfg, domain_cls, status: dict, run_ids: dict, *,
                   wall_time_s: float, spawn_keys: dict, source: str | None) -> dict:
-    per_rep = []
-    for rep, st in status.items():
-        rows = df[df["replicate"] == rep]
-        per_rep.append({
-            "replicate": int(rep),
-            "run_id": run_ids[rep],
-            "spawn_key": [int(x) for x in spawn_keys[rep]],
-            **st,
-            "series": series_summaries(rows, cfg.collapse_threshold) if len(rows) else {},
-        })
+    by_rep = replicate_summaries(df, cfg.collapse_threshold)
+    per_rep = [{
+        "replicate": int(rep),
+        "run_id": run_ids[rep],
+        "spawn_key": [int(x) for x in spawn_keys[rep]],
+        **st,
+        "series": by_rep.get(int(rep), {}),
+    } for rep, st in status.items()]
     statuses = {r["status"] for r in per_rep}
     return {
         "scenario": cfg.name,

@@ -43,7 +43,11 @@ def _host(x):
 
 def hill_number(abundances, q: float) -> float:
     """The Hill number of order ``q`` (any real q ≥ 0, or ``math.inf``)."""
-    p = _proportions(abundances)
+    return _of_proportions(_proportions(abundances), q)
+
+
+def _of_proportions(p: np.ndarray, q: float) -> float:
+    """D_q of proportions ``p`` (from :func:`_proportions`: positive, summing to 1)."""
     if p.size == 0:
         return 0.0
     if q < 0:
@@ -71,9 +75,11 @@ def hill_numbers(abundances, orders: Iterable[float] | None = None) -> dict[str,
         items = NAMED_ORDERS.items()
     else:
         items = ((("Dinf" if math.isinf(q) else f"D{q:g}"), float(q)) for q in orders)
-    return {name: hill_number(abundances, q) for name, q in items}
+    p = _proportions(abundances)  # once for every order
+    return {name: _of_proportions(p, q) for name, q in items}
 
 
 def hill_profile(abundances, orders) -> np.ndarray:
     """D_q for every q in ``orders`` (the diversity profile, Jost 2006 fig. 1)."""
-    return np.array([hill_number(abundances, float(q)) for q in orders])
+    p = _proportions(abundances)
+    return np.array([_of_proportions(p, float(q)) for q in orders])

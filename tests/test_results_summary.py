@@ -1,0 +1,57 @@
+"""Per-replicate summaries computed in one grouped pass (results.replicate_summaries)
+against the definition applied to each replicate's rows on its own."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from collapsesim.metrics import summarize_series
+from collapsesim.results import replicate_summaries
+
+
+def _rows(rep, series, metric, steps, values):
+    return [{"replicate": rep, "series": series, "metric": metric, "step": s, "value": v}
+            for s, v in zip(steps, values)]
+
+
+def _frame():
+    rows = []
+    # replicate 1 is recorded first, its series out of alphabetical order
+    rows += _rows(1, "weights", "D1", [0, 5, 10], [4.0, 2.0, 1.0])
+    rows += _rows(1, "weights", "relative_diversity", [0, 5, 10], [1.0, 0.5, 0.25])
+    rows += _rows(1, "domain", "ess", [0, 5, 10], [10.0, np.nan, np.nan])  # final non-missing value: 10
+    rows += _rows(0, "ancestors", "D1", [10, 0, 5], [1.5, 3.0, 2.0])  # steps out of order
+    rows += _rows(0, "ancestors", "relative_diversity", [10, 0, 5], [0.5, 1.0, 0.66])
+    rows += _rows(0, "ancestors", "D1", [10], [1.25])  # recorded again at step 10: the last one counts
+    rows += _rows(0, "domain", "zeta", [0], [7.0])
+    rows += _rows(0, "domain", "alpha", [0, 10], [1.0, 2.0])
+    return pd.DataFrame(rows).astype({"series": "string", "metric": "string"})
+
+
+def test_one_pass_equals_the_definition():
+    df = _frame()
+    got = replicate_summaries(df, threshold=0.6)
+    assert list(got) == [1, 0]
+    assert list(got[1]) == ["weights", "domain"] and list(got[0]) == ["ancestors", "domain"]
+    assert got[1]["domain"] == {"final_ess": 10.0}
+    # domain metrics of replicate 0 only, alphabetical, final values; none from replicate 1
+    assert got[0]["domain"] == {"final_alpha": 2.0, "final_zeta": 7.0}
+    steps = np.array([0, 5, 10])
+    want = summarize_series(steps, {"D1": np.array([3.0, 2.0, 1.25]),
+                                    "relative_diversity": np.array([1.0, 0.66, 0.5])}, 0.6)
+    assert got[0]["ancestors"] == want
+    assert want["collapse_step"] == 10 and want["final_D1"] == 1.25
+    w = got[1]["weights"]
+    assert w["collapse_step"] == 5 and w["min_D1"] == 1.0 and math.isclose(w["auc"], want_auc(steps))
+
+
+def want_auc(steps):
+    rd = np.array([1.0, 0.5, 0.25])
+    return float(np.trapezoid(rd, steps) / (steps[-1] - steps[0]))
+
+
+def test_empty_frame():
+    assert replicate_summaries(_frame().iloc[:0], 0.5) == {}
