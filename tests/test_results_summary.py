@@ -34,7 +34,7 @@ def _frame():
 def test_one_pass_equals_the_definition():
     df = _frame()
     got = replicate_summaries(df, threshold=0.6)
-    assert list(got) == [1, 0]
+    assert set(got) == {0, 1}
     assert list(got[1]) == ["weights", "domain"] and list(got[0]) == ["ancestors", "domain"]
     assert got[1]["domain"] == {"final_ess": 10.0}
     # domain metrics of replicate 0 only, alphabetical, final values; none from replicate 1
