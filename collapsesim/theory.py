@@ -36,8 +36,6 @@ from typing import Callable
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
-from scipy import integrate, linalg, stats
-from scipy.special import digamma
 
 FrequencyMap = Callable[[np.ndarray], np.ndarray]
 
@@ -115,6 +113,7 @@ def _frequency_map(s: float, p_map: FrequencyMap | None) -> FrequencyMap:
 def transition_matrix(M: int, s: float = 0.0, p_map: FrequencyMap | None = None) -> np.ndarray:
     """The (M+1)×(M+1) Wright–Fisher transition matrix ``P[i, j] = Pr(i → j)``:
     ``Binomial(M, f(i/M))`` with ``f`` = ``p_map`` or haploid selection ``s``."""
+    from scipy import stats  # scipy on first use: `import collapsesim` stays light
     if M < 1:
         raise ValueError(f"M must be >= 1, got {M}")
     f = _frequency_map(s, p_map)
@@ -123,6 +122,7 @@ def transition_matrix(M: int, s: float = 0.0, p_map: FrequencyMap | None = None)
 
 
 def _solve_transient(P: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    from scipy import linalg  # scipy on first use: `import collapsesim` stays light
     M = P.shape[0] - 1
     return linalg.solve(np.eye(M - 1) - P[1:M, 1:M], rhs)
 
@@ -211,6 +211,7 @@ def diploid_kimura_fixation_probability(N: float, s: float, h: float = 0.5,
     (2N gene copies) with genotype fitnesses ``1 : 1 + hs : 1 + s`` from
     frequency ``p`` (default one copy, 1/(2N)): ``u(p) = ∫₀ᵖ G / ∫₀¹ G``,
     ``G(x) = exp(−4Nshx − 2Ns(1 − 2h)x²)``."""
+    from scipy import integrate  # scipy on first use: `import collapsesim` stays light
     p = 1.0 / (2 * N) if p is None else p
     if s == 0:
         return p
@@ -235,6 +236,7 @@ def kimura_conditional_fixation_time(N: int, s: float, p0: float | None = None) 
     with ``ψ(x) = 2 ∫_0^1 G / (V(x) G(x))``, ``G(x) = e^{−2Nsx}``,
     ``V(x) = x(1−x)/N`` and ``u`` Kimura's fixation probability.
     """
+    from scipy import integrate  # scipy on first use: `import collapsesim` stays light
     p = 1.0 / N if p0 is None else p0
     if s == 0:  # u(x) = x, ψ(x) = 2N / (x(1−x))
         def upper_f(x):
@@ -306,4 +308,5 @@ def equilibrium_d1(theta: float) -> float:
     Poisson–Dirichlet(θ), whose expected entropy ``ψ(1 + θ) + γ`` follows from
     Ewens' (1972) frequency spectrum ``θ x⁻¹(1−x)^{θ−1}``; so
     ``exp(ψ(1 + θ) + γ)``, 1 when θ = 0."""
+    from scipy.special import digamma  # scipy on first use: `import collapsesim` stays light
     return float(np.exp(digamma(1.0 + theta) + np.euler_gamma))
