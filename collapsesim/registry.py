@@ -9,7 +9,8 @@ from importlib.metadata import entry_points
 from .domains.base import Domain
 
 _DOMAINS: dict[str, type[Domain]] = {}
-_LOADED = False
+_LOADED = False  # every built-in domain imported
+_PLUGINS_LOADED = False
 
 
 class UnknownDomainError(KeyError):
@@ -28,18 +29,12 @@ def register(name: str):
     return deco
 
 
-def _load() -> None:
-    global _LOADED
-    if _LOADED:
+def _load_plugins() -> None:
+    """Import the third-party domains of the entry-point group, once."""
+    global _PLUGINS_LOADED
+    if _PLUGINS_LOADED:
         return
-    _LOADED = True
-    from importlib import import_module
-
-    from .domains import BUILTIN
-
-    for mod in BUILTIN:  # each registers itself on import
-        import_module(f"{__package__}.domains.{mod}")
-
+    _PLUGINS_LOADED = True
     for ep in entry_points(group="collapsesim.domains"):
         try:
             ep.load()
@@ -47,6 +42,24 @@ def _load() -> None:
             import warnings
 
             warnings.warn(f"collapsesim: could not load domain plugin {ep.name!r}: {exc}")
+
+
+def _load(name: str | None = None) -> None:
+    """Register domains: only the built-in ``name`` (a run of one domain does
+    not import the others — the GAN's torch, the sweep's tskit), else every
+    built-in one; then the plugins, which may replace a built-in name."""
+    global _LOADED
+    from importlib import import_module
+
+    from .domains import BUILTIN
+
+    if name in BUILTIN and not _LOADED:
+        import_module(f"{__package__}.domains.{name}")  # registers itself on import
+    elif not _LOADED:
+        _LOADED = True
+        for mod in BUILTIN:
+            import_module(f"{__package__}.domains.{mod}")
+    _load_plugins()
 
 
 def available() -> list[str]:
@@ -57,7 +70,9 @@ def available() -> list[str]:
 
 def get_domain(name: str) -> type[Domain]:
     """The domain class registered under ``name``; a clear error otherwise."""
-    _load()
+    _load(name)
+    if name not in _DOMAINS:
+        _load()
     try:
         return _DOMAINS[name]
     except KeyError:

@@ -333,3 +333,16 @@ def test_stopped_before_anything_was_recorded_still_writes_every_file(hooks, tmp
     for f in ("metrics.parquet", "summary.json", "config.yaml", "diversity.png"):
         assert (out / f).stat().st_size > 0
     same_run(resume(out), execute(cs.load(hook_scenario())))
+
+
+def test_running_one_builtin_domain_imports_only_that_domain():
+    """A drift run must not pay for torch (gan, beam) or tskit (sweep): the
+    registry imports the built-in domain it is asked for, not all of them."""
+    import subprocess
+    import sys
+
+    code = ("import sys, collapsesim as cs; cs.run('drift_neutral', replicates=1, steps=3); "
+            "print(sorted(m for m in ('torch', 'tskit', 'collapsesim.domains.gan', "
+            "'collapsesim.domains.sweep') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
