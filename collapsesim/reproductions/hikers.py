@@ -1,8 +1,10 @@
 """Reproduction of the ``hikers`` domain: the go-with-the-winners takeover
 against ln n (Aldous & Vazirani 1994), the collapse of exploiting hikers on
 Shubert and its remedies, and random-mutation hill climbing on the Royal Road
-(the hikers without exploitation). The ``ga`` page (:mod:`.ga`) includes the
-same sections.
+(the hikers without exploitation). ``collapsesim reproduce hikers`` writes
+``hikers.md``; the ``ga`` page (:mod:`.ga`) includes the same Shubert section
+(:func:`shubert_figure`, :func:`numbers_table`, the bundled scenarios' seeds),
+so both pages state the same numbers.
 
 The takeover study (:func:`gww_takeover_rounds`) steps 10³–10⁴ replicates of
 static fitness at once with the engine's ``quantile_copy`` on one generator:
@@ -24,6 +26,10 @@ from . import protocol
 from .harness import Comparison, figure_path, header, mean_se, table, write_page
 
 HIKERS = ["gww", "pbt_best", "restarts", "repulsion", "radius"]
+LABELS = {"gww": "worst 25 % copy the best 25 %", "pbt_best": "all copy the best",
+          "restarts": "restart after 30 steps without gain", "repulsion": "c = 2, w = 0.25",
+          "radius": "copy only within distance 1"}
+COLLAPSED_D1 = 1.05  # a headline D1 below this: the team sits in one basin
 
 
 def gww_takeover_rounds(n: int, q: float, replicates: int, *, backend="numpy", seed: int = 0,
@@ -69,8 +75,11 @@ def _wide(metrics, series: str, metric: str):
 
 
 def shubert_figure(out: Path) -> dict:
-    """Hikers on Shubert (the bundled scenarios): the go-with-the-winners
-    collapse and its remedies; takeover against ln n."""
+    """Hikers on Shubert (the bundled scenarios, an exploit round every
+    ``interval`` = 5 steps): the go-with-the-winners collapse and its remedies;
+    takeover against ln n. Per scenario the final means, the lineages after the
+    first round and the first recorded step where the mean D1 is below
+    :data:`COLLAPSED_D1`; and the slope of :data:`GWW_TAKEOVER` in ln n."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -80,14 +89,20 @@ def shubert_figure(out: Path) -> dict:
 
     fig, axes = plt.subplots(1, 3, figsize=(15, 3.8))
     numbers = {}
+    interval = 5
     for name in HIKERS:
         m = run(f"hikers_shubert_{name}").metrics
         d1 = _wide(m, "optima", "D1")
         lin = _wide(m, "domain", "founder_lineages")
         axes[0].plot(d1.index, d1.mean(axis=1), label=name)
         axes[1].plot(lin.index, lin.mean(axis=1), label=name)
+        mean_d1 = d1.mean(axis=1)
+        below = mean_d1.index[mean_d1 < COLLAPSED_D1]
         numbers[name] = {"D1_final": float(d1.iloc[-1].mean()), "lineages_final": float(lin.iloc[-1].mean()),
-                         "held_1e-1_final": float(_wide(m, "domain", "optima_held_1e-1").iloc[-1].mean())}
+                         "lineages_first_round": float(lin.loc[interval].mean()),
+                         "held_1e-1_final": float(_wide(m, "domain", "optima_held_1e-1").iloc[-1].mean()),
+                         "held_1e-4_final": float(_wide(m, "domain", "optima_held_1e-4").iloc[-1].mean()),
+                         "collapse_step": int(below[0]) if len(below) else None}
     axes[0].set(xlabel="step", ylabel="D1 of hikers per optimum (max 18)", title="Shubert: optima occupied")
     axes[1].set(xlabel="step", ylabel="generation-0 lineages", yscale="log", title="Shubert: lineages")
     axes[0].legend(fontsize=8)
@@ -121,13 +136,16 @@ def rmhc_hits(n: int = 1000, *, seed: int = 1, backend: str = "numba") -> np.nda
 
 
 def numbers_table(numbers: dict) -> str:
-    """The Shubert remedies' final numbers as a markdown table."""
-    lines = ["| scenario | D1 of hikers per optimum | optima held (1e-1) | generation-0 lineages |",
-             "| --- | --- | --- | --- |"]
+    """The Shubert scenarios' final means as a markdown table."""
+    lines = ["| scenario | D1 of the headline (max 18) | generation-0 lineages | optima held within 0.1 |",
+             "|---|---|---|---|"]
     for name in HIKERS:
         v = numbers[name]
-        lines.append(f"| hikers_shubert_{name} | {v['D1_final']:.2f} | {v['held_1e-1_final']:.1f} | "
-                     f"{v['lineages_final']:.1f} |")
+        lineages = f"{v['lineages_final']:.2f}"
+        if v["lineages_first_round"] == v["lineages_final"]:
+            lineages += " (from the first round)"
+        lines.append(f"| `hikers_shubert_{name}` ({LABELS[name]}) | {v['D1_final']:.2f} | {lineages} | "
+                     f"{v['held_1e-1_final']:.2f} |")
     return "\n".join(lines)
 
 

@@ -40,7 +40,8 @@ def test_suite_runs_as_a_resumable_batch_and_draws_its_section(tmp_path, monkeyp
     monkeypatch.delenv(SUBMISSION_ENV, raising=False)
     page = write(tmp_path / "out", seed=1, backend="numpy", protocol_name="cec2013",
                  started=time.perf_counter(), suite_runs=1, suite_seed=7, quick=True).read_text()
-    assert "| F2 | 1 | 5 | 50,000 | 1 | 1.000" in page and "published values" in page
+    assert "| F2 | 1 | 5 | 50,000 | 1.000" in page and "published values" in page
+    assert "**1 runs per problem** (2 runs, seed 7" in page and "spawn_key=(h_c, j)" in page
     assert (tmp_path / "out" / "figures" / "ga_cec2013_pr.png").exists()
 
 
@@ -49,16 +50,27 @@ def test_summary_and_table():
     s = summarise(rows)
     np.testing.assert_allclose(s["problems"][4]["peak_ratio"], [1, 1, 1, 7 / 8, 6 / 8])
     np.testing.assert_allclose(s["problems"][4]["success_rate"], [1, 1, 1, 0.5, 0.5])
+    np.testing.assert_allclose(s["problems"][4]["run_peak_ratio_1e-4"], [3 / 4, 1])
     assert not s["complete"] and s["mean_peak_ratio"] == pytest.approx(np.mean([1, 1, 1, 7 / 8, 6 / 8]))
-    md = suite_table(s, "nbc-cma")
-    assert "| F4 | 2 | 4 | 50,000 | 2 |" in md and "RS-CMSA (published) | 0.855" in md
+    # per-run PR averaged over accuracies: 0.85 and 1; SE = sd / sqrt(2), one problem
+    assert s["mean_peak_ratio_se"] == pytest.approx(np.std([0.85, 1.0], ddof=1) / np.sqrt(2))
+    md = suite_table(s)
+    assert "| F4 | 2 | 4 | 50,000 | 1.000 | 1.000 | 1.000 | 0.875 | 0.750 | 0.50 |" in md
 
 
 def test_pages_at_reduced_size(tmp_path):
+    """The ga page's generator at its quick size: the header and every section of
+    the page, the takeover row computed (400 replicates) and agreeing with the
+    reference; the hikers page at 5 % of its takeover study."""
     ga = write(tmp_path, seed=1, backend="numpy", protocol_name=None, started=time.perf_counter(),
                suite_runs=None, quick=True).read_text()
-    assert "collapsesim reproduce ga" in ga and "takeover generations, n = 100" in ga
-    assert "| yes |" in ga.split("Goldberg")[0]  # the takeover mean agrees with the reference
+    assert "collapsesim reproduce ga" in ga and "- **`hikers`**" in ga
+    for title in ["The CEC'2013 niching suite and its official scorer", "Theory reproduced",
+                  "The CEC'2013 suite with NBC-CMA", "Speed", "Modelling choices"]:
+        assert title in ga, title
+    row = next(line for line in ga.splitlines() if line.startswith("| takeover, binary tournament"))
+    assert "of 400 reps survived" in row and row.endswith("mean within 3 SE: yes |")
+    assert "Not run here" in ga and "References:" in ga
     hk = hikers_page(tmp_path, seed=1, backend="numpy", scale=0.05).read_text()
     assert "collapsesim reproduce hikers" in hk and hk.count("| yes |") == 2
 
