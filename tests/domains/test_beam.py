@@ -263,3 +263,47 @@ def test_memory_estimate_refuses_a_beam_too_wide_for_the_machine():
         pytest.skip("this machine holds even the widest beam")
     with pytest.raises(ConfigError, match=r"<dict>: params.width: needs about"):
         load({"domain": "beam", "steps": 3, "params": big, "backend": "numpy"})
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_diverse_at_zero_penalty_is_g_copies_of_beam_search(backend):
+    """transformers' group beam search starts every group from the prompt: at
+    λ = 0 each of the G groups is beam search of width B/G (tokens and scores)."""
+    lm = {"kind": "tree", "V": 3}
+    for seed in range(3):
+        div = run(steps=10, backend=backend, seed=seed, lm=lm, decoder="diverse", width=6,
+                  groups=2, diversity=0.0)
+        ref = run(steps=10, backend=backend, seed=seed, lm=lm, decoder="beam", width=3)
+        assert div.group_start and div.tokens.shape[1] == ref.tokens.shape[1]
+        for g in range(2):
+            np.testing.assert_array_equal(div.tokens[3 * g : 3 * g + 3], ref.tokens)
+            np.testing.assert_allclose(div.backend.to_numpy(div.score)[3 * g : 3 * g + 3],
+                                       ref.backend.to_numpy(ref.score), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_diverse_score_is_logprob_minus_the_penalties_of_its_path(backend):
+    """The score is the log-probability minus λ·(tokens of earlier groups equal
+    to the beam's token), summed over its path (as transformers and fairseq);
+    recomputed here from the tokens and parents, with each group's B/G best."""
+    lam, B, G = 0.7, 8, 4
+    sim = run(backend=backend, seed=2, lm={"kind": "mixture", "V": 6, "K": 4, "sharpness": 1.0},
+              decoder="diverse", width=B, groups=G, diversity=lam)
+    b = B // G
+
+    def penalties(last):
+        return np.array([lam * np.sum(last[: (r // b) * b] == last[r]) for r in range(B)])
+
+    assert sim.group_start and sim.tokens.shape == (B, 1)
+    acc = penalties(sim.tokens[:, 0])
+    assert acc.max() > 0  # four families, four groups of two: tokens repeat across groups
+    for _ in range(8):
+        np.testing.assert_allclose(to_np(sim, sim.score), lp_of(sim) - acc, atol=1e-12)
+        parents = sim._advance()
+        assert (parents // b == np.arange(B) // b).all()  # beams stay in their group
+        acc = acc[parents] + penalties(sim.tokens[:, -1])
+    np.testing.assert_allclose(to_np(sim, sim.score), lp_of(sim) - acc, atol=1e-12)
+
+
+def to_np(sim, x):
+    return sim.backend.to_numpy(x).astype(np.float64)

@@ -15,10 +15,14 @@ index), the random ones by the backend's Gumbel draws, ``gumbel_top_k``,
   among the first ``width`` of them finishes a hypothesis (ranked by
   ``score / length**length_penalty``, the best ``width`` kept), the first
   ``width`` non-EOS candidates run on.
-* diverse — Vijayakumar et al. (2018): G groups of B/G beams decoded in turn;
-  group g ranks its candidates by score − λ·(times token v was chosen by the
-  groups before it at this step) and keeps its B/G best. Scores stay sums of
-  log-probabilities (the penalty only selects).
+* diverse — Vijayakumar et al. (2018) as transformers' group beam search
+  (``num_beam_groups``, ``diversity_penalty``; 4.56.2 and earlier): G groups of
+  B/G beams decoded in turn; group g ranks its candidates by score −
+  λ·(times token v was chosen by the groups before it at this step) and keeps
+  its B/G best. The penalised value is the candidate's new score, so a beam's
+  score is its log-probability minus every penalty on its path (transformers,
+  fairseq and the authors' code accumulate it so; the sequence's
+  log-probability is kept apart by the model).
 * sample — ancestral sampling of ``width`` independent sequences from
   ``softmax(logp / T)`` restricted to the top-k tokens and to the nucleus
   (transformers' warpers: top-k keeps every token at least as likely as the
@@ -93,9 +97,8 @@ def diverse(backend, score, logp, width: int, groups: int, lam: float):
     parents, toks, scores = [], [], []
     for g in range(groups):
         rows = slice(g * g_size, (g + 1) * g_size)
-        cand = score[rows][:, None] + logp[rows]
-        flat = cand.reshape(-1)
-        idx = backend.truncation((cand - lam * used[None, :]).reshape(-1), b)
+        flat = (score[rows][:, None] + logp[rows] - lam * used[None, :]).reshape(-1)
+        idx = backend.truncation(flat, b)
         p, t = _split(backend, idx, V)
         parents.append(p + g * g_size)
         toks.append(t)

@@ -6,8 +6,13 @@ hypotheses on a language model, one token per step.
 hypotheses as there are candidates, until ``width`` hypotheses exist; those
 are the *founders* (generation 0 of the engine's :class:`Genealogy`), so the
 headline is meaningful from step 0 — the first token alone would cap it at V
-(or at K families). Step s of the runner then generates token ``t0 + s``,
-``t0`` the build length (metric ``t0``).
+(or at K families). Diverse beam search starts as transformers' group beam
+search does when the prompt has at least B/G possible next tokens: every
+group from its own copy of the prompt, its first B/G tokens already chosen
+with the Hamming penalty (so at λ = 0 the G groups are G identical beam
+searches of width B/G); otherwise its build is beam search's. Step s of the
+runner then generates token ``t0 + s``, ``t0`` the build length (metric
+``t0``).
 
 **Step.** The LM gives (n, V) log-probabilities; the decoder
 (:mod:`.decoders`) picks the survivors with the engine's operators; the
@@ -80,9 +85,14 @@ class BeamSimulation:
         self.width = params.width
         n = self.width if params.decoder == "sample" else 1
         self.state = self.lm.root(n)
+        self.group_start = (params.decoder == "diverse" and np.isfinite(
+            self.backend.to_numpy(self._logprobs())).sum() >= self.width // params.groups)
+        if self.group_start:
+            n = params.groups
+            self.state = self.lm.root(n)
         self.tokens = np.zeros((n, 0), np.int64)
         self.lp = backend.zeros(n)       # LM log-probability of each hypothesis
-        self.score = backend.zeros(n)    # the decoder's score (beam_sample: Σ log p / T)
+        self.score = backend.zeros(n)    # decoder score (beam_sample: Σ log p / T; diverse: − penalties)
         self.gumbel = backend.zeros(n)   # stochastic beam search: the perturbed log-probabilities
         self.finished: list[tuple[float, float, np.ndarray]] = []  # (ranked score, score, tokens)
         self._advance(build=True)
@@ -102,7 +112,7 @@ class BeamSimulation:
         """Generate one token for every hypothesis; returns the parents."""
         p, b = self.params, self.backend
         logp = self._logprobs()
-        kind = "beam" if build and p.decoder == "diverse" else p.decoder
+        kind = "beam" if build and p.decoder == "diverse" and not self.group_start else p.decoder
         if kind == "beam" and self.lm.eos is not None:
             (parents, tok, score), (done_par, done_score) = dec.beam_eos(
                 b, self.score, logp, self.width, self.lm.eos)
