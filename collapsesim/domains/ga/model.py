@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...engine import Genealogy
+from ...engine import Genealogy, Population
 from ...problems.observe import observe_population
 from ...problems.population import box, random_population
 from .niching import restricted_tournament
@@ -49,21 +49,27 @@ class GASimulation:
         self.lower, self.span = (None, None) if self.bits else box(self.problem, backend)
         self.I, self.n = params.islands.count, params.deme_size
         self.evaluations = 0
-        self.x = random_population(self.problem, (self.I, self.n), backend, self.rng)
-        self.f = self._evaluate(self.x)
+        x = random_population(self.problem, (self.I, self.n), backend, self.rng)
+        self.pop = Population.new(x, self._evaluate(x), backend=backend, batched=True, founders=False)
         self.genealogy = Genealogy(params.N)
         self.parents: np.ndarray | None = None
         self.generation = 0
         self.budget = params.budget(self.problem)
 
+    @property
+    def x(self):
+        """Genomes ``(I, n, D)`` (or packed bits ``(I, n, W)``): ``pop.state``."""
+        return self.pop.state
+
+    @property
+    def f(self):
+        """Fitness ``(I, n)``: ``pop.fitness``."""
+        return self.pop.fitness
+
     # -- helpers --------------------------------------------------------------------------
     def _evaluate(self, x):
         self.evaluations += int(np.prod(tuple(x.shape[:-1])))
         return self.backend.asarray(self.evaluate(x))
-
-    def _own(self):
-        """Each slot's own local index, ``(I, n)``."""
-        return self.backend.arange(self.n)[None, :] + 0 * self.backend.arange(self.I)[:, None]
 
     def _selection_fitness(self):
         niche = self.p.niching
@@ -86,82 +92,75 @@ class GASimulation:
     # -- one generation ---------------------------------------------------------------------
     def step(self) -> None:
         p, be = self.p, self.backend
-        take = be.take
         fsel = self._selection_fitness()
         if p.replacement == "crowding":
-            perm = be.argsort(be.uniform((self.I, self.n), self.rng))
-            mates, f_mates = take(self.x, perm), take(self.f, perm)
+            mates = self.pop.select(be.argsort(be.uniform((self.I, self.n), self.rng)))
             even = self.n - self.n % 2
-            children = self._vary(mates[:, :even])
-            x, f = be.op("crowding_replacement")(mates[:, :even], f_mates[:, :even], children,
+            children = self._vary(mates.state[:, :even])
+            x, f = be.op("crowding_replacement")(mates.state[:, :even], mates.fitness[:, :even], children,
                                                  self._evaluate(children), self.bits)
-            x, f = be.concatenate([x, mates[:, even:]], 1), be.concatenate([f, f_mates[:, even:]], 1)
-            parent = perm
+            new = mates.replace(state=be.concatenate([x, mates.state[:, even:]], 1),
+                                fitness=be.concatenate([f, mates.fitness[:, even:]], 1))
         else:
             lam = p.n_offspring
             parent = select_parents(p.selection, fsel, lam + lam % 2, be, self.rng)
-            children = self._vary(take(self.x, parent))[:, :lam]
-            parent = parent[:, :lam]
-            fc = self._evaluate(children)
-            x, f, parent = self._replace(children, fc, parent)
-        x, f, parent = self._elitism(x, f, parent)
-        x, f = self._immigrants(x, f)
-        parent = parent + self.n * be.arange(self.I)[:, None]
+            children = self._vary(be.take(self.x, parent))[:, :lam]
+            new = self._replace(self.pop.replace(state=children, fitness=self._evaluate(children),
+                                                 parent=parent[:, :lam]))
+        new = self._immigrants(self._elitism(new))
+        new = new.replace(parent=new.parent + self.n * be.arange(self.I)[:, None])
         self.generation += 1
         if self.I > 1 and p.islands.migrants and self.generation % p.islands.interval == 0:
-            x, f, parent = self._migrate(x, f, parent)
-        self.x, self.f = x, f
-        self.parents = be.to_numpy(parent).reshape(-1).astype(np.int64)
+            new = self._migrate(new)
+        self.pop = new
+        self.parents = be.to_numpy(new.parent).reshape(-1).astype(np.int64)
         self.genealogy.update(self.parents)
 
-    def _replace(self, children, fc, parent):
+    def _replace(self, children: Population) -> Population:
+        """The next generation from the current one and the λ ``children`` (parent:
+        the local index each child was copied from; a survivor's is its own)."""
         kind, n, be = self.p.replacement, self.n, self.backend
-        take, cat = be.take, be.concatenate
         if kind == "generational":
-            return children, fc, parent
+            return children
         if kind == "comma":
-            keep = best_of(fc, n, self.backend)
-            return take(children, keep), take(fc, keep), take(parent, keep)
+            return children.take(best_of(children.fitness, n, be))
         if kind == "plus":
-            pool_x, pool_f = cat([self.x, children], 1), cat([self.f, fc], 1)
-            pool_parent = cat([self._own(), parent], 1)
-            keep = best_of(pool_f, n, self.backend)
-            return take(pool_x, keep), take(pool_f, keep), take(pool_parent, keep)
-        x, f, winner = restricted_tournament(be, self.x, self.f, children, fc, self.p.rts_window,
-                                             self.bits, self.rng)
+            pool = self.pop.replace(parent=self.pop.index).concatenate(children)
+            return pool.take(best_of(pool.fitness, n, be))
+        x, f, winner = restricted_tournament(be, self.x, self.f, children.state, children.fitness,
+                                             self.p.rts_window, self.bits, self.rng)
         took = winner >= 0
-        from_child = take(parent, be.where(took, winner, winner * 0))
-        return x, f, be.where(took, from_child, self._own())
+        from_child = be.take(children.parent, be.where(took, winner, winner * 0))
+        return self.pop.replace(state=x, fitness=f, parent=be.where(took, from_child, self.pop.index))
 
-    def _elitism(self, x, f, parent):
+    def _elitism(self, new: Population) -> Population:
+        """The best e of the current generation (each its own parent) over the worst e of ``new``."""
         e = self.p.elitism
         if not e:
-            return x, f, parent
+            return new
         be = self.backend
         best = best_of(self.f, e, be)
-        worst = best_of(-f, e, be)
-        return (be.put(x, worst, be.take(self.x, best)), be.put(f, worst, be.take(self.f, best)),
-                be.put(parent, worst, best))
+        return new.put(best_of(-new.fitness, e, be), self.pop.select(best))
 
-    def _immigrants(self, x, f):
+    def _immigrants(self, new: Population) -> Population:
+        """Random individuals over random slots of each deme; an immigrant keeps the
+        replaced individual's parent."""
         k = int(round(self.p.immigrants * self.n))
         if not k:
-            return x, f
+            return new
         be = self.backend
         slots = be.argsort(be.uniform((self.I, self.n), self.rng))[:, :k]
-        new = random_population(self.problem, (self.I, k), be, self.rng)
-        return be.put(x, slots, new), be.put(f, slots, self._evaluate(new))
+        fresh = random_population(self.problem, (self.I, k), be, self.rng)
+        return new.put(slots, new.take(slots).replace(state=fresh, fitness=self._evaluate(fresh)))
 
-    def _migrate(self, x, f, parent):
+    def _migrate(self, new: Population) -> Population:
+        """Ring migration: deme i's best ``migrants`` (with their parents) replace the
+        worst of deme i + 1."""
         m, be = self.p.islands.migrants, self.backend
-        best = best_of(f, m, be)
-        worst = best_of(-f, m, be)
-
-        def ring(a):  # deme i's migrants go to deme i + 1
-            return be.xp.roll(a, 1, 0)
-
-        return (be.put(x, worst, ring(be.take(x, best))), be.put(f, worst, ring(be.take(f, best))),
-                be.put(parent, worst, ring(be.take(parent, best))))
+        best = best_of(new.fitness, m, be)
+        worst = best_of(-new.fitness, m, be)
+        migrants = new.take(best).apply(lambda a: be.xp.roll(a, 1, 0))
+        return new.put(worst, migrants)
 
     # -- observation --------------------------------------------------------------------------
     @property

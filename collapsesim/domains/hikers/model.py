@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...engine import Genealogy
+from ...engine import Genealogy, Population
 from ...problems.observe import observe_population
 from ...problems.population import box, random_population
 from .params import HikersParams
@@ -36,14 +36,24 @@ class HikersSimulation:
         self.evaluate = self.problem.evaluator(backend)
         self.lower, self.span = (None, None) if self.bits else box(self.problem, backend)
         self.evaluations = 0
-        self.x = random_population(self.problem, (1, params.N), backend, self.rng)
-        self.f = self._evaluate(self.x)
+        x = random_population(self.problem, (1, params.N), backend, self.rng)
+        self.pop = Population.new(x, self._evaluate(x), backend=backend, batched=True, founders=False)
         self.stall = self.f * 0
         self.genealogy = Genealogy(params.N)
         self.parents: np.ndarray | None = None
         self.hit = np.where(backend.to_numpy(self.f)[0] >= self.problem.f_opt, 0, -1)
         self.t = 0
         self.budget = params.budget(self.problem)
+
+    @property
+    def x(self):
+        """Positions ``(1, N, D)`` (or packed bits ``(1, N, W)``): ``pop.state``."""
+        return self.pop.state
+
+    @property
+    def f(self):
+        """Fitness ``(1, N)``: ``pop.fitness``."""
+        return self.pop.fitness
 
     def _evaluate(self, x):
         self.evaluations += int(np.prod(tuple(x.shape[:-1])))
@@ -72,7 +82,7 @@ class HikersSimulation:
         x, f = be.copy(self.x), be.copy(self.f)
         x[stuck] = fresh[0]
         f[stuck] = self._evaluate(fresh)[0]
-        self.x, self.f = x, f
+        self.pop = self.pop.replace(state=x, fitness=f)
         self.stall = be.where(stuck, self.stall * 0, self.stall)
 
     def step(self) -> None:
@@ -85,16 +95,17 @@ class HikersSimulation:
         else:
             accept = fp - self._penalty(proposal) >= self.f - self._penalty(self.x)
         self.stall = be.where(fp > self.f, self.stall * 0, self.stall + 1)
-        self.x, self.f = be.where(accept, proposal, self.x), be.where(accept, fp, self.f)
+        self.pop = self.pop.replace(state=be.where(accept, proposal, self.x), fitness=be.where(accept, fp, self.f))
         if p.restart_patience is not None:
             self._restart(self.stall >= p.restart_patience)
-        source = be.arange(p.N)[None, :]
         if p.interval and self.t % p.interval == 0:
             rank_on = self.f if p.repulsion is None else self.f - self._penalty(self.x)
             source = be.op("quantile_copy")(rank_on, p.n_copiers, p.exploit.kind, self.rng, self.x,
                                             p.radius, self.bits)
-            self.x, self.f, self.stall = be.take(self.x, source), be.take(self.f, source), be.take(self.stall, source)
-        self.parents = be.to_numpy(source).reshape(-1).astype(np.int64)
+            self.pop, self.stall = self.pop.select(source), be.take(self.stall, source)
+        else:
+            self.pop = self.pop.replace(parent=self.pop.index)
+        self.parents = be.to_numpy(self.pop.parent).reshape(-1).astype(np.int64)
         self.genealogy.update(self.parents)
         solved = be.to_numpy(self.f)[0] >= self.problem.f_opt
         self.hit = np.where((self.hit < 0) & solved, self.t, self.hit)
