@@ -5,10 +5,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from collapsesim.domains.gan.nets import (BN_EPS, batch_norm_eval, batch_norm_train, discriminator,
-                                          elementwise,
-                                          generator, init_discriminator, init_generator, linear,
-                                          minibatch_features)
+from collapsesim.nets import (BN_EPS, batch_norm_eval, batch_norm_train, discriminator, elementwise,
+                             generator, init_discriminator, init_generator, linear,
+                             minibatch_features)
 from collapsesim.domains.gan.params import DiscriminatorParams, GeneratorParams, MinibatchDiscrimination
 
 

@@ -6,7 +6,8 @@ with the remedies from the literature, reproducing PacGAN's Table 1.
   {−4, −2, 0, 2, 4}², σ = 0.05) Gaussian mixtures, any K, spacing, σ, weights;
 * :mod:`.evaluation` — high-quality samples, captured modes, reverse KL,
   log-likelihood, precision and recall;
-* :mod:`.nets` — R generators and discriminators as one batched program;
+* :mod:`collapsesim.nets` (shared, outside the domain) — R generators and
+  discriminators as one batched program;
 * :mod:`.losses` and :mod:`.optim` — objectives, regularisers, Adam/RMSProp;
 * :mod:`.simulation` — the training loop, evaluation and checkpoints;
 * PacGAN's Table 1 protocol (and the reduced CPU protocol) live in

@@ -23,11 +23,11 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
-from .nets import elementwise
+from ...nets import elementwise
 
 
 def _softplus(x: torch.Tensor) -> torch.Tensor:
-    return elementwise(F.softplus, x)  # batch-invariant (see nets.elementwise)
+    return elementwise(F.softplus, x)  # batch-invariant (see collapsesim.nets.elementwise)
 
 
 def _mean(x: torch.Tensor) -> torch.Tensor:

@@ -6,9 +6,9 @@ fixed training set), ``train`` (the shuffles of the training set, z, instance
 noise, gradient-penalty weights) and ``eval`` (the fixed evaluation z and the
 true samples of precision/recall). Every random draw is made per replicate from
 its own generator and stacked, and every operation is batch-invariant on CPU
-(:mod:`.nets`), so a replicate run alone gives bitwise the same numbers as
-inside a batch; evaluation draws nothing, so when and how often ``observe()``
-is called never changes training. On CUDA, batched replicates are
+(:mod:`collapsesim.nets`), so a replicate run alone gives bitwise the same
+numbers as inside a batch; evaluation draws nothing, so when and how often
+``observe()`` is called never changes training. On CUDA, batched replicates are
 statistically, not bitwise, equivalent to lone runs.
 
 One :meth:`GANSimulation.step` is one generator update:
@@ -55,7 +55,7 @@ from ..base import Observation, Series, check_finite
 from . import losses
 from .evaluation import evaluate
 from .mixture import Mixture
-from .nets import discriminator, generator, init_discriminator, init_generator
+from ...nets import discriminator, generator, init_discriminator, init_generator
 from .optim import Optimizer
 from .params import GANParams
 

@@ -1,4 +1,6 @@
-"""R generators and R discriminators as one batched program.
+"""Batched neural networks shared by domains: R generators and R
+discriminators as one program (the ``gan`` domain; ``model_collapse`` will
+reuse them).
 
 Every parameter is a tensor with a leading replicate dimension R (stacked
 weights), and every layer is a batched operation over it: ``torch.baddbmm``
@@ -28,13 +30,39 @@ et al. 2016) before its output layer.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Protocol, Sequence
 
 import torch
 
-from .params import DiscriminatorParams, GeneratorParams, MinibatchDiscrimination
-
 Params = dict[str, torch.Tensor]
+
+
+class GeneratorParams(Protocol):
+    """A generator's shape: z (``z_dim``) → ``layers`` × [linear(``hidden``) →
+    BatchNorm if ``batchnorm`` → ReLU] → linear → 2 (e.g. the ``gan`` domain's
+    ``generator`` parameters)."""
+
+    z_dim: int
+    hidden: int
+    layers: int
+    batchnorm: bool
+
+
+class DiscriminatorParams(Protocol):
+    """A discriminator's shape: ``layers`` maxout layers of ``hidden`` units of
+    ``pieces`` pieces → linear → 1 logit."""
+
+    hidden: int
+    layers: int
+    pieces: int
+
+
+class MinibatchDiscrimination(Protocol):
+    """Salimans et al. (2016) §3.2: ``kernels`` similarity features of ``dims`` dimensions."""
+
+    kernels: int
+    dims: int
+
 BN_EPS = 1e-4  # BatchNorm's epsilon in Blocks, the library of PacGAN's code
 
 
