@@ -70,7 +70,7 @@ class Population:
         device: str = "cpu",
         batched: bool = False,
         founders: bool = True,
-    ) -> "Population":
+    ) -> Population:
         """A founding population: ``parent`` = -1, ``founder`` = the individual's own
         index, ``fitness`` zeros and ``label`` the founder index unless given.
         ``batched``: the first axis of ``state`` is the replicate axis.
@@ -112,7 +112,7 @@ class Population:
             return own
         return own[None, :] + 0 * self.backend.arange(self.fitness.shape[0])[:, None]
 
-    def _map(self, fn, *others, fields=_FIELDS) -> "Population":
+    def _map(self, fn, *others, fields=_FIELDS) -> Population:
         """``fn(field, *the same field of others)`` for every tracked one of ``fields``."""
         changes = {}
         for name in fields:
@@ -121,7 +121,7 @@ class Population:
                 changes[name] = fn(a, *(getattr(o, name) for o in others))
         return dataclasses.replace(self, **changes)
 
-    def select(self, indices) -> "Population":
+    def select(self, indices) -> Population:
         """The next generation formed by copying the rows ``indices`` (shape ``(n,)``,
         or ``(R, n)`` when batched: row r's indices within replicate r): ``parent``
         becomes ``indices``."""
@@ -130,7 +130,7 @@ class Population:
         moved = self._map(lambda a: be.take(a, idx), fields=("state", "fitness", "label", "founder"))
         return moved.replace(parent=idx)
 
-    def take(self, indices) -> "Population":
+    def take(self, indices) -> Population:
         """The rows ``indices`` (as in :meth:`select`) of every field, ``parent``
         included: the same generation reordered or subset (the survivors of a
         replacement keep the parents they had)."""
@@ -138,7 +138,7 @@ class Population:
         idx = be.asarray(indices)
         return self._map(lambda a: be.take(a, idx))
 
-    def put(self, slots, other: "Population") -> "Population":
+    def put(self, slots, other: Population) -> Population:
         """A copy whose rows ``slots`` (``(k,)``, or ``(R, k)`` when batched) hold
         ``other``'s rows ``0..k-1``, in every field (``parent`` included): ``other``
         has k individuals (per replicate) and tracks the same fields."""
@@ -146,18 +146,18 @@ class Population:
         idx = be.asarray(slots)
         return self._map(lambda a, b: be.put(a, idx, b), other)
 
-    def concatenate(self, other: "Population") -> "Population":
+    def concatenate(self, other: Population) -> Population:
         """This population followed by ``other`` along the individual axis (per
         replicate when batched), every field; ``other`` tracks the same fields."""
         be, axis = self.backend, 1 if self.batched else 0
         return self._map(lambda a, b: be.concatenate([a, b], axis), other)
 
-    def apply(self, fn) -> "Population":
+    def apply(self, fn) -> Population:
         """``fn`` applied to every tracked array (state, fitness, parent, label,
         founder), e.g. ``lambda a: xp.roll(a, 1, 0)`` to move each replicate's rows
         to the next replicate."""
         return self._map(fn)
 
-    def replace(self, **changes) -> "Population":
+    def replace(self, **changes) -> Population:
         """A copy with some arrays replaced (e.g. new ``state`` after mutation)."""
         return dataclasses.replace(self, **changes)

@@ -1,8 +1,16 @@
 """One replicate of the genetic algorithm.
 
-The population is ``I`` demes (islands) of ``n = N/I`` individuals: state
-``(I, n, D)`` real coordinates (or ``(I, n, W)`` packed bits) and fitness
-``(I, n)`` on the backend. One step is one generation:
+The population is one :class:`~collapsesim.engine.Population` of ``I`` demes
+(islands, its leading batch axis) of ``n = N/I`` individuals: state
+``(I, n, D)`` real coordinates (or ``(I, n, W)`` packed bits), fitness
+``(I, n)`` and parent ``(I, n)`` on the backend (no label or founder arrays:
+the :class:`~collapsesim.engine.Genealogy` keeps the lineages). Between steps
+``parent`` holds what the genealogy records: each individual's parent as an
+index into the previous generation flattened deme by deme (``i·n + j``;
+-1 at founding).
+Selection, replacement, elitism, immigrants and migration move state,
+fitness and parent together through the population's ``select``/``take``/
+``put``/``concatenate``. One step is one generation:
 
 1. the fitness selection sees (niching: shared or cleared fitness, else raw);
 2. parents: a random permutation (deterministic crowding) or λ draws of the

@@ -12,6 +12,13 @@ replace, see :mod:`collapsesim.engine.kernels.exploit`) lets the worst copy the
 best; the genealogy records each copier as a child of the hiker it copied.
 The one-bit move is the engine's ``flip_one_bit``; arrays and random numbers
 come only from the backend (one generator per replicate, from its seed).
+
+The hikers are one :class:`~collapsesim.engine.Population` of shape ``(1, N)``
+(state ``(1, N, D)`` or packed bits ``(1, N, W)``, fitness, and as ``parent``
+the index each hiker was copied from in the last exploit round, its own index
+otherwise — what the genealogy records); the exploit round is the
+population's ``select``. The steps since each hiker last improved (``stall``)
+are domain state held beside it.
 """
 
 from __future__ import annotations
