@@ -642,7 +642,7 @@ def m1_sharing_numbers(replicates: int = 4) -> dict:
     from .. import run
 
     out = {}
-    for label, sets in (("sharing", None), ("roulette", ["params.niching.kind=none"])):
+    for label, sets in (("sharing", None), ("roulette", ["params.niching=none"])):
         m = run("ga_m1_sharing", replicates=replicates, set=sets).metrics
         out[label] = {"D1": float(_wide(m, "optima", "D1").iloc[-1].mean()),
                       "held_1e-1": float(_wide(m, "domain", "optima_held_1e-1").iloc[-1].mean())}
