@@ -406,7 +406,7 @@ def write_page(out: Path, *, seed: int = 0, backend: str = "numba", scale: str =
                 float32_section(z, seed, backend),
                 particles_section(z, particles_python, seed, backend), figures_section(fig_dir)]
     intro = "\n".join([
-        "", "", "Weight degeneracy and path degeneracy in sequential Monte Carlo, checked against exact "
+        "Weight degeneracy and path degeneracy in sequential Monte Carlo, checked against exact "
         "answers (the Kalman filter and RTS smoother, the Wright–Fisher genealogy) and against "
         "Chopin's `particles`. Fixed seeds; a comparison passes when |simulated − theory| < 3 SE."
         + (" (This page: `scale=\"quick\"`, small sizes.)" if scale == "quick" else ""), "",
