@@ -11,14 +11,20 @@ the figures ``DIR/figures/gan_samples.png`` (samples over the true modes at a
 few iterations) and ``DIR/figures/gan_training.png`` (modes and D1 over
 training).
 
-Long runs checkpoint every ``--checkpoint-every`` iterations and when
-``--time-limit`` seconds have passed; the same command run again resumes every
-cell from its checkpoint (``--fresh`` starts over), so the full protocol
-continues across commands of limited length (e.g. 10-minute GPU sessions).
+Every cell is one run of the runner recorded into ``DIR/runs/<cell>/`` (a
+``collapsesim run`` folder: config.yaml, metrics.parquet, summary.json, and
+``replicates/<j>/samples.npz``, the samples kept through ``params.export``),
+with the runner's checkpoints every ``--checkpoint-every`` iterations. A run
+stopped by Ctrl-C, SIGTERM (``timeout``) or a kill keeps its folder; the same
+command run again skips finished cells and continues an unfinished one with
+:func:`collapsesim.runner.resume` from its last checkpoint, to the numbers of
+an uninterrupted run (``--fresh`` starts over). So the full protocol continues
+across commands of limited length (e.g. 10-minute GPU sessions).
 
 Replicate j of a cell uses ``SeedSequence(seed, spawn_key=(j,))`` — the seed
 a ``collapsesim run`` of the same parameters with ``replicates: seeds`` gives
-its replicate j — so any cell can be re-run alone from the CLI.
+its replicate j — so any cell can be re-run alone from the CLI
+(``collapsesim run DIR/runs/<cell>/config.yaml``).
 """
 
 from __future__ import annotations
@@ -32,13 +38,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 from scipy import stats
 
+from ..config import load
+from ..domains.gan.mixture import Mixture
 from ..domains.gan.params import FAST_OPTIMIZER, SMALL_ARCHITECTURE, GANParams
-from ..domains.gan.simulation import GANSimulation
-from ..engine.backends import get_backend
-from ..metrics import diversity
+from ..runner import RUN_JSON, RunFolderError, resume
+from ..runner import run as run_scenario
 from . import MissingRequirement, protocol
 
 #: Lin et al. (2018), Table 1: (modes, s.e.), (%HQ, s.e.), (reverse KL, s.e.), mean of 10 trials.
@@ -102,24 +110,18 @@ def required_seeds(a, b, alpha: float = 0.05, power: float = 0.9) -> int:
 # -- running one cell ----------------------------------------------------------------------
 
 
-def _record(sim: GANSimulation, step: int) -> list[dict]:
-    rows = []
-    for j, obs in enumerate(sim.observe()):
-        s = obs.series["modes"]
-        rows.append({"step": step, "replicate": j, "D1": diversity(s.abundances, s.reference)["D1"],
-                     **obs.metrics})
-    return rows
-
-
 @dataclass
 class Cell:
-    """One (dataset, packing) cell: its simulation, history and sample snapshots."""
+    """One (dataset, packing) cell: its run folder, history (one row per recorded
+    step and replicate: the domain metrics and D1 of ``modes``) and replicate 0's
+    kept samples (step → (N, 2))."""
 
     dataset: str
     pack: int
-    sim: GANSimulation
+    folder: Path
+    steps_run: int
     history: list[dict]
-    snapshots: dict[int, list]
+    snapshots: dict[int, np.ndarray]
 
     @property
     def name(self) -> str:
@@ -130,48 +132,61 @@ def _snapshot_steps(iterations: int) -> list[int]:
     return sorted({max(1, round(iterations * f)) for f in (0.02, 0.1, 0.4, 1.0)})
 
 
-def open_cell(dataset: str, pack: int, protocol: Protocol, args, out: Path) -> Cell:
-    """Build a cell, resuming it from ``out/checkpoints`` unless ``args.fresh``."""
-    params = cell_params(dataset, pack, protocol)
-    seeds = [np.random.SeedSequence(args.seed, spawn_key=(j,)) for j in range(args.seeds)]
-    sim = GANSimulation(params, get_backend("torch", args.device), seeds, args.iterations)
-    cell = Cell(dataset, pack, sim, history=[], snapshots={})
-    ckpt, hist = out / "checkpoints" / f"{cell.name}.pt", out / "history" / f"{cell.name}.json"
-    if ckpt.exists() and hist.exists() and not args.fresh:
-        sim.load(ckpt)
-        saved = json.loads(hist.read_text())
-        cell.history = [r for r in saved["history"] if r["step"] <= sim.t]
-        cell.snapshots = {int(k): v for k, v in saved["snapshots"].items() if int(k) <= sim.t}
+def cell_scenario(dataset: str, pack: int, args) -> dict:
+    """The scenario of one cell; its params keep every replicate's evaluation
+    samples at the snapshot steps (``export``; the figures show replicate 0's)."""
+    proto = Protocol(tuple(args.datasets), tuple(args.packs), args.seeds, args.iterations,
+                     args.architecture, args.record_every, args.optimizer)
+    params = cell_params(dataset, pack, proto).model_dump(mode="json")
+    params["export"] = _snapshot_steps(args.iterations)
+    return {"domain": "gan", "name": f"gan_{dataset}_pac{pack}", "backend": "torch",
+            "device": args.device, "seed": args.seed, "replicates": args.seeds,
+            "steps": args.iterations, "record_every": args.record_every, "params": params}
+
+
+def history(metrics: pd.DataFrame) -> list[dict]:
+    """The run's tidy rows → one dict per (step, replicate): step, replicate, D1
+    of the headline ``modes`` and every domain metric, ordered by step then replicate."""
+    rows: dict[tuple[int, int], dict] = {}
+    for step, rep, series, metric, value in zip(metrics["step"], metrics["replicate"],
+                                                metrics["series"], metrics["metric"],
+                                                metrics["value"]):
+        if series == "domain" or (series == "modes" and metric == "D1"):
+            key = (int(step), int(rep))
+            rows.setdefault(key, {"step": key[0], "replicate": key[1]})[metric] = float(value)
+    return [rows[k] for k in sorted(rows)]
+
+
+def run_cell(dataset: str, pack: int, args) -> tuple[Cell, bool]:
+    """Run one cell through the runner into ``args.out/runs/<cell>``: a finished
+    run there is read back, an unfinished one resumed from its checkpoint (a run
+    of other settings is refused unless ``args.fresh``). Returns the cell and
+    whether it finished (False: stopped by a signal)."""
+    scenario = cell_scenario(dataset, pack, args)
+    folder = args.out / "runs" / f"{dataset}_pac{pack}"
+    meta_path = folder / RUN_JSON
+    if meta_path.is_file() and not args.fresh:
+        if load(folder / "config.yaml").resolved() != load(scenario).resolved():
+            raise RunFolderError(f"{folder}: holds a run of other settings; pass --fresh to "
+                                 "start over or choose another --out")
+        if json.loads(meta_path.read_text()).get("state") == "complete":
+            metrics = pd.read_parquet(folder / "metrics.parquet")
+            interrupted = False
+        else:
+            res = resume(folder, checkpoint_every=args.checkpoint_every)
+            metrics, interrupted = res.metrics, res.interrupted
     else:
-        cell.history = _record(sim, 0)
-    return cell
-
-
-def save_cell(cell: Cell, out: Path) -> None:
-    (out / "checkpoints").mkdir(parents=True, exist_ok=True)
-    (out / "history").mkdir(parents=True, exist_ok=True)
-    cell.sim.save(out / "checkpoints" / f"{cell.name}.pt")
-    path = out / "history" / f"{cell.name}.json"
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"history": cell.history, "snapshots": cell.snapshots}))
-    tmp.replace(path)
-
-
-def train_cell(cell: Cell, args, out: Path, deadline: float) -> bool:
-    """Train until ``args.iterations`` or the deadline; True when finished."""
-    sim, snaps = cell.sim, _snapshot_steps(args.iterations)
-    while sim.t < args.iterations:
-        sim.step()
-        if sim.t % args.record_every == 0 or sim.t == args.iterations:
-            cell.history += _record(sim, sim.t)
-        if sim.t in snaps:
-            cell.snapshots[sim.t] = sim.samples()[0].cpu().tolist()
-        if sim.t % args.checkpoint_every == 0 or time.monotonic() > deadline:
-            save_cell(cell, out)
-            if time.monotonic() > deadline:
-                return False
-    save_cell(cell, out)
-    return True
+        res = run_scenario(scenario, out=folder, overwrite=args.fresh,
+                           checkpoint_every=args.checkpoint_every)
+        metrics, interrupted = res.metrics, res.interrupted
+    hist = history(metrics)
+    kept = folder / "replicates" / "0" / "samples.npz"
+    snapshots = {}
+    if kept.is_file():
+        with np.load(kept) as z:
+            snapshots = {int(t): x for t, x in zip(z["steps"], z["samples"])}
+    cell = Cell(dataset, pack, folder, max((r["step"] for r in hist), default=0), hist, snapshots)
+    return cell, not interrupted
 
 
 # -- tables and figures ----------------------------------------------------------------------
@@ -259,12 +274,12 @@ def figures(cells: list[Cell], out: Path) -> list[Path]:
     fig, axes = plt.subplots(len(cells), max(len(steps), 1), squeeze=False,
                              figsize=(2.6 * max(len(steps), 1), 2.6 * len(cells)))
     for i, c in enumerate(cells):
-        means = c.sim.mixture.means
+        means = Mixture.from_params(load(c.folder / "config.yaml").params.data).means
         lim = 1.5 if c.dataset == "ring" else 5.5
         for k, s in enumerate(steps):
             ax = axes[i, k]
             if s in c.snapshots:
-                x = np.asarray(c.snapshots[s])
+                x = c.snapshots[s]
                 ax.scatter(x[:, 0], x[:, 1], s=1, alpha=0.3, color="k")
             ax.scatter(means[:, 0], means[:, 1], marker="x", color="tab:red", s=20)
             ax.set(xlim=(-lim, lim), ylim=(-lim, lim), xticks=[], yticks=[], aspect="equal")
@@ -329,12 +344,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--iterations", type=int, help="generator updates per run")
     ap.add_argument("--architecture", choices=("pacgan", "small"))
     ap.add_argument("--record-every", type=int, help="iterations between recorded evaluations")
-    ap.add_argument("--checkpoint-every", type=int, default=10_000)
-    ap.add_argument("--time-limit", type=float, default=math.inf,
-                    help="seconds; checkpoint and stop when exceeded (rerun to resume)")
+    ap.add_argument("--checkpoint-every", type=int, default=10_000,
+                    help="iterations between the runner's checkpoints")
     ap.add_argument("--seed", type=int, default=1, help="root seed")
     ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
-    ap.add_argument("--fresh", action="store_true", help="ignore existing checkpoints")
+    ap.add_argument("--fresh", action="store_true", help="start over, replacing existing runs")
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args(argv)
     proto = PROTOCOLS[args.protocol]
@@ -346,30 +360,32 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def run(args: argparse.Namespace) -> tuple[list[Cell], bool]:
-    """Train every cell of ``args`` (resuming checkpoints); returns the cells and
-    whether all finished, and writes the report."""
-    torch.set_num_threads(1)
+    """Run every cell of ``args`` through the runner (finished cells are read
+    back, an unfinished one resumes); stops at the first cell a signal
+    interrupts. Returns the cells run and whether all finished, and writes the
+    report."""
     args.out.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
-    deadline = start + args.time_limit
-    protocol = Protocol(tuple(args.datasets), tuple(args.packs), args.seeds, args.iterations,
-                        args.architecture, args.record_every, args.optimizer)
     cells, finished = [], True
     for dataset in args.datasets:
         for pack in args.packs:
-            cell = open_cell(dataset, pack, protocol, args, args.out)
-            if finished:
-                finished = train_cell(cell, args, args.out, deadline)
-            cells.append(cell)
-            print(f"{cell.name}: iteration {cell.sim.t:,} of {args.iterations:,} "
+            cell, done = run_cell(dataset, pack, args)
+            if cell.history:  # empty only when stopped before its first record
+                cells.append(cell)
+            print(f"{cell.name}: iteration {cell.steps_run:,} of {args.iterations:,} "
                   f"({time.monotonic() - start:.0f} s)", file=sys.stderr)
+            if not done:
+                finished = False
+                break
+        if not finished:
+            break
     write_report(cells, args, args.out, finished, time.monotonic() - start)
     return cells, finished
 
 
 def main(argv=None) -> int:
     """Run the protocol named in ``argv`` (the options of :func:`parse_args`);
-    0 when every cell finished, 75 when a time limit stopped it (rerun to resume)."""
+    0 when every cell finished, 75 when a signal stopped it (rerun to resume)."""
     args = parse_args(argv)
     _, finished = run(args)
     print((args.out / "table.md").read_text())

@@ -5,10 +5,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from collapsesim.domains.gan.params import DiscriminatorParams, GeneratorParams, MinibatchDiscrimination
 from collapsesim.nets import (BN_EPS, batch_norm_eval, batch_norm_train, discriminator, elementwise,
                              generator, init_discriminator, init_generator, linear,
                              minibatch_features)
-from collapsesim.domains.gan.params import DiscriminatorParams, GeneratorParams, MinibatchDiscrimination
 
 
 def _gens(n, seed=0):

@@ -12,9 +12,9 @@ networks and optimiser of the fast scenarios and of the reduced CPU protocol.
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, model_serializer, model_validator
 
 from ..base import DomainParams, expected
 
@@ -176,6 +176,10 @@ class GANParams(DomainParams):
         None, ge=1, description="steps over which the noise anneals linearly to 0 (default: the run)")
     mode_seeking: float = Field(0.0, ge=0, description="weight λ of the MSGAN mode-seeking term "
                                                        "(Mao et al. 2019)")
+    export: list[Annotated[int, Field(ge=0)]] = Field(
+        [], description="steps (0 = before training) at which every replicate keeps its "
+                        "evaluation samples; a run with an output folder writes them to "
+                        "replicates/<j>/samples.npz when it ends")
 
     @model_validator(mode="after")
     def _compatible(self):
@@ -190,3 +194,12 @@ class GANParams(DomainParams):
             raise expected("unrolled_steps = 0 with a WGAN loss (unrolling is implemented for "
                             "the cross-entropy losses)")
         return self
+
+    @model_serializer(mode="wrap")
+    def _omit_empty_export(self, handler):
+        """``export`` is left out of dumps while empty, so configs (and batch cell
+        hashes, hence seeds) of runs without it stay what they were before it existed."""
+        data = handler(self)
+        if not self.export:
+            data.pop("export", None)
+        return data

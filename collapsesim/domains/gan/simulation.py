@@ -34,9 +34,14 @@ input, real and generated, σ_t falling linearly from ``instance_noise`` to 0.
 :meth:`state_dict` / :meth:`load_state_dict` (and :meth:`save` / :meth:`load`)
 checkpoint everything that evolves — weights, BatchNorm population
 statistics, optimiser state, the training generators and the epoch's order,
-the step — so a long run
+the step, the kept samples — so a long run
 resumes to the same numbers as an uninterrupted one (the data and evaluation
 sets are re-drawn from their own streams).
+
+``params.export`` lists steps at which every replicate's evaluation samples
+(:meth:`GANSimulation.samples`) are kept; the runner's ``export`` hook writes
+them per replicate to ``samples.npz`` (``steps`` (S,), ``samples`` (S, N, 2)).
+Keeping them draws nothing, so it never changes training.
 """
 
 from __future__ import annotations
@@ -51,11 +56,11 @@ import numpy as np
 import torch
 
 from ...engine.rng import child_seed
+from ...nets import discriminator, generator, init_discriminator, init_generator
 from ..base import Observation, Series, check_finite
 from . import losses
 from .evaluation import evaluate
 from .mixture import Mixture
-from ...nets import discriminator, generator, init_discriminator, init_generator
 from .optim import Optimizer
 from .params import GANParams
 
@@ -111,6 +116,9 @@ class GANSimulation:
         self.eval_real = torch.stack([self.mixture.sample(params.eval.pr_samples, g)
                                       for g in gens["eval"]])
         self.last_losses = torch.full((2, self.R), math.nan)
+        self.kept: dict[int, torch.Tensor] = {}
+        with one_thread():
+            self._keep()
 
     # -- random draws, one generator per replicate ------------------------------------------
     def _draw(self, fn: Callable[[torch.Generator], torch.Tensor]) -> torch.Tensor:
@@ -249,6 +257,12 @@ class GANSimulation:
         d_loss_sim, g_loss = self._generator_update()
         d_loss = d_loss_sim if d_loss_sim is not None else d_loss
         self.last_losses = torch.stack([d_loss.detach(), g_loss.detach()]).cpu()
+        self._keep()
+
+    def _keep(self) -> None:
+        """Keep the evaluation samples (on the CPU) if this step is in ``params.export``."""
+        if self.t in self.p.export:
+            self.kept[self.t] = self.samples().cpu()
 
     # -- evaluation ----------------------------------------------------------------------------
     @torch.no_grad()
@@ -284,7 +298,8 @@ class GANSimulation:
                 "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
                 "rng": [g.get_state() for g in self.train_gens],
                 "order": self.order.clone(), "cursor": self.cursor,
-                "last_losses": self.last_losses.clone()}
+                "last_losses": self.last_losses.clone(),
+                "kept": {t: x.clone() for t, x in self.kept.items()}}
 
     def load_state_dict(self, state: dict) -> None:
         if state["params"] != self.p.model_dump(mode="json") or state["replicates"] != self.R:
@@ -301,6 +316,16 @@ class GANSimulation:
         self.t = int(state["step"])
         self.order, self.cursor = state["order"].to(self.device), int(state["cursor"])
         self.last_losses = state["last_losses"].clone()
+        self.kept = {int(t): x.clone() for t, x in state["kept"].items()}
+
+    def export(self, folders: Sequence[Path]) -> None:
+        """The runner's artefact hook: replicate r's kept samples to
+        ``folders[r]/samples.npz`` (``steps`` (S,), ``samples`` (S, N, 2))."""
+        steps = sorted(self.kept)
+        for r, folder in enumerate(folders):
+            samples = (np.stack([self.kept[t][r].numpy() for t in steps]) if steps
+                       else np.empty((0, self.p.eval.samples, 2), np.float32))
+            np.savez(Path(folder) / "samples.npz", steps=np.asarray(steps, np.int64), samples=samples)
 
     def save(self, path: str | Path) -> None:
         """Write :meth:`state_dict` to ``path`` atomically."""
