@@ -1,7 +1,14 @@
-"""Reproduce PacGAN's Table 1 (Lin et al. 2018) and run the reduced CPU protocol.
+"""Reproduce PacGAN's Table 1 (Lin et al. 2018), run the reduced CPU protocol, and
+write the GAN page.
+
+``collapsesim reproduce gan`` (protocol ``page``, the default) writes
+``docs/reproductions/gan.md`` whole (:func:`page`): the metrics on true samples,
+the reduced CPU protocol with its pilot, and PacGAN's Table 1 on the CPU for 2
+seeds × 2000 iterations (GAN and PacGAN2, ring and grid) — each through
+:func:`run` below, the same code path as the protocols of their own.
 
 ``collapsesim reproduce gan --protocol table1 --out DIR`` (a CUDA GPU; the
-reduced CPU protocol is ``--protocol reduced``, the default) trains, for each
+reduced CPU protocol is ``--protocol reduced``) trains, for each
 dataset (ring, grid) and packing m (1 = the GAN baseline,
 2–4 = PacGAN2–4), ``--seeds`` GANs as one batched program for
 ``--iterations`` generator updates, and writes ``DIR/table.md`` (mean ± s.e.
@@ -508,6 +515,7 @@ def true_sample_table(draws: int = 200) -> tuple[str, str]:
         f"| mean D1 of the HQ histogram | {r['D1']:.2f} | {g['D1']:.2f} | ≈ K |",
         f"| mean log-likelihood (N = 50,000) | {r['loglik']:.3f} | {g['loglik']:.3f} "
         f"| −ln K − ln 2πσ² − 1 = {r['loglik_exp']:.3f} / {g['loglik_exp']:.3f} |"]
+    lines[-1] = lines[-1].replace("| -", "| −").replace("/ -", "/ −")  # typographic minus
     ring = mixtures["ring"]
     real = ring.sample(1000, gen("real"))
     same = precision_recall(ring.sample(1000, gen("fake")), real)
@@ -536,7 +544,7 @@ def _pilot_text(pilot: list[Cell], pilot_seed: int, seeds: int) -> str:
         s = math.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2)  # equal arms: the pooled s.d.
         need[label] = (required_seeds(a, b), abs(b.mean() - a.mean()), s)
     n_pilot = len(_final_values(by[1], "D1"))
-    verdict = ("the pilot rerun here gives the same" if seeds == max(need["D1"][0], need["modes"][0])
+    verdict = ("the rerun pilot calls for the same number" if seeds == max(need["D1"][0], need["modes"][0])
                else f"rerun here the pilot calls for {max(need['D1'][0], need['modes'][0])}; the "
                     f"protocol keeps {seeds}, fixed before its runs")
     return (f"**Seeds by a power calculation.** Pilot runs ({n_pilot} seeds per arm, root seed "
@@ -585,8 +593,8 @@ def _reduced_section(cells: list[Cell], pilot: list[Cell], args, seconds: float,
         f"{args.seeds} seeds.*",
         f"Honest differences: this is not PacGAN's experiment. The small networks after "
         f"{args.iterations:,} iterations are far from converged sharpness (%HQ "
-        f"{min(hq):.0f}–{max(hq):.0f} % against the published {PUBLISHED_RING_HQ[0]:.0f}–"
-        f"{PUBLISHED_RING_HQ[1]:.0f} %), so part of the gap is PacGAN2 reaching the modes sooner. "
+        f"{min(hq):.0f}–{max(hq):.0f} % against the published {PUBLISHED_RING_HQ[0]:.1f}–"
+        f"{PUBLISHED_RING_HQ[1]:.1f} %), so part of the gap is PacGAN2 reaching the modes sooner. "
         "The small generator has no BatchNorm: pilots with a BatchNorm generator (2→64×3→2, the "
         "same D), recorded when the protocol was designed and not rerun by this command, showed "
         "no separation within 3000–5000 iterations (5 seeds per arm at lr 1e-4: GAN 7.8 modes / "
@@ -617,7 +625,7 @@ def _table1_cpu_section(cells: list[Cell], args, seconds: dict[str, float],
     command = " ".join(TABLE1_CPU)
     return "\n\n".join([
         "## PacGAN Table 1 on CPU (partial)",
-        "Without a GPU the table cannot be reproduced on a CPU: the full protocol is 400k "
+        "The table cannot be reproduced on a CPU: the full protocol is 400k "
         "iterations × 10 seeds × 4 packings × 2 datasets, and PacGAN's networks with PacGAN2 "
         "packing ran at 37 iterations/s for one replicate on one CPU thread of this machine (the "
         "Benchmarks section: 3 h per seed and cell; batching does not help on a CPU). This page "
@@ -628,9 +636,8 @@ def _table1_cpu_section(cells: list[Cell], args, seconds: dict[str, float],
         f"`{command}` ({', '.join(f'{d} {s:.0f} s' for d, s in seconds.items())} of training, "
         f"{total / 60:.0f} minutes in all).",
         "Replicate j of a cell draws from `SeedSequence(seed, spawn_key=(j,))`, the seeds of a "
-        "`collapsesim run` of the same parameters; the numbers published here before the "
-        "protocols ran through the runner came from an earlier seed scheme and differ by "
-        "seed only.",
+        "`collapsesim run` of the same parameters (`collapsesim run "
+        "runs/gan-page-seed<seed>/table1_cpu/runs/<cell>/config.yaml` re-runs one cell).",
         table_markdown(rows),
         power_markdown(cells),
         f"These are early-training numbers and are not comparable with the published ones, which "
@@ -893,6 +900,14 @@ def page(out: Path, *, seed: int, backend: str, scale: float = 1.0,
                          sum(_cell_seconds(c) for c in reduced_cells), pilot_seed, reduced_figs),
         _table1_cpu_section(t1_cells, t1_args, t1_seconds, t1_figs),
         DIFFERENCES_TEXT, BENCHMARKS_TEXT]
+    trained = {"pilot": sum(_cell_seconds(c) for c in pilot),
+               "reduced protocol": sum(_cell_seconds(c) for c in reduced_cells),
+               "Table 1 on CPU": sum(t1_seconds.values())}
+    timing = (f"Training time as the runner recorded it: {sum(trained.values()):.0f} s ("
+              + ", ".join(f"{k} {v:.0f} s" for k, v in trained.items())
+              + "); the run time above is this command's, which reads runs finished before "
+              "from their folders.")
     head = header("GAN: mode collapse on the 2D ring and grid (PacGAN, Table 1)", "gan",
-                  protocol=None, seed=seed, backend=backend, started=started, intro=PAGE_INTRO)
+                  protocol=None, seed=seed, backend=backend, started=started,
+                  intro=timing + "\n\n" + PAGE_INTRO)
     return write_page(out, "gan", head, sections)
