@@ -448,10 +448,6 @@ TRUE_SEEDS = {"ceilings": 7, "draws": 11, "loglik": 5, "real": 1, "fake": 2, "no
 PUBLISHED_RING_HQ = (95.6, 98.2)
 
 
-def _model(pack: int) -> str:
-    return "GAN" if pack == 1 else f"PacGAN{pack}"
-
-
 def _cell_seconds(cell: Cell) -> float:
     """The training time the runner recorded for a cell (its replicates step as one
     batch; a resumed run's time includes the part before its checkpoint)."""
