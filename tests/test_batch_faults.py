@@ -23,9 +23,13 @@ from collapsesim.batching import batch, load_batch, status
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists() or os.name != "posix",
                                 reason="process checks read /proc")
 
-# one run takes about 0.1-0.3 s once warm, so a kill lands part-way
-SCENARIO = ("domain: drift\nname: faults\nseed: 11\nsteps: 800\nrecord_every: 200\n"
-            "backend: numpy\nparams: {N: 2000, K: 8}\n")
+# One run takes about 0.2 s once warm, so a kill lands part-way. The cost is
+# the 20,000 generations (N = 10^5 keeps every type segregating, so no run ends
+# early at fixation), not the runner: since the runner stopped costing ~30 ms a
+# replicate, 800 generations of N = 2000 took 11 ms and a batch could finish
+# between the first task file and the kill.
+SCENARIO = ("domain: drift\nname: faults\nseed: 11\nsteps: 20000\nrecord_every: 5000\n"
+            "backend: numpy\nparams: {N: 100000, K: 8}\n")
 GRID = ["params.K=2,4"]
 KEYS = ["cell", "replicate", "step", "series", "metric"]
 
