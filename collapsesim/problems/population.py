@@ -1,5 +1,7 @@
-"""Initial populations on a test problem, shared by the ``ga`` and ``hikers``
-domains: uniform random points in the box, or uniform random bit strings.
+"""Populations on a test problem, shared by the ``ga`` and ``hikers`` domains:
+initial ones (uniform random points in the box, or uniform random bit
+strings) and :class:`SolverPopulation`, what a solver holding one engine
+``Population`` of candidate solutions exposes.
 
 Arrays have a leading row axis (demes or replicates): ``shape + (D,)`` float64
 coordinates, or ``shape + (W,)`` uint64 words of packed bits.
@@ -25,3 +27,25 @@ def random_population(problem, shape: tuple[int, int], backend, rng):
         return backend.bitflip_mutation(zeros, problem.n_bits, 0.5, rng)
     lower, span = box(problem, backend)
     return lower + span * backend.uniform(shape + (problem.dim,), rng)
+
+
+class SolverPopulation:
+    """Mixin of a simulation that holds its candidates in ``self.pop`` (an
+    engine :class:`~collapsesim.engine.Population`) and counts the problem
+    evaluations it spends in ``self.evaluations`` (``self.evaluate``: the
+    problem's evaluator on ``self.backend``)."""
+
+    @property
+    def x(self):
+        """Candidates ``(rows, n, D)``, or packed bits ``(rows, n, W)``: ``pop.state``."""
+        return self.pop.state
+
+    @property
+    def f(self):
+        """Fitness ``(rows, n)``: ``pop.fitness``."""
+        return self.pop.fitness
+
+    def _evaluate(self, x):
+        """Fitness of ``x`` on the backend; every individual counts one evaluation."""
+        self.evaluations += int(np.prod(tuple(x.shape[:-1])))
+        return self.backend.asarray(self.evaluate(x))

@@ -37,14 +37,14 @@ import numpy as np
 
 from ...engine import Genealogy, Population
 from ...problems.observe import observe_population
-from ...problems.population import box, random_population
+from ...problems.population import SolverPopulation, box, random_population
 from .niching import restricted_tournament
 from .params import GAParams
 from .selection import best_of, select_parents
 from .variation import crossover, mutate
 
 
-class GASimulation:
+class GASimulation(SolverPopulation):
     """One replicate of :class:`~collapsesim.domains.ga.params.GAParams` with ``method: ga``."""
 
     def __init__(self, params: GAParams, backend, seed: np.random.SeedSequence):
@@ -64,21 +64,7 @@ class GASimulation:
         self.generation = 0
         self.budget = params.budget(self.problem)
 
-    @property
-    def x(self):
-        """Genomes ``(I, n, D)`` (or packed bits ``(I, n, W)``): ``pop.state``."""
-        return self.pop.state
-
-    @property
-    def f(self):
-        """Fitness ``(I, n)``: ``pop.fitness``."""
-        return self.pop.fitness
-
     # -- helpers --------------------------------------------------------------------------
-    def _evaluate(self, x):
-        self.evaluations += int(np.prod(tuple(x.shape[:-1])))
-        return self.backend.asarray(self.evaluate(x))
-
     def _selection_fitness(self):
         niche = self.p.niching
         if niche.kind == "sharing":

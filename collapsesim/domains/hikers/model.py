@@ -27,11 +27,11 @@ import numpy as np
 
 from ...engine import Genealogy, Population
 from ...problems.observe import observe_population
-from ...problems.population import box, random_population
+from ...problems.population import SolverPopulation, box, random_population
 from .params import HikersParams
 
 
-class HikersSimulation:
+class HikersSimulation(SolverPopulation):
     """One replicate of :class:`~collapsesim.domains.hikers.params.HikersParams`."""
 
     def __init__(self, params: HikersParams, backend, seed: np.random.SeedSequence):
@@ -51,20 +51,6 @@ class HikersSimulation:
         self.hit = np.where(backend.to_numpy(self.f)[0] >= self.problem.f_opt, 0, -1)
         self.t = 0
         self.budget = params.budget(self.problem)
-
-    @property
-    def x(self):
-        """Positions ``(1, N, D)`` (or packed bits ``(1, N, W)``): ``pop.state``."""
-        return self.pop.state
-
-    @property
-    def f(self):
-        """Fitness ``(1, N)``: ``pop.fitness``."""
-        return self.pop.fitness
-
-    def _evaluate(self, x):
-        self.evaluations += int(np.prod(tuple(x.shape[:-1])))
-        return self.backend.asarray(self.evaluate(x))
 
     def _penalty(self, points):
         """c·Σ_{j≠i} exp(−‖points_i − x_j‖²/(2w²)) against the current positions x."""
