@@ -287,9 +287,11 @@ def batch(scenario, grid, replicates, out, workers, scheduler, group, sets, over
               show_default=True, help="Folder of the page; figures go to OUT/figures.")
 @click.option("--seed", type=int, default=None, help="Override the protocol's seed.")
 @click.option("--backend", type=click.Choice(["numpy", "numba", "torch"]), default=None)
+@click.option("--work", type=click.Path(file_okay=False), default="runs", show_default=True,
+              help="Folder for the resumable runs of long protocols (the CEC'2013 suite, the GAN page).")
 @click.option("--list", "list_", is_flag=True, help="List every domain's protocols and exit.")
 @friendly
-def reproduce(domain, protocol_name, out, seed, backend, list_):
+def reproduce(domain, protocol_name, out, seed, backend, work, list_):
     """Regenerate DOMAIN's reproduction page (theory and reference tables, figures)."""
     from . import reproductions as rp
 
@@ -301,7 +303,7 @@ def reproduce(domain, protocol_name, out, seed, backend, list_):
     if not domain:
         raise click.UsageError("give DOMAIN (or --list)")
     try:
-        page = rp.reproduce(domain, protocol_name, out, seed=seed, backend=backend)
+        page = rp.reproduce(domain, protocol_name, out, seed=seed, backend=backend, work=work)
     except KeyError as exc:
         _fail(str(exc.args[0]))
     except rp.MissingRequirement as exc:

@@ -92,10 +92,19 @@ def get(domain: str, name: str | None = None) -> Protocol:
 
 
 def reproduce(domain: str, name: str | None = None, out: str | Path = "docs/reproductions", *,
-              seed: int | None = None, backend: str | None = None) -> Path:
-    """Run a protocol and return the page it wrote."""
+              seed: int | None = None, backend: str | None = None,
+              work: str | Path = "runs") -> Path:
+    """Run a protocol and return the page it wrote; protocols that keep
+    resumable runs (the CEC'2013 suite, the GAN page) keep them under ``work``."""
+    from . import harness
+
     p = get(domain, name)
     out = Path(out)
     (out / "figures").mkdir(parents=True, exist_ok=True)
-    return p.fn(out, seed=p.seed if seed is None else seed,
-                backend=p.backend if backend is None else backend)
+    before = harness.work_dir()
+    harness.set_work_dir(work)
+    try:
+        return p.fn(out, seed=p.seed if seed is None else seed,
+                    backend=p.backend if backend is None else backend)
+    finally:
+        harness.set_work_dir(before)

@@ -54,7 +54,7 @@ from ..domains.gan.mixture import Mixture
 from ..domains.gan.params import FAST_OPTIMIZER, SMALL_ARCHITECTURE, GANParams
 from ..runner import RUN_JSON, RunFolderError, resume
 from ..runner import run as run_scenario
-from . import MissingRequirement, protocol
+from . import MissingRequirement, harness, protocol
 from .harness import header, write_page
 
 #: Lin et al. (2018), Table 1: (modes, s.e.), (%HQ, s.e.), (reverse KL, s.e.), mean of 10 trials.
@@ -858,13 +858,14 @@ def page(out: Path, *, seed: int, backend: str, scale: float = 1.0,
     """Write ``out/gan.md`` and its figures ``out/figures/gan_reduced_*.png`` and
     ``gan_table1_cpu_{ring,grid}_*.png``. The reduced protocol, its pilot (root
     seed ``seed + 10``) and the CPU-partial Table 1 run through :func:`run` into
-    ``runs`` (default ``runs/gan-page-seed<seed>``; finished cells are read back,
+    ``runs`` (default ``<work>/gan-page-seed<seed>``, ``<work>`` from
+    ``reproduce --work``, ``runs`` by default; finished cells are read back,
     an interrupted one resumes). ``scale`` < 1 (tests) cuts seeds and
     iterations to a few."""
     if backend != "torch":
         raise MissingRequirement(f"the gan protocols run on the torch backend, not {backend!r}")
     started = time.perf_counter()
-    runs = Path("runs") / f"gan-page-seed{seed}" if runs is None else Path(runs)
+    runs = harness.work_dir() / f"gan-page-seed{seed}" if runs is None else Path(runs)
     tiny = ["--seeds", "2", "--iterations", "6", "--record-every", "2"] if scale < 1 else []
     common = ["--device", "cpu"]
     reduced_argv = ["--protocol", "reduced", "--seed", str(seed), *common, *tiny,

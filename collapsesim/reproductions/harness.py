@@ -119,6 +119,22 @@ def header(title: str, domain: str, *, protocol: str | None, seed: int, backend:
             + (f"\n\n{intro}" if intro else "") + "\n")
 
 
+_WORK = Path("runs")
+
+
+def work_dir() -> Path:
+    """The folder where protocols keep their resumable runs (``collapsesim
+    reproduce --work``; default ``runs`` under the working directory). Pages
+    name these runs as ``runs/...``, never by a machine path."""
+    return _WORK
+
+
+def set_work_dir(path) -> None:
+    """Set :func:`work_dir` (the ``reproduce`` command does, for one protocol)."""
+    global _WORK
+    _WORK = Path(path)
+
+
 def write_page(out: Path, name: str, head: str, sections: Sequence[str]) -> Path:
     """Write ``out/<name>.md`` from its header and sections."""
     page = Path(out) / f"{name}.md"

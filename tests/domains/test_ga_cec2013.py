@@ -3,6 +3,7 @@ problems × runs, scored officially, resumable; and the page's protocols at
 reduced size."""
 
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -81,3 +82,27 @@ def test_nbc_cma_meets_the_issue_targets(problem, target, tmp_path):
     """PR ≥ 0.99 on F1–F5 and ≥ 0.9 on F6, F7 at ε = 1e-4, official MaxFEs (two runs each)."""
     for row in run_suite(tmp_path, runs=2, problems=[problem], seed=99, workers=1):
         assert row["counts"][3] / cec2013(problem).n_optima >= target
+
+
+def test_reproduce_work_folder_holds_the_runs_and_is_restored(tmp_path, monkeypatch):
+    """``collapsesim reproduce --work DIR``: a protocol's resumable runs go under
+    DIR for that call only; afterwards the default (``runs``) is back."""
+    from collapsesim import reproductions as rp
+    from collapsesim.reproductions import harness
+
+    seen = {}
+
+    @rp.protocol("worktest", "page", default=True, description="records the work folder")
+    def _page(out, *, seed, backend):
+        seen["suite"] = suite_dir("nbc-cma", seed)
+        page = out / "worktest.md"
+        page.write_text("ok\n")
+        return page
+
+    try:
+        page = rp.reproduce("worktest", out=tmp_path / "out", seed=3, work=tmp_path / "w")
+        assert page.read_text() == "ok\n"
+        assert seen["suite"] == tmp_path / "w" / "cec2013-nbc-cma-seed3"
+        assert harness.work_dir() == Path("runs")
+    finally:
+        rp._PROTOCOLS.pop(("worktest", "page"), None)
