@@ -59,7 +59,7 @@ from ..engine import get_backend
 from ..problems import ACCURACIES, cec2013
 from ..problems.scoring import peak_ratio, success_rate
 from . import harness, hikers, protocol
-from .harness import figure_path, header, mean_se, write_page
+from .harness import figure_path, header, mean_se, write_page, yes_no
 
 REMEDIES = ["tournament", "immigrants", "islands", "sharing", "clearing", "rts", "crowding"]
 
@@ -469,10 +469,6 @@ LEAD_REASONS = {9: "helped by doubling the sample when a restart finds nothing n
 GAP = 0.02  # a per-problem PR difference smaller than this is not called a lead or a gap
 
 
-def _yes(ok: bool) -> str:
-    return "yes" if ok else "**no**"
-
-
 def _scorer_section(rs: dict | None) -> str:
     text = ("## 1. The CEC'2013 niching suite and its official scorer\n\n"
             "F1–F20 (Li, Engelbrecht & Epitropakis 2013) are implemented once for numpy and torch\n"
@@ -556,11 +552,11 @@ def _theory_section(th: dict, rr: dict | None) -> str:
         ref = (f"{TAKEOVER_TOURNAMENT_S2[n]} gens (sd ≈ {TAKEOVER_SD}; 40,000 reps)" if n == 100
                else f"{TAKEOVER_TOURNAMENT_S2[n]}")
         rows.append(f"| {what} | {ref} | {v['mean']:.2f} (sd {v['sd']:.2f}; {v['survived']:,} of "
-                    f"{v['replicates']:,} reps survived) | mean within 3 SE: {_yes(ok)} |")
+                    f"{v['replicates']:,} reps survived) | mean within 3 SE: {yes_no(ok)} |")
     lost_se = [math.sqrt(0.2 * 0.8 / v["replicates"]) for v in to.values()]
     rows.append("| fraction of runs that lose the best (s = 2) | ≈ 20 % | "
                 + ", ".join(f"{100 * v['lost']:.1f} %" for v in to.values())
-                + f" | within 3 SE: {_yes(all(abs(v['lost'] - 0.2) < 3 * s for v, s in zip(to.values(), lost_se)))} |")
+                + f" | within 3 SE: {yes_no(all(abs(v['lost'] - 0.2) < 3 * s for v, s in zip(to.values(), lost_se)))} |")
     gd = [goldberg_deb_takeover(n, 2) for n in to]
     above = [to[n]["mean"] - g for n, g in zip(to, gd)]
     rows.append("| Goldberg & Deb's (ln n + ln ln n)/ln s | " + ", ".join(f"{g:.2f}" for g in gd)
@@ -574,7 +570,7 @@ def _theory_section(th: dict, rr: dict | None) -> str:
         ok = all(abs(no[k][0] - never_selected_exact(1000, k)) < 3 * no[k][1] + 1e-9 for k in no)
         row += ("; the domain's `no_offspring` after one generation: "
                 + ", ".join(f"{no[k][0]:.4f} ± {no[k][1]:.4f} (s = {k})" for k in no)
-                + f", 20 reps | within 3 SE: {_yes(ok)} |")
+                + f", 20 reps | within 3 SE: {yes_no(ok)} |")
     else:
         row += " | — |"
     rows.append(row)
@@ -586,18 +582,18 @@ def _theory_section(th: dict, rr: dict | None) -> str:
                     + ", ".join(f"{heterozygosity_decay(40, t):.4f}" for t in het) + " at t = "
                     + ", ".join(str(t) for t in het) + " | "
                     + ", ".join(f"{m:.4f} ± {se:.4f}" for m, se in het.values())
-                    + f" (30 reps, 256 loci) | within 3 SE: {_yes(ok)} |")
+                    + f" (30 reps, 256 loci) | within 3 SE: {yes_no(ok)} |")
     if rr is not None:
         se = rr["rmhc_sd"] / math.sqrt(rr["rmhc_runs"])
         ok = 6000 - 3 * se < rr["rmhc_mean"] < 6600 + 3 * se
         rows.append(f"| Royal Road R1, random-mutation hill climbing | 6,000–6,600 evaluations (Mitchell, "
                     f"Holland & Forrest 1994: {RMHC_ROYAL_ROAD:,.0f}) | **{rr['rmhc_mean']:,.0f}** (sd "
-                    f"{rr['rmhc_sd']:,.0f}; {rr['rmhc_runs']:,} runs) | within 6,000–6,600 ± 3 SE: {_yes(ok)} |")
+                    f"{rr['rmhc_sd']:,.0f}; {rr['rmhc_runs']:,} runs) | within 6,000–6,600 ± 3 SE: {yes_no(ok)} |")
         ratio = rr["ga_mean"] / rr["rmhc_mean"]
         rows.append("| Royal Road R1, GA (N = 128, binary tournament, one-point 0.7, bit-flip 0.005) | "
                     "\"several times slower\" (their GA: ≈ 61,000) | "
                     f"**{rr['ga_mean']:,.0f}** ({rr['ga_runs']} runs; {ratio:.1f} × RMHC) | > 3 × RMHC: "
-                    f"{_yes(ratio > 3)} |")
+                    f"{yes_no(ratio > 3)} |")
         ratio = rr["unsolved_het_4to7_blocks"] / rr["unsolved_het_start"]
         rows.append("| hitchhiking: heterozygosity at the loci of blocks nobody has found | — | "
                     f"{rr['unsolved_het_start']:.3f} at the start → {rr['unsolved_het_4to7_blocks']:.2f} while "
@@ -613,11 +609,11 @@ def _theory_section(th: dict, rr: dict | None) -> str:
                     + " / ".join(f"{g[n][0]:.3f}" for n in ns) + "** (sd "
                     + ", ".join(f"{g[n][1]:.2f}" for n in ns) + "; "
                     + " / ".join(f"{g[n][2]:,}" for n in ns) + " reps, seeds 2024–2027) | within 0.15 of the "
-                    f"quoted ones: {_yes(all(abs(g[n][0] - quoted[n]) < 0.15 for n in ns))}; equal to "
-                    f"`GWW_TAKEOVER`: {_yes(same)} |")
+                    f"quoted ones: {yes_no(all(abs(g[n][0] - quoted[n]) < 0.15 for n in ns))}; equal to "
+                    f"`GWW_TAKEOVER`: {yes_no(same)} |")
         slope = float(np.polyfit(np.log(ns), [g[n][0] for n in ns], 1)[0])
         rows.append(f"| slope of the takeover in ln n | 1/ln 2 = {1 / math.log(2):.3f} | {slope:.3f} | "
-                    f"within ±0.03: {_yes(abs(slope - 1 / math.log(2)) < 0.03)} |")
+                    f"within ±0.03: {yes_no(abs(slope - 1 / math.log(2)) < 0.03)} |")
         heur = [gww_heuristic(n, 0.25) for n in ns]
         gaps = [g[n][0] - h for n, h in zip(ns, heur)]
         rows.append("| heuristic log₂(qn) + (1 − 2q)/q | " + " / ".join(f"{h:.2f}" for h in heur)

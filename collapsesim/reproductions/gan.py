@@ -205,6 +205,17 @@ def _final(cell: Cell) -> list[dict]:
     return [r for r in cell.history if r["step"] == last]
 
 
+def _final_values(cell: Cell, key: str) -> list[float]:
+    """``key`` at the cell's last recorded step, one value per seed."""
+    return [r[key] for r in _final(cell)]
+
+
+def _welch_greater(base: Cell, packed: Cell, key: str) -> float:
+    """One-sided Welch t-test: p-value of ``packed``'s final ``key`` exceeding ``base``'s."""
+    return float(stats.ttest_ind(_final_values(packed, key), _final_values(base, key),
+                                 equal_var=False, alternative="greater").pvalue)
+
+
 def _mean_se(values) -> tuple[float, float]:
     v = np.asarray([x for x in values if not math.isnan(x)], float)
     if v.size == 0:
@@ -263,9 +274,8 @@ def power_markdown(cells: list[Cell]) -> str:
         if c.pack == 1 or c.dataset not in base:
             continue
         for key in ("modes_captured", "D1"):
-            a = [r[key] for r in _final(base[c.dataset])]
-            b = [r[key] for r in _final(c)]
-            p = stats.ttest_ind(b, a, equal_var=False, alternative="greater").pvalue
+            a, b = _final_values(base[c.dataset], key), _final_values(c, key)
+            p = _welch_greater(base[c.dataset], c, key)
             lines.append(f"| {c.dataset} | PacGAN{c.pack} > GAN | {key} | {np.mean(a):.2f} "
                          f"| {np.mean(b):.2f} | {p:.3g} | {required_seeds(a, b)} |")
     return "\n".join(lines)
@@ -525,9 +535,6 @@ def true_sample_table(draws: int = 200) -> tuple[str, str]:
     return "\n".join(lines), sentence
 
 
-def _final_values(cell: Cell, key: str, step: int | None = None) -> list[float]:
-    step = max(r["step"] for r in cell.history) if step is None else step
-    return [r[key] for r in cell.history if r["step"] == step]
 
 
 def _pilot_text(pilot: list[Cell], pilot_seed: int, seeds: int) -> str:
@@ -553,17 +560,12 @@ def _pilot_text(pilot: list[Cell], pilot_seed: int, seeds: int) -> str:
             f"pilot's; {verdict}).")
 
 
-def _welch_p(cells: list[Cell], dataset: str, key: str) -> float:
-    by = {c.pack: c for c in cells if c.dataset == dataset}
-    return float(stats.ttest_ind(_final_values(by[2], key), _final_values(by[1], key),
-                                 equal_var=False, alternative="greater").pvalue)
-
-
 def _reduced_section(cells: list[Cell], pilot: list[Cell], args, seconds: float,
                      pilot_seed: int, figs: list[Path]) -> str:
     rows = summarise(cells)
     hq = [r["hq_fraction"][0] for r in rows]
-    ps = {k: _welch_p(cells, "ring", k) for k in ("modes_captured", "D1")}
+    ring = {c.pack: c for c in cells if c.dataset == "ring"}
+    ps = {k: _welch_greater(ring[1], ring[2], k) for k in ("modes_captured", "D1")}
     holds = all(p < 0.05 for p in ps.values())
     snaps = _snapshot_steps(args.iterations)
     return "\n\n".join([

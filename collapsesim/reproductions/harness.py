@@ -74,12 +74,17 @@ def cell(text) -> str:
     return re.sub(r"(?<!\\)\|", r"\\|", str(text))
 
 
+def yes_no(ok: bool) -> str:
+    """A check's verdict in a page's table: ``yes``, or ``**no**`` in bold."""
+    return "yes" if ok else "**no**"
+
+
 def verdict(c: Comparison) -> str:
     """``yes`` within 3 SE; ``no (approximation)`` where the reference is an
     approximation the simulation resolves; ``**no**`` otherwise."""
-    if c.ok:
-        return "yes"
-    return "no (approximation)" if c.approximation else "**no**"
+    if not c.ok and c.approximation:
+        return "no (approximation)"
+    return yes_no(c.ok)
 
 
 def table(rows: Iterable[Comparison], digits: int = 5, reference: str = "theory") -> str:
