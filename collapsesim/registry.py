@@ -10,7 +10,7 @@ from .domains.base import Domain
 
 _DOMAINS: dict[str, type[Domain]] = {}
 _LOADED = False  # every built-in domain imported
-_PLUGINS_LOADED = False
+_PLUGINS: dict[str, type[Domain]] | None = None  # what the plugins registered, once loaded
 
 
 class UnknownDomainError(KeyError):
@@ -30,24 +30,27 @@ def register(name: str):
 
 
 def _load_plugins() -> None:
-    """Import the third-party domains of the entry-point group, once."""
-    global _PLUGINS_LOADED
-    if _PLUGINS_LOADED:
-        return
-    _PLUGINS_LOADED = True
-    for ep in entry_points(group="collapsesim.domains"):
-        try:
-            ep.load()
-        except Exception as exc:  # a broken plugin must not break the CLI
-            import warnings
+    """Import the third-party domains of the entry-point group once, and keep
+    what they registered: a plugin may replace a built-in name, also one whose
+    built-in module is imported later."""
+    global _PLUGINS
+    if _PLUGINS is None:
+        before = dict(_DOMAINS)
+        for ep in entry_points(group="collapsesim.domains"):
+            try:
+                ep.load()
+            except Exception as exc:  # a broken plugin must not break the CLI
+                import warnings
 
-            warnings.warn(f"collapsesim: could not load domain plugin {ep.name!r}: {exc}")
+                warnings.warn(f"collapsesim: could not load domain plugin {ep.name!r}: {exc}")
+        _PLUGINS = {k: v for k, v in _DOMAINS.items() if before.get(k) is not v}
+    _DOMAINS.update(_PLUGINS)
 
 
 def _load(name: str | None = None) -> None:
     """Register domains: only the built-in ``name`` (a run of one domain does
     not import the others — the GAN's torch, the sweep's tskit), else every
-    built-in one; then the plugins, which may replace a built-in name."""
+    built-in one; then the plugins, which take precedence over a built-in name."""
     global _LOADED
     from importlib import import_module
 

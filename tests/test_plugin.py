@@ -73,3 +73,26 @@ def test_plugin_matches_its_theory(plugin_env):
     """)
     z = [float(v) for v in out.split()]
     assert all(abs(v) < 3 for v in z), z
+
+
+def test_a_plugin_keeps_a_builtin_name_it_replaces_when_builtins_load_later():
+    """The registry imports a built-in domain lazily; a plugin that replaces a
+    built-in name must still win after every built-in is imported (available())."""
+    import subprocess
+    import sys
+
+    code = "\n".join([
+        "import collapsesim.registry as reg",
+        "from collapsesim.domains.base import Domain",
+        "class EP:",
+        "    name = 'ga-replacement'",
+        "    def load(self):",
+        "        reg.register('ga')(type('PluginGA', (Domain,), {}))",
+        "reg.entry_points = lambda group: [EP()]",
+        "reg.get_domain('drift')",
+        "first = reg.get_domain('ga').__name__",
+        "names = reg.available()",
+        "print(first, 'drift' in names and 'gan' in names, reg.get_domain('ga').__name__)",
+    ])
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["PluginGA", "True", "PluginGA"]
