@@ -56,6 +56,15 @@ def mean_se(x) -> tuple[float, float]:
     return float(x.mean()), float(x.std(ddof=1) / np.sqrt(len(x)))
 
 
+def wilson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a binomial proportion k/n (scipy's
+    ``binomtest(k, n).proportion_ci(method="wilson")``)."""
+    from scipy.stats import binomtest
+
+    ci = binomtest(int(k), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
+    return float(ci.low), float(ci.high)
+
+
 def proportion_se(hits) -> tuple[float, float]:
     """A proportion and its binomial standard error sqrt(p(1−p)/n)."""
     hits = np.asarray(hits, dtype=bool)
@@ -156,10 +165,13 @@ def figure_path(out: Path, name: str) -> Path:
 
 
 def run_replicates(scenario: dict, *, replicates: int, seed: int, backend: str = "numba",
-                   steps: int | None = None, record_every: int | None = None):
+                   steps: int | None = None, record_every: int | None = None, out=None):
     """Run ``scenario`` (a dict: domain, params, ...) for ``replicates``
     replicates through the runner and return its :class:`~collapsesim.results.Result`.
-    Replicate j draws from ``SeedSequence(seed, spawn_key=(j,))`` as in a user's run."""
+    Replicate j draws from ``SeedSequence(seed, spawn_key=(j,))`` as in a user's run.
+    With ``out`` the run is recorded into that folder (replaced if there), so a
+    domain with ``params.export: true`` writes replicate j's artefacts under
+    ``<out>/replicates/<j>/``."""
     from ..config import load
     from ..runner import execute
 
@@ -170,7 +182,7 @@ def run_replicates(scenario: dict, *, replicates: int, seed: int, backend: str =
     if record_every is not None:
         sc["record_every"] = record_every
     sc.setdefault("name", f"reproduce-{sc['domain']}")
-    return execute(load(sc), quiet=True)
+    return execute(load(sc), quiet=True, out=out, overwrite=out is not None)
 
 
 def metric_matrix(df: pd.DataFrame, metric: str, steps: Sequence[int], *,
