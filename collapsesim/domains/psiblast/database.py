@@ -337,10 +337,11 @@ def _coalescent(rng, root: _Lineage, rates, *, subfamilies, members, tree_height
 # -- assembling the database -------------------------------------------------------------------
 
 class _Builder:
-    """Sequences and their labels, appended one at a time."""
+    """Sequences and their labels, appended one at a time or as a block of
+    unlabelled random sequences; chunks are concatenated at the end."""
 
     def __init__(self):
-        self.seqs, self.root_col, self.foreign_col = [], [], []
+        self.seqs, self.root_col, self.foreign_col, self.lengths = [], [], [], []
         self.names, self.klass, self.subfamily, self.domain, self.foreign = [], [], [], [], []
 
     def add(self, name: str, klass: str, parts: list[tuple[np.ndarray, np.ndarray | None, str]],
@@ -358,14 +359,43 @@ class _Builder:
             if kind != "flank":
                 spans[kind] = (pos, pos + len(seq))
             pos += len(seq)
-        self.seqs.append(np.concatenate([p[0] for p in parts]).astype(np.uint8))
-        self.root_col.append(np.concatenate(root_col).astype(np.int32))
-        self.foreign_col.append(np.concatenate(foreign_col).astype(np.int32))
-        self.names.append(name)
-        self.klass.append(CLASSES.index(klass))
-        self.subfamily.append(subfamily)
-        self.domain.append(spans["domain"])
-        self.foreign.append(spans["foreign"])
+        self._chunk([name], klass, np.concatenate([p[0] for p in parts]),
+                    np.concatenate(root_col), np.concatenate(foreign_col), np.array([pos]),
+                    [subfamily], [spans["domain"]], [spans["foreign"]])
+
+    def add_random(self, names: list[str], klass: str, residues: np.ndarray,
+                   lengths: np.ndarray) -> None:
+        """A block of unlabelled sequences (``residues`` concatenated)."""
+        n, none = len(names), np.full(len(residues), -1, np.int32)
+        self._chunk(names, klass, residues, none, none, lengths, [-1] * n, [(-1, -1)] * n,
+                    [(-1, -1)] * n)
+
+    def _chunk(self, names, klass, seq, root_col, foreign_col, lengths, subfamily, domain, foreign):
+        self.seqs.append(seq.astype(np.uint8))
+        self.root_col.append(root_col.astype(np.int32))
+        self.foreign_col.append(foreign_col.astype(np.int32))
+        self.lengths.append(np.asarray(lengths, np.int64))
+        self.names += names
+        self.klass += [CLASSES.index(klass)] * len(names)
+        self.subfamily += subfamily
+        self.domain += domain
+        self.foreign += foreign
+
+
+def _random_block(rng, n: int, mean_length: int, compositions: np.ndarray | None = None):
+    """``n`` random sequences, lengths uniform in [mean/2, 3·mean/2], residues
+    i.i.d. from π or, per sequence, from its row of ``compositions``: all
+    residues in one draw (each sequence's cumulative composition shifted by
+    its index, so one ``searchsorted`` serves every sequence)."""
+    lengths = rng.integers(mean_length // 2, 3 * mean_length // 2 + 1, n)
+    if compositions is None:
+        return _background(rng, int(lengths.sum())), lengths
+    cum = np.cumsum(compositions, axis=1)
+    cum[:, -1] = 1.0
+    owner = np.repeat(np.arange(n), lengths)
+    flat = (cum + np.arange(n)[:, None]).ravel()
+    codes = np.searchsorted(flat, rng.random(len(owner)) + owner, side="right") - 20 * owner
+    return np.minimum(codes, 19).astype(np.uint8), lengths
 
 
 def _flanked(rng, lineage: _Lineage, flank: int, kind: str = "domain", exact: bool = False):
@@ -419,10 +449,9 @@ def build(seed: np.random.SeedSequence, *, kind: str = "star", subfamilies: int 
     def width(n):
         return max(4, len(str(max(n - 1, 0))))
 
-    g = rngs["background"]
-    lengths = g.integers(background_length // 2, 3 * background_length // 2 + 1, background)
-    for i, n in enumerate(lengths):
-        out.add(f"bg_{i:0{width(background)}d}", "background", [(_background(g, n), None, "flank")])
+    w = width(background)
+    out.add_random([f"bg_{i:0{w}d}" for i in range(background)], "background",
+                   *_random_block(rngs["background"], background, background_length))
 
     if sister:
         g = rngs["sister"]
@@ -452,10 +481,10 @@ def build(seed: np.random.SeedSequence, *, kind: str = "star", subfamilies: int 
                      (fpart.seq, fpart.col, "foreign"), (_background(g, right), None, "flank")])
 
     g = rngs["biased"]
-    lengths = g.integers(background_length // 2, 3 * background_length // 2 + 1, biased)
-    for i, n in enumerate(lengths):
-        comp = g.dirichlet(20.0 * biased_strength * stationary())
-        out.add(f"bias_{i:0{width(biased)}d}", "biased", [(_background(g, n, comp), None, "flank")])
+    compositions = g.dirichlet(20.0 * biased_strength * stationary(), biased)
+    w = width(biased)
+    out.add_random([f"bias_{i:0{w}d}" for i in range(biased)], "biased",
+                   *_random_block(g, biased, background_length, compositions))
 
     return _assemble(out, len(leaves), length, foreign_length if (foreign or chimeras) else 0,
                      root.seq, rates)
@@ -464,16 +493,15 @@ def build(seed: np.random.SeedSequence, *, kind: str = "star", subfamilies: int 
 def _assemble(b: _Builder, K: int, length: int, foreign_length: int, root: np.ndarray,
               rates: np.ndarray) -> Database:
     """Concatenate the builder's sequences; the profiles and subfamily sizes."""
-    offsets = np.zeros(len(b.seqs) + 1, np.int64)
-    offsets[1:] = np.cumsum([len(s) for s in b.seqs])
-    residues = np.concatenate(b.seqs) if b.seqs else np.zeros(0, np.uint8)
-    root_col = np.concatenate(b.root_col) if b.seqs else np.zeros(0, np.int32)
-    foreign_col = np.concatenate(b.foreign_col) if b.seqs else np.zeros(0, np.int32)
+    offsets = np.zeros(len(b.names) + 1, np.int64)
+    offsets[1:] = np.cumsum(np.concatenate(b.lengths))
+    residues, root_col, foreign_col = (np.concatenate(x) for x in (b.seqs, b.root_col, b.foreign_col))
     klass = np.array(b.klass, np.int8)
     subfamily = np.array(b.subfamily, np.int16)
-    owner = np.repeat(np.arange(len(b.seqs)), np.diff(offsets))
-    member = klass[owner] == CLASSES.index("member")
-    foreign_copy = (klass[owner] == CLASSES.index("foreign")) | (klass[owner] == CLASSES.index("chimera"))
+    # the classes were added in CLASSES' order: each class's residues are one slice
+    first = offsets[np.searchsorted(klass, np.arange(len(CLASSES) + 1))]
+    member = slice(first[0], first[1])
+    foreign_copy = slice(first[CLASSES.index("foreign")], first[CLASSES.index("chimera") + 1])
     return Database(
         residues=residues, offsets=offsets, names=b.names, klass=klass, subfamily=subfamily,
         domain=np.array(b.domain, np.int32).reshape(-1, 2),

@@ -233,3 +233,23 @@ def test_build_time_of_a_2000_sequence_database():
     t = time.perf_counter()
     db = dbm.build(np.random.SeedSequence(1), **kw)
     print(f"\n2000-sequence database ({len(db.residues)} residues): {time.perf_counter() - t:.3f} s")
+
+
+def test_random_block_draws_each_sequence_from_its_own_composition():
+    rng = np.random.default_rng(4)
+    n = 50
+    letter = rng.integers(0, 20, n)
+    one_hot = np.eye(20)[letter]
+    residues, lengths = dbm._random_block(rng, n, 40, one_hot)
+    assert np.array_equal(residues, np.repeat(letter, lengths))
+
+
+def test_the_yaml_keywords_are_builds_keywords_and_edge_cases_build():
+    from collapsesim.domains.psiblast.params import DatabaseParams
+
+    db = dbm.build(np.random.SeedSequence(0), **DatabaseParams(background=10).model_dump())
+    assert len(db) == 5 * 20 + 10
+    for kind in ("star", "coalescent"):
+        db = dbm.build(np.random.SeedSequence(0), kind=kind, subfamilies=1, members=1,
+                       background=0, chimeras=2, chimera_overlap=1.0, indel_rate=0.2)
+        assert len(db) == 3 and db.subfamily_sizes.tolist() == [1]
