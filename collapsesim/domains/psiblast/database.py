@@ -94,7 +94,8 @@ the others (and the family) unchanged for a seed:
 true members (the query's domain included, flanks excluded), of the
 residues descending from root column j; ``foreign_profile`` likewise over
 every foreign-domain copy (foreign members and chimeras' foreign parts, the
-same evolutionary distance from the foreign root). A column no residue
+same evolutionary distance from the foreign root); without foreign members
+and chimeras there is no foreign family and it has 0 rows. A column no residue
 descends from (every copy deleted) gets π, the frequency it would have
 with no information.
 """
@@ -157,8 +158,7 @@ class Database:
             for i, name in enumerate(self.names):
                 text = letters[self.sequence(i)].tobytes().decode()
                 f.write(f">{name}\n")
-                for s in range(0, len(text), FASTA_WIDTH):
-                    f.write(text[s:s + FASTA_WIDTH] + "\n")
+                f.writelines(text[s:s + FASTA_WIDTH] + "\n" for s in range(0, len(text), FASTA_WIDTH))
         return path
 
     def write_labels(self, path) -> Path:
@@ -259,7 +259,7 @@ def _background(rng: np.random.Generator, n: int, composition=None) -> np.ndarra
 class _Lineage:
     """A domain sequence with the root column of every residue."""
 
-    __slots__ = ("seq", "col")
+    __slots__ = ("col", "seq")
 
     def __init__(self, seq: np.ndarray, col: np.ndarray):
         self.seq, self.col = seq, col
@@ -277,11 +277,11 @@ def _evolve(rng: np.random.Generator, parent: _Lineage, n: int, t: float, rates:
 # -- trees -------------------------------------------------------------------------------------
 
 def _star(rng, root: _Lineage, rates, *, subfamilies, members, subfamily_divergence,
-          leaf_divergence, indel_rate) -> tuple[list[_Lineage], list[list[_Lineage]], list[float]]:
-    """Subfamily ancestors, their leaves, and each ancestor's distance to its leaves."""
+          leaf_divergence, indel_rate) -> tuple[list[_Lineage], list[list[_Lineage]], float]:
+    """Subfamily ancestors, their leaves, and the ancestors' distance to their leaves."""
     ancestors = _evolve(rng, root, subfamilies, subfamily_divergence, rates, indel_rate)
     leaves = [_evolve(rng, a, members, leaf_divergence, rates, indel_rate) for a in ancestors]
-    return ancestors, leaves, [leaf_divergence] * subfamilies
+    return ancestors, leaves, leaf_divergence
 
 
 def coalescent(rng: np.random.Generator, n: int, height: float) -> tuple[np.ndarray, np.ndarray]:
@@ -306,7 +306,7 @@ def coalescent(rng: np.random.Generator, n: int, height: float) -> tuple[np.ndar
 
 
 def _coalescent(rng, root: _Lineage, rates, *, subfamilies, members, tree_height, clade_depth,
-                indel_rate) -> tuple[list[_Lineage], list[list[_Lineage]], list[float]]:
+                indel_rate) -> tuple[list[_Lineage], list[list[_Lineage]], float]:
     """The clades' ancestors (sequences at the cut), their leaves in leaf
     order, and the cut's height (every ancestor's distance to its leaves)."""
     n = subfamilies * members
@@ -331,7 +331,7 @@ def _coalescent(rng, root: _Lineage, rates, *, subfamilies, members, tree_height
         clades.setdefault(ancestor_of[leaf], []).append(leaf)
     order = sorted(clades, key=lambda c: clades[c][0])   # subfamily 0 holds leaf 0
     return ([ancestors[c] for c in order], [[seqs[x] for x in clades[c]] for c in order],
-            [cut] * len(order))
+            cut)
 
 
 # -- assembling the database -------------------------------------------------------------------
@@ -432,7 +432,7 @@ def build(seed: np.random.SeedSequence, *, kind: str = "star", subfamilies: int 
     g = rngs["family"]
     root = _Lineage(_background(g, length), np.arange(length, dtype=np.int32))
     rates = site_rates(g, length, gamma_shape, invariant)
-    tree = dict(subfamilies=subfamilies, members=members, indel_rate=indel_rate)
+    tree = {"subfamilies": subfamilies, "members": members, "indel_rate": indel_rate}
     if kind == "star":
         ancestors, leaves, below = _star(g, root, rates, subfamily_divergence=subfamily_divergence,
                                          leaf_divergence=leaf_divergence, **tree)
@@ -459,7 +459,6 @@ def build(seed: np.random.SeedSequence, *, kind: str = "star", subfamilies: int 
         for i, leaf in enumerate(_evolve(g, sister_root, sister, leaf_divergence, rates, indel_rate)):
             out.add(f"sis_{i:0{width(sister)}d}", "sister", _flanked(g, leaf, flank))
 
-    foreign_profile = np.zeros((0, 20))
     if foreign or chimeras:
         g = rngs["foreign_root"]
         f_root = _Lineage(_background(g, foreign_length), np.arange(foreign_length, dtype=np.int32))
@@ -471,7 +470,7 @@ def build(seed: np.random.SeedSequence, *, kind: str = "star", subfamilies: int 
         g = rngs["chimeras"]
         for i in range(chimeras):
             a = ancestors[int(g.integers(0, len(ancestors)))]
-            true = _evolve(g, a, 1, below[0], rates, indel_rate)[0]
+            true = _evolve(g, a, 1, below, rates, indel_rate)[0]
             keep = int(np.ceil(chimera_overlap * len(true.seq)))
             part = _Lineage(true.seq[len(true.seq) - keep:], true.col[len(true.col) - keep:])
             fpart = _evolve(g, f_root, 1, foreign_divergence, f_rates, indel_rate)[0]

@@ -12,8 +12,8 @@ from collapsesim.domains.psiblast.matrices import ALPHABET, transition
 
 PI = dbm.stationary()
 
-SMALL = dict(subfamilies=3, members=6, length=80, background=50, sister=5, foreign=5,
-             chimeras=7, biased=5, flank=10, query_flank=25)
+SMALL = {"subfamilies": 3, "members": 6, "length": 80, "background": 50, "sister": 5, "foreign": 5,
+         "chimeras": 7, "biased": 5, "flank": 10, "query_flank": 25}
 
 
 def _build(seed=1, **kw):
@@ -27,7 +27,7 @@ def _equal(a: dbm.Database, b: dbm.Database) -> bool:
 
 
 def test_same_seed_same_database_and_classes_drawn_apart():
-    kw = dict(indel_rate=0.05, gamma_shape=0.7, invariant=0.1)
+    kw = {"indel_rate": 0.05, "gamma_shape": 0.7, "invariant": 0.1}
     a, b = _build(3, **kw), _build(3, **kw)
     assert _equal(a, b)
     assert not np.array_equal(a.residues, _build(4, **kw).residues)
@@ -228,7 +228,7 @@ def test_write_fasta_and_labels(tmp_path):
 
 
 def test_build_time_of_a_2000_sequence_database():
-    kw = dict(subfamilies=5, members=20, length=200, background=1900, background_length=200)
+    kw = {"subfamilies": 5, "members": 20, "length": 200, "background": 1900, "background_length": 200}
     dbm.build(np.random.SeedSequence(0), **kw)
     t = time.perf_counter()
     db = dbm.build(np.random.SeedSequence(1), **kw)
