@@ -109,7 +109,8 @@ import numpy as np
 from scipy import special, stats
 
 from ...engine import streams
-from .matrices import ALPHABET, rate_matrix, transition
+from .fasta import write_fasta
+from .matrices import rate_matrix, transition
 
 CLASSES = ("member", "background", "sister", "foreign", "chimera", "biased")
 GAMMA_CATEGORIES = 4
@@ -151,15 +152,9 @@ class Database:
         return self.residues[self.offsets[i]:self.offsets[i + 1]]
 
     def write_fasta(self, path) -> Path:
-        """FASTA of every sequence (ids = ``names``, 60 residues a line)."""
-        path = Path(path)
-        letters = np.frombuffer(ALPHABET.encode(), np.uint8)
-        with open(path, "w") as f:
-            for i, name in enumerate(self.names):
-                text = letters[self.sequence(i)].tobytes().decode()
-                f.write(f">{name}\n")
-                f.writelines(text[s:s + FASTA_WIDTH] + "\n" for s in range(0, len(text), FASTA_WIDTH))
-        return path
+        """FASTA of every sequence (ids = ``names``, 60 residues a line;
+        :func:`.fasta.write_fasta`)."""
+        return write_fasta(path, self.names, self.residues, offsets=self.offsets, width=FASTA_WIDTH)
 
     def write_labels(self, path) -> Path:
         """Tab-separated labels, one row per sequence (:data:`LABEL_COLUMNS`,

@@ -8,6 +8,7 @@ import pytest
 from scipy import stats
 
 from collapsesim.domains.psiblast import database as dbm
+from collapsesim.domains.psiblast.fasta import read_fasta
 from collapsesim.domains.psiblast.matrices import ALPHABET, transition
 
 PI = dbm.stationary()
@@ -214,12 +215,11 @@ def test_coalescent_tree_and_its_subfamilies():
 def test_write_fasta_and_labels(tmp_path):
     db = _build(10)
     fasta, labels = db.write(tmp_path / "rep")
-    text = fasta.read_text().split(">")[1:]
-    assert len(text) == len(db)
-    for i, rec in enumerate(text):
-        name, *lines = rec.strip().split("\n")
-        assert name == db.names[i] and all(len(x) <= 60 for x in lines)
-        assert "".join(lines) == "".join(ALPHABET[c] for c in db.sequence(i))
+    names, seqs = read_fasta(fasta)
+    assert names == db.names and np.array_equal(np.concatenate(seqs), db.residues)
+    lines = fasta.read_text().split("\n")
+    assert max(map(len, lines)) == 60 and lines[0] == ">m0_0"
+    assert lines[1] == "".join(ALPHABET[c] for c in db.sequence(0)[:60])
     rows = [r.split("\t") for r in labels.read_text().strip().split("\n")]
     assert tuple(rows[0]) == dbm.LABEL_COLUMNS and len(rows) == len(db) + 1
     i = int(np.flatnonzero(db.klass == 4)[0])
