@@ -62,7 +62,7 @@ def encode(seq: str) -> np.ndarray:
     out[raw == ord("-")] = GAP
     bad = out == 255
     if bad.any():
-        raise ValueError(f"not one of the 20 amino acids: {sorted(set(seq[i] for i in np.flatnonzero(bad)))}")
+        raise ValueError(f"not one of the 20 amino acids: {sorted({seq[i] for i in np.flatnonzero(bad)})}")
     return out
 
 

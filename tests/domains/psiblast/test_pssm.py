@@ -43,7 +43,7 @@ def test_from_query_is_blosum62():
 
 
 def test_self_hit_is_purged_and_gives_the_query_only_profile():
-    q, rows = _msa(0)
+    q, _ = _msa(0)
     alone = P.build(q, np.zeros((0, len(q)), np.uint8))
     selfhit = P.build(q, q[None, :])
     assert not selfhit.kept.any()
@@ -162,8 +162,7 @@ def _psiblast_pssm(tmp_path, query, rows, pseudocount=0):
     at the row's ends; the first sequence is the query) and parse its PSSM."""
     with open(tmp_path / "msa.fa", "w") as f:
         f.write(f">query\n{M.decode(query)}\n")
-        for k, r in enumerate(rows):
-            f.write(f">s{k}\n{M.decode(r).replace('.', '-')}\n")
+        f.writelines(f">s{k}\n{M.decode(r).replace('.', '-')}\n" for k, r in enumerate(rows))
     (tmp_path / "subject.fa").write_text(f">subject\n{M.decode(query)}\n")
     subprocess.run(["psiblast", "-in_msa", str(tmp_path / "msa.fa"), "-subject", str(tmp_path / "subject.fa"),
                     "-comp_based_stats", "0", "-num_iterations", "1", "-pseudocount", str(pseudocount),
@@ -173,11 +172,11 @@ def _psiblast_pssm(tmp_path, query, rows, pseudocount=0):
 
 
 CASES = {
-    "diverse": dict(seed=10, n=12, mut=0.5),
-    "close": dict(seed=11, n=12, mut=0.15),
-    "purge": dict(seed=12, n=8, mut=0.3, copies=4),
-    "deep": dict(seed=13, m=120, n=60, mut=0.45),
-    "no_gaps": dict(seed=14, n=6, mut=0.35, gaps=False),
+    "diverse": {"seed": 10, "n": 12, "mut": 0.5},
+    "close": {"seed": 11, "n": 12, "mut": 0.15},
+    "purge": {"seed": 12, "n": 8, "mut": 0.3, "copies": 4},
+    "deep": {"seed": 13, "m": 120, "n": 60, "mut": 0.45},
+    "no_gaps": {"seed": 14, "n": 6, "mut": 0.35, "gaps": False},
 }
 
 
@@ -203,10 +202,8 @@ def _psiblast_round1(tmp_path, query, rows, pseudocount):
     the PSSM psiblast built from them (``-save_each_pssm`` file ``.1``)."""
     rng = np.random.default_rng(99)
     with open(tmp_path / "db.fa", "w") as f:
-        for k, r in enumerate(rows):
-            f.write(f">h{k}\n{M.decode(r[r < M.GAP])}\n")
-        for k in range(100):
-            f.write(f">r{k}\n{M.decode(rng.choice(20, 150, p=M.BACKGROUND))}\n")
+        f.writelines(f">h{k}\n{M.decode(r[r < M.GAP])}\n" for k, r in enumerate(rows))
+        f.writelines(f">r{k}\n{M.decode(rng.choice(20, 150, p=M.BACKGROUND))}\n" for k in range(100))
     (tmp_path / "q.fa").write_text(f">q\n{M.decode(query)}\n")
     subprocess.run(["makeblastdb", "-in", str(tmp_path / "db.fa"), "-dbtype", "prot",
                     "-out", str(tmp_path / "db")], check=True, capture_output=True)

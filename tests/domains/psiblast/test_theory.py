@@ -17,7 +17,6 @@ needs_blast = pytest.mark.skipif(shutil.which("blastp") is None or shutil.which(
 
 def test_constants_are_blast_blosum62():
     assert T.GAPPED == (0.267, 0.041) and T.UNGAPPED == (0.3176, 0.134)
-    lam, K = T.GAPPED
     assert T.LENGTH_ADJUST["gapped"] == (1.9 / 0.267, -30.0)
     assert T.LENGTH_ADJUST["ungapped"][0] == pytest.approx(1 / T.ENTROPY["ungapped"], rel=1e-3)
 
@@ -46,7 +45,9 @@ def test_length_adjustment_fixed_point():
     adl, beta = T.LENGTH_ADJUST["gapped"]
     for m, n, N in ((150, 49030, 201), (300, 10**7, 30000), (50, 2 * 10**5, 1000)):
         ell = T.length_adjustment(m, n, N, K=0.041, alpha_d_lambda=adl, beta=beta)
-        f = lambda x: adl * (math.log(0.041) + math.log((m - x) * (n - N * x))) + beta  # noqa: E731
+        def f(x, m=m, n=n, N=N):
+            return adl * (math.log(0.041) + math.log((m - x) * (n - N * x))) + beta
+
         assert f(ell) >= ell
         if m > 100:
             assert f(ell + 1) < ell + 1
@@ -69,8 +70,7 @@ def _random_db(tmp_path, seed=1):
     (tmp_path / "q.fa").write_text(f">q\n{q}\n")
     with open(tmp_path / "db.fa", "w") as f:
         f.write(f">hom\n{hom}\n")
-        for k in range(200):
-            f.write(f">r{k}\n{seq(int(rng.integers(80, 400)))}\n")
+        f.writelines(f">r{k}\n{seq(int(rng.integers(80, 400)))}\n" for k in range(200))
     subprocess.run(["makeblastdb", "-in", str(tmp_path / "db.fa"), "-dbtype", "prot",
                     "-out", str(tmp_path / "db")], check=True, capture_output=True)
     fasta = (tmp_path / "db.fa").read_text().split(">")[1:]
