@@ -165,6 +165,8 @@ def _batch(residues, offsets, a: int, b: int):
     valid = col[None, :] < lengths[:, None]
     pos = offsets[a:b, None] + col[None, :]
     pos = pos * valid                                   # padding reads residue 0, masked
+    if residues.shape[0] == 0:                          # only empty sequences
+        return pos, valid, lengths
     return _long(residues[pos]), valid, lengths
 
 
