@@ -6,4 +6,5 @@ from . import ga  # noqa: F401
 from . import sweep  # noqa: F401
 from . import gan  # noqa: F401
 from . import beam  # noqa: F401
+from . import psiblast  # noqa: F401
 from . import runner  # noqa: F401

@@ -3,6 +3,8 @@ equality of numpy, numba and torch, and tracebacks that re-score to the scans.""
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 import torch
@@ -129,7 +131,7 @@ def _oracle_xdrop(pssm, subj, seg, o=11, e=1, X=al.XDROP):
 def _rescore(pssm, subj, pairs, o=11, e=1):
     """Score of an alignment path given by its aligned pairs (gaps between them)."""
     sc = sum(int(pssm[q, subj[s]]) for q, s in pairs)
-    for (q1, s1), (q2, s2) in zip(pairs[:-1], pairs[1:]):
+    for (q1, s1), (q2, s2) in pairwise(pairs):
         assert q2 > q1 and s2 > s1
         for gap in (q2 - q1 - 1, s2 - s1 - 1):
             if gap:
@@ -199,7 +201,7 @@ def test_known_diagonal_of_close_homologs():
         seqs.append(np.concatenate([rng.integers(0, 20, sh), s, rng.integers(0, 20, 10)]))
     res, off = _db(seqs)
     for backend in BACKENDS:
-        u, g, x = _run(backend, pssm, res, off)
+        u, _, x = _run(backend, pssm, res, off)
         assert np.array_equal(u[3] - u[1], shifts), backend
         assert np.array_equal(x[3] - x[1], shifts)
 
