@@ -114,5 +114,5 @@ def test_quick_page(tmp_path, monkeypatch):
     for fig in ("psiblast_inclusion", "psiblast_recovery"):
         assert (tmp_path / "out" / "figures" / f"{fig}.png").stat().st_size > 0
     # the exported databases are where psiblast searched them
-    assert (tmp_path / "runs" / "psiblast" / "chimeras80" / "replicates" / "1"
+    assert (tmp_path / "runs" / "psiblast" / "chimeras20" / "replicates" / "1"
             / "labels.tsv").exists()
