@@ -116,3 +116,27 @@ def test_quick_page(tmp_path, monkeypatch):
     # the exported databases are where psiblast searched them
     assert (tmp_path / "runs" / "psiblast" / "chimeras20" / "replicates" / "1"
             / "labels.tsv").exists()
+
+
+SMALL = repro.Setting("small", "small", {"subfamilies": 2, "members": 4, "length": 60,
+                                         "subfamily_divergence": 0.3, "leaf_divergence": 0.2,
+                                         "background": 30, "flank": 5, "query_flank": 10}, 3)
+
+
+@pytest.mark.skipif(shutil.which("psiblast") is None,
+                    reason="psiblast (ncbi-blast+) not installed: apt-get install ncbi-blast+")
+def test_psiblast_searches_the_exported_databases(tmp_path):
+    """psiblast on two small exported databases finds the query's close
+    family (the query itself and its subfamily first); a database file that
+    is not the seed's database is refused."""
+    dbs = repro.databases(SMALL, replicates=2, seed=3)
+    for j, db in enumerate(dbs):
+        db.write(tmp_path / "replicates" / str(j))
+    blast = repro._Blast(tmp_path, dbs)
+    runs = blast.run(0.002, SMALL.iterations)
+    assert runs.classes.shape == (2, 4, 6)
+    assert (runs.classes[:, 1:, 0] >= 4).all()          # ≥ the query's subfamily (4 members)
+    assert (runs.subfamilies[:, 1:] >= 1).all() and not runs.ever(1).any()
+    other = repro.databases(SMALL, replicates=1, seed=4)
+    with pytest.raises(RuntimeError, match="not the database"):
+        repro._Blast(tmp_path, other)
