@@ -2,4 +2,4 @@
 import; :func:`collapsesim.registry.available` imports them lazily, so importing
 ``collapsesim`` stays cheap and free of import cycles."""
 
-BUILTIN = ("drift", "particle_filter", "sweep", "gan", "ga", "hikers", "beam")
+BUILTIN = ("drift", "particle_filter", "sweep", "gan", "ga", "hikers", "beam", "psiblast")

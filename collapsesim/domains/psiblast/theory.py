@@ -184,3 +184,11 @@ def score_for_evalue(e: float, m: int, db_residues: int, db_seqs: int, *, lam: f
 def bit_score(scores, *, lam: float, K: float) -> np.ndarray:
     """Bit scores ``(λ S − ln K) / ln 2``."""
     return (lam * np.asarray(scores, dtype=np.float64) - math.log(K)) / math.log(2)
+
+
+def gap_trigger(bits: float = 22.0, ka: KarlinAltschul = UNGAPPED) -> int:
+    """The raw ungapped score at which BLAST starts a gapped extension:
+    ``(bits·ln 2 + ln K) / λ`` with the ungapped constants, truncated
+    (``gap_trigger`` in blast_parameters.c, BLAST's default 22 bits; 41 on
+    BLOSUM62's scale)."""
+    return int((bits * math.log(2) + math.log(ka.K)) / ka.lam)
