@@ -140,3 +140,12 @@ def test_psiblast_searches_the_exported_databases(tmp_path):
     other = repro.databases(SMALL, replicates=1, seed=4)
     with pytest.raises(RuntimeError, match="not the database"):
         repro._Blast(tmp_path, other)
+
+
+def test_missing_psiblast_stops_with_one_line(tmp_path, monkeypatch):
+    from collapsesim.reproductions import MissingRequirement, psiblast_ncbi
+
+    monkeypatch.setattr(psiblast_ncbi.shutil, "which", lambda prog: None)
+    with pytest.raises(MissingRequirement, match="apt-get install ncbi-blast\\+") as err:
+        repro.page(tmp_path, seed=1, backend="numpy", quick=True)
+    assert "\n" not in str(err.value) and not (tmp_path / "psiblast.md").exists()
