@@ -52,13 +52,15 @@ type.
 
 **Metrics.** ``included``; ``recall`` (included members / members) and
 ``recall_sub<k>``; ``fp_<class>`` (included sequences of each decoy class);
-``precision`` (members among the included); ``column_entropy`` (mean
+``precision`` (homologous hits — members and chimeras, whose true part is
+the family's domain — among the included); ``column_entropy`` (mean
 Shannon entropy, bits, of the PSSM's target frequencies); ``js_oracle``
 (mean Jensen–Shannon divergence, bits, of the query's domain columns to the
 true family's profile at the same root columns); ``js_foreign`` (the
 query's C-terminal flank columns to the foreign family's profile in the
 chimeras' register, when the database has a foreign family);
-``first_fp_iteration`` (once a decoy was included); ``boundary_creep``
+``first_fp_iteration`` (once a false positive — background, sister,
+foreign or biased, not a chimera — was included); ``boundary_creep``
 (mean residues the included homologous hits are aligned beyond their true
 domain); ``converged`` (1 once the included set repeats).
 """
@@ -73,9 +75,6 @@ from . import alignment, pssm, theory
 from .database import CLASSES, Database, build as build_database
 from .matrices import NOT_ALIGNED
 from .params import PsiblastParams
-
-DECOYS = CLASSES[1:]
-
 
 def _entropy_bits(p: np.ndarray) -> np.ndarray:
     """Shannon entropy (bits) of each row of ``p``."""
@@ -111,6 +110,7 @@ class PsiblastSimulation:
         self.frozen = np.full((self.n, 2), -1, np.int64)   # subject range at first inclusion
         self.iteration = 0
         self.first_fp: int | None = None
+        self.homologous = np.isin(db.klass, [CLASSES.index("member"), CLASSES.index("chimera")])
         self.finished = False
         # the query's domain columns and their root columns; its C-terminal flank
         q0 = db.offsets[db.query]
@@ -202,7 +202,7 @@ class PsiblastSimulation:
         self.profile = pssm.build(self.query, rows, purge=p.purge, pseudocount=p.pseudocounts,
                                   beta=p.beta, pseudo_scale=p.pseudo_scale,
                                   entropy_target=p.entropy_target)
-        if self.first_fp is None and (included & (db.klass != 0)).any():
+        if self.first_fp is None and (included & ~self.homologous).any():
             self.first_fp = self.iteration
         self.finished = not changed and self.iteration > 1
 
@@ -218,7 +218,7 @@ class PsiblastSimulation:
         n_inc = int(inc.sum())
         metrics = {"iteration": float(self.iteration), "included": float(n_inc),
                    "recall": float((inc & members).sum() / max(members.sum(), 1)),
-                   "precision": float((inc & members).sum() / max(n_inc, 1)),
+                   "precision": float((inc & self.homologous).sum() / max(n_inc, 1)),
                    "converged": float(self.finished)}
         for k in range(K):
             metrics[f"recall_sub{k}"] = float(per_sub[k] / max(db.subfamily_sizes[k], 1))
