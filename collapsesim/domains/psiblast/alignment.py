@@ -61,16 +61,35 @@ loops tested equal to them):
     ``blast_parameters.c`` does: ``(Int4)(25·ln 2 / λ)`` with BLOSUM62
     11/1's gapped λ = 0.267 (truncated, not rounded).
 
-Tracebacks (host numpy, one sequence; exact, same optimum as the scans):
-:func:`traceback` for ``gapped`` and ``xdrop``, :func:`ungapped_row` for the
-fast mode. They return the query-anchored MSA row ``uint8[m]`` (the subject
-residue aligned to each query column, ``GAP`` where the query column faces a
-gap, ``NOT_ALIGNED`` outside the aligned query range; subject insertions are
-dropped, as in psiblast's query-anchored MSA) and ``(qstart, qend, sstart,
-send)``. Path tie-breaks, walking back from the end cell: a match
-(diagonal) step first, then a gap in the query (subject insertion), then a
-gap in the subject; in a gap, opening before extending; a local path stops
-at the first diagonal step from a zero cell.
+``psiblast.traceback(pssm, residues, offsets, idx, windows, mode, seeds, gap_open=11, gap_extend=1, xdrop=XDROP, slack=0)``
+    The alignments of an iteration's included hits, one call for all of
+    them: ``idx int64[k]`` the sequences, ``windows int64[k, 2]`` the subject
+    range [lo, hi) each may use (the whole sequence, or the range frozen at
+    its first inclusion; residues outside are not available), ``seeds
+    int64[k, 4]`` their ungapped segments (qstart, qend, sstart, send) in
+    whole-sequence coordinates, clipped to the window along their diagonal
+    (nothing left → nothing aligned). ``mode`` ``"ungapped"``: the clipped
+    segment widened by ``slack`` residues at each end along its diagonal,
+    clipped to the query and the window (the slack models the over-run of
+    gapped extensions past the maximal segment); ``"gapped"``: the
+    Smith–Waterman optimum inside the window (seeds ignored; the same optimum
+    as ``psiblast.gapped`` on the window); ``"xdrop"``: the X-drop extension
+    from the clipped seed (as ``psiblast.xdrop`` on the window). Returns
+    ``rows uint8[k, m]``, the query-anchored MSA rows (the subject residue
+    aligned to each query column, ``GAP`` where the query column faces a
+    gap, ``NOT_ALIGNED`` outside the aligned query range; subject insertions
+    are dropped, as in psiblast's query-anchored MSA), and ``ranges int64[k,
+    4]`` (qstart, qend, sstart, send) in whole-sequence coordinates, −1 where
+    nothing aligns. The specification keeps every DP row of a chunk of hits
+    (vectorised over the hits) and walks each hit back on the host; the numba
+    kernel keeps one hit's cells at a time (the X-drop band's) and walks in
+    the kernel. :func:`gapped_path` and :func:`xdrop_path` give one subject's
+    score and aligned pairs through the same specification. Path
+    tie-breaks, walking back from the end cell (the first best cell in
+    query-major order): a match (diagonal) step first, then a gap in the
+    query (subject insertion), then a gap in the subject; in a gap, opening
+    before extending; a local path stops at the first diagonal step from a
+    zero cell.
 
 The vectorised row recurrence computes the horizontal gap score E of a
 row from the row's match/vertical scores alone,
@@ -423,7 +442,7 @@ def xdrop(backend, pssm, residues, offsets, seeds, gap_open: int = GAP_OPEN,
     return _concat(backend, parts, 5, len(host) - 1)
 
 
-# -- tracebacks (host numpy, one sequence) --------------------------------------------------
+# -- tracebacks: the alignments of the included hits, one batch per iteration -------------
 
 def _walk(H, E, F, score, i: int, j: int, o: int, e: int, local: bool):
     """Cells (i, j) of the diagonal (match) steps of the path ending at cell (i, j)
@@ -454,8 +473,48 @@ def _walk(H, E, F, score, i: int, j: int, o: int, e: int, local: bool):
 
 
 def _stack(mats, k: int) -> np.ndarray:
-    """Matrix k (0: H, 1: E, 2: F) of a one-sequence DP from its rows."""
-    return np.stack([row[k][0] for row in mats])
+    """Matrix k (0: H, 1: E, 2: F) of a batch's DP from its rows: (c, rows, cols)."""
+    return np.stack([row[k] for row in mats], 1)
+
+
+def _pairs(cells) -> np.ndarray:
+    """Aligned (query column, subject position) pairs int64[k, 2] in order."""
+    return np.array(sorted(cells), np.int64).reshape(-1, 2)
+
+
+def _gapped_paths(pssm, codes, valid, o: int, e: int):
+    """Smith–Waterman–Gotoh optima of a padded batch (host numpy): scores int[c] and,
+    per sequence, its aligned pairs (empty where the score is 0)."""
+    best, bi, bj, mats = _sw_rows(pssm, codes, valid, o, e, keep=True)
+    H, E, F = (_stack(mats, k) for k in range(3))
+    paths = []
+    for h in range(len(best)):
+        cells = [] if best[h] <= 0 else _walk(
+            H[h], E[h], F[h], lambda i, j, h=h: pssm[i - 1, codes[h, j - 1]],
+            int(bi[h]), int(bj[h]), o, e, local=True)
+        paths.append(_pairs([(i - 1, j - 1) for i, j in cells]))
+    return best, paths
+
+
+def _xdrop_paths(pssm, codes, lengths, q0, s0, o: int, e: int, X: int):
+    """X-drop extensions of a padded batch from the seed points (q0, s0) (host numpy):
+    scores int[c] and, per sequence, its aligned pairs (empty where the score is 0).
+    Each direction walks back from its first best cell (query-major)."""
+    out = _xdrop_chunk(pssm, codes, lengths, q0, s0, o, e, X, keep=True)
+    score = out[0]
+    paths = [[] for _ in range(len(score))]
+    for mats, sign in ((out[5][0], -1), (out[5][1], +1)):
+        H, E, F = (_stack(mats, k) for k in range(3))
+        base = 1 if sign < 0 else 0
+        for h in np.flatnonzero(score > 0):
+            i, j = divmod(int(np.argmax(H[h])), H.shape[2])
+            qb, sb = int(q0[h]) + base, int(s0[h]) + base
+            steps = _walk(H[h], E[h], F[h],
+                          lambda i, j, h=h, qb=qb, sb=sb, sg=sign: pssm[qb + sg * i,
+                                                                        codes[h, sb + sg * j]],
+                          i, j, o, e, local=False)
+            paths[h] += [(qb + sign * a, sb + sign * b) for a, b in steps]
+    return score, [_pairs(p) for p in paths]
 
 
 def gapped_path(pssm, subject, gap_open: int = GAP_OPEN, gap_extend: int = GAP_EXTEND):
@@ -467,14 +526,8 @@ def gapped_path(pssm, subject, gap_open: int = GAP_OPEN, gap_extend: int = GAP_E
     codes = np.asarray(subject, np.int64)[None, :]
     if codes.shape[1] == 0:
         return 0, np.zeros((0, 2), np.int64)
-    best, bi, bj, mats = _sw_rows(pssm, codes, np.ones(codes.shape, bool), gap_open,
-                                  gap_extend, keep=True)
-    if best[0] <= 0:
-        return 0, np.zeros((0, 2), np.int64)
-    cells = _walk(_stack(mats, 0), _stack(mats, 1), _stack(mats, 2),
-                  lambda i, j: pssm[i - 1, codes[0, j - 1]], int(bi[0]), int(bj[0]),
-                  gap_open, gap_extend, local=True)
-    return int(best[0]), np.array(cells[::-1], np.int64).reshape(-1, 2) - 1
+    best, paths = _gapped_paths(pssm, codes, np.ones(codes.shape, bool), gap_open, gap_extend)
+    return int(best[0]), paths[0]
 
 
 def xdrop_path(pssm, subject, seed, gap_open: int = GAP_OPEN, gap_extend: int = GAP_EXTEND,
@@ -488,23 +541,9 @@ def xdrop_path(pssm, subject, seed, gap_open: int = GAP_OPEN, gap_extend: int = 
     if seed[0] < 0 or codes.shape[1] == 0:
         return 0, np.zeros((0, 2), np.int64)
     q0, s0 = _seed_points(*(np.array([v], np.int64) for v in seed[:3]))
-    out = _xdrop_chunk(pssm, codes, np.array([codes.shape[1]], np.int64), q0, s0, gap_open, gap_extend,
-                       xdrop, keep=True)
-    if out[0][0] <= 0:
-        return 0, np.zeros((0, 2), np.int64)
-    q0, s0 = int(q0[0]), int(s0[0])
-    (lm, rm) = out[5]
-    cells = []
-    for mats, sign in ((lm, -1), (rm, +1)):
-        H, E, F = _stack(mats, 0), _stack(mats, 1), _stack(mats, 2)
-        base = 1 if sign < 0 else 0
-        qc = (lambda i, b=base, sg=sign: q0 + b + sg * i)
-        sc = (lambda j, b=base, sg=sign: s0 + b + sg * j)
-        i, j = divmod(int(np.argmax(H)), H.shape[1])      # first best cell, query-major
-        steps = _walk(H, E, F, lambda i, j, qc=qc, sc=sc: pssm[qc(i), codes[0, sc(j)]],
-                      i, j, gap_open, gap_extend, local=False)
-        cells += [(qc(a), sc(b)) for a, b in steps]
-    return int(out[0][0]), np.array(sorted(cells), np.int64).reshape(-1, 2)
+    score, paths = _xdrop_paths(pssm, codes, np.array([codes.shape[1]], np.int64), q0, s0,
+                                gap_open, gap_extend, xdrop)
+    return int(score[0]), paths[0]
 
 
 def _row(m: int, subject: np.ndarray, pairs: np.ndarray):
@@ -516,6 +555,101 @@ def _row(m: int, subject: np.ndarray, pairs: np.ndarray):
     row[q[0]:q[-1] + 1] = GAP
     row[q] = subject[s]
     return row, (int(q[0]), int(q[-1]) + 1, int(s[0]), int(s[-1]) + 1)
+
+
+TRACEBACK_MODES = ("ungapped", "gapped", "xdrop")
+
+
+def _traceback_inputs(backend, pssm, residues, offsets, idx, windows, mode, seeds,
+                      gap_open: int, gap_extend: int, slack: int):
+    """Host arrays of a ``psiblast.traceback`` call, checked: (pssm int32[m, 20],
+    residues uint8, starts int64[k] (first residue of each window), lengths
+    int64[k] (window lengths), windows int64[k, 2], seg int64[k, 4] (the seeds
+    clipped to the windows along their diagonals, in window coordinates; −1
+    rows where nothing of a seed is left))."""
+    if mode not in TRACEBACK_MODES:
+        raise ValueError(f"psiblast: traceback mode must be one of {TRACEBACK_MODES}, got {mode!r}")
+    if slack < 0:
+        raise ValueError(f"psiblast: slack must be >= 0, got {slack}")
+    _check_gaps(gap_open, gap_extend)
+    host = backend.to_numpy
+    pssm = np.ascontiguousarray(host(pssm), np.int32)
+    residues = np.ascontiguousarray(host(residues), np.uint8)
+    offsets = np.asarray(host(offsets), np.int64)
+    idx = np.asarray(host(idx), np.int64).reshape(-1)
+    windows = np.asarray(host(windows), np.int64).reshape(-1, 2)
+    seeds = np.asarray(host(seeds), np.int64).reshape(-1, 4)
+    if not len(idx) == len(windows) == len(seeds):
+        raise ValueError(f"psiblast: traceback needs one window and one seed per hit "
+                         f"(got {len(idx)} hits, {len(windows)} windows, {len(seeds)} seeds)")
+    lo, hi = windows[:, 0], windows[:, 1]
+    full = offsets[idx + 1] - offsets[idx]
+    if ((lo < 0) | (hi < lo) | (hi > full)).any():
+        raise ValueError("psiblast: traceback windows must satisfy 0 <= lo <= hi <= length")
+    qs, ss, se = seeds[:, 0], seeds[:, 2], seeds[:, 3]
+    a, b = np.maximum(ss, lo), np.minimum(se, hi)
+    ok = (qs >= 0) & (a < b)
+    seg = np.where(ok[:, None], np.stack([qs + a - ss, qs + b - ss, a - lo, b - lo], 1), -1)
+    return pssm, residues, offsets[idx] + lo, hi - lo, windows, seg
+
+
+def _ungapped_rows(m: int, residues, starts, lengths, seg, slack: int):
+    """The fast mode's rows (vectorised over the hits): each segment widened by ``slack``
+    residues at each end along its diagonal, clipped to the query and the window.
+    Returns rows uint8[k, m] and ranges int64[k, 4] in window coordinates."""
+    qs, qe, ss, se = seg.T
+    has = qs >= 0
+    q0 = qs - np.minimum(slack, np.minimum(qs, ss))
+    q1 = qe + np.minimum(slack, np.minimum(m - qe, lengths - se))
+    d = ss - qs
+    cols = np.arange(m)
+    inside = has[:, None] & (cols >= q0[:, None]) & (cols < q1[:, None])
+    rows = np.full(inside.shape, NOT_ALIGNED, np.uint8)
+    if inside.any():
+        rows[inside] = residues[((starts + d)[:, None] + cols) * inside][inside]
+    ranges = np.where(has[:, None], np.stack([q0, q1, q0 + d, q1 + d], 1), -1)
+    return rows, ranges
+
+
+def _to_whole(ranges, windows):
+    """Ranges in window coordinates → whole-sequence subject coordinates (−1 stays)."""
+    shift = windows[:, :1] * (ranges[:, 2:] >= 0)
+    return np.concatenate([ranges[:, :2], ranges[:, 2:] + shift], 1)
+
+
+@implements("psiblast.traceback", "numpy", "torch")
+def traceback_batch(backend, pssm, residues, offsets, idx, windows, mode: str, seeds,
+                    gap_open: int = GAP_OPEN, gap_extend: int = GAP_EXTEND, xdrop: int = XDROP,
+                    slack: int = 0):
+    """The alignments of the hits ``idx`` in ``mode``, one batch; see the module docstring.
+
+    The DP rows are vectorised over a chunk of hits (host numpy: the walks are
+    sequential); torch runs this specification on host copies and returns
+    tensors on its device."""
+    pssm, residues, starts, lengths, windows, seg = _traceback_inputs(
+        backend, pssm, residues, offsets, idx, windows, mode, seeds, gap_open, gap_extend, slack)
+    m, k = pssm.shape[0], len(starts)
+    if mode == "ungapped":
+        rows, ranges = _ungapped_rows(m, residues, starts, lengths, seg, slack)
+        return backend.asarray(rows), backend.asarray(_to_whole(ranges, windows))
+    rows = np.full((k, m), NOT_ALIGNED, np.uint8)
+    ranges = np.full((k, 4), -1, np.int64)
+    wins = np.concatenate([[0], np.cumsum(lengths)])   # chunks sized like a database of windows
+    for a, b in _chunks(wins, 2 * m):
+        if lengths[a:b].max(initial=0) == 0:
+            continue
+        col = np.arange(int(lengths[a:b].max()))
+        valid = col[None, :] < lengths[a:b, None]
+        codes = residues[(starts[a:b, None] + col) * valid].astype(np.int64)
+        if mode == "gapped":
+            _, paths = _gapped_paths(pssm, codes, valid, gap_open, gap_extend)
+        else:
+            q0, s0 = _seed_points(*seg[a:b, :3].T)
+            _, paths = _xdrop_paths(pssm, codes, lengths[a:b], q0, s0, gap_open, gap_extend,
+                                    xdrop)
+        for h, pairs in enumerate(paths):
+            rows[a + h], ranges[a + h] = _row(m, codes[h], pairs)
+    return backend.asarray(rows), backend.asarray(_to_whole(ranges, windows))
 
 
 def traceback(pssm, subject, mode: str, gap_open: int = GAP_OPEN, gap_extend: int = GAP_EXTEND,

@@ -206,28 +206,40 @@ def test_known_diagonal_of_close_homologs():
         assert np.array_equal(x[3] - x[1], shifts)
 
 
+def _traceback(backend, pssm, res, off, idx, windows, mode, seeds, slack=0):
+    b = get_backend(backend)
+    rows, ranges = b.op("psiblast.traceback")(pssm, res, off, np.asarray(idx, np.int64),
+                                              np.asarray(windows, np.int64), mode,
+                                              np.asarray(seeds, np.int64).reshape(-1, 4),
+                                              11, 1, slack=slack)
+    return b.to_numpy(rows), b.to_numpy(ranges)
+
+
+def _whole(seqs):
+    return [[0, len(s)] for s in seqs]
+
+
 @pytest.mark.parametrize("seed", [7, 8])
 def test_tracebacks_rescore_to_the_scans(seed):
     pssm, seqs = _random_case(seed)
     res, off = _db(seqs)
     u, g, x = _run("numba", pssm, res, off)
-    m = len(pssm)
+    m, idx, seeds = len(pssm), np.arange(len(seqs)), np.stack(u[1:], 1)
+    _, xranges = _traceback("numba", pssm, res, off, idx, _whole(seqs), "xdrop", seeds)
+    assert np.array_equal(xranges, np.stack(x[1:], 1))     # the scan's ranges
+    rows, ranges = _traceback("numba", pssm, res, off, idx, _whole(seqs), "gapped", seeds)
     checked = 0
     for k, s in enumerate(seqs):
         score, pairs = al.gapped_path(pssm, s)
         assert score == g[0][k] and _rescore(pssm, s, pairs.tolist()) == score
-        if score > 0:
-            assert (pairs[-1] + 1).tolist() == [g[1][k], g[2][k]]
-        seg = tuple(int(v[k]) for v in u[1:])
-        xs, xpairs = al.xdrop_path(pssm, s, seg)
+        xs, xpairs = al.xdrop_path(pssm, s, tuple(seeds[k]))
         assert xs == x[0][k] and _rescore(pssm, s, xpairs.tolist()) == xs
-        row, rng = al.traceback(pssm, s, "xdrop")          # seed recomputed from the subject
-        assert rng == tuple(int(v[k]) for v in x[1:])
-        row, rng = al.traceback(pssm, s, "gapped")
+        row, rng = rows[k], tuple(ranges[k])
         if score <= 0:
             assert rng == (-1, -1, -1, -1) and (row == NOT_ALIGNED).all()
             continue
         checked += 1
+        assert (pairs[-1] + 1).tolist() == [g[1][k], g[2][k]]
         qs, qe, ss, se = rng
         assert (qs, ss) == tuple(pairs[0]) and (qe, se) == tuple(pairs[-1] + 1)
         assert (row[:qs] == NOT_ALIGNED).all() and (row[qe:] == NOT_ALIGNED).all()
@@ -237,18 +249,100 @@ def test_tracebacks_rescore_to_the_scans(seed):
     assert checked >= 20
 
 
-def test_ungapped_row_slack_is_clipped_to_both_sequences():
+def _reference_row(m, subject, pairs):
+    """Row and ranges of one alignment from its pairs, written from the convention."""
+    row = np.full(m, NOT_ALIGNED, np.uint8)
+    if len(pairs) == 0:
+        return row, [-1, -1, -1, -1]
+    for q in range(pairs[0][0], pairs[-1][0] + 1):
+        row[q] = GAP
+    for q, s in pairs:
+        row[q] = subject[s]
+    return row, [pairs[0][0], pairs[-1][0] + 1, pairs[0][1], pairs[-1][1] + 1]
+
+
+def _reference(pssm, seqs, windows, mode, seeds, slack):
+    """Each hit alone: the one-hit paths on its window's residues (seed clipped to the
+    window along its diagonal), or the widened segment, shifted to whole coordinates."""
+    m = len(pssm)
+    rows, ranges = [], []
+    for s, (lo, hi), (qs, qe, ss, se) in zip(seqs, windows, seeds):
+        part = s[lo:hi]
+        a, b = max(ss, lo), min(se, hi)
+        seg = (qs + a - ss, qs + b - ss, a - lo, b - lo) if qs >= 0 and a < b else None
+        if mode == "gapped":
+            pairs = al.gapped_path(pssm, part)[1].tolist()
+        elif seg is None:
+            pairs = []
+        elif mode == "xdrop":
+            pairs = al.xdrop_path(pssm, part, seg)[1].tolist()
+        else:
+            back = min(slack, seg[0], seg[2])
+            fwd = min(slack, m - seg[1], len(part) - seg[3])
+            pairs = [[q, q + seg[2] - seg[0]] for q in range(seg[0] - back, seg[1] + fwd)]
+        row, rng = _reference_row(m, part, pairs)
+        if rng[2] >= 0:
+            rng[2:] = [rng[2] + lo, rng[3] + lo]
+        rows.append(row)
+        ranges.append(rng)
+    return np.array(rows, np.uint8).reshape(-1, m), np.array(ranges, np.int64).reshape(-1, 4)
+
+
+@pytest.mark.parametrize("seed", [10, 11])
+def test_batched_traceback_equals_each_hit_alone(seed):
+    """Random hits (repeats included) with random windows, some whole: every mode equals
+    the one-hit paths on the window, numpy = numba = torch exactly, and nothing is
+    aligned outside a window."""
+    pssm, seqs = _random_case(seed, n=50)
+    res, off = _db(seqs)
+    u = _run("numba", pssm, res, off)[0]
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(seqs), 60)
+    L = np.diff(off)[idx]
+    lo = rng.integers(0, L + 1)
+    hi = lo + rng.integers(0, L - lo + 1)
+    whole = rng.random(len(idx)) < 0.4
+    windows = np.stack([np.where(whole, 0, lo), np.where(whole, L, hi)], 1)
+    seeds = np.stack(u[1:], 1)[idx]
+    sub = [seqs[i] for i in idx]
+    for mode, slack in (("ungapped", 4), ("gapped", 0), ("xdrop", 0)):
+        ref = _reference(pssm, sub, windows, mode, seeds, slack)
+        hit = ref[1][:, 0] >= 0
+        assert hit.sum() >= 10 and (hit & ~whole).sum() >= 3, mode    # windows cut some
+        inside = ~hit | ((ref[1][:, 2] >= windows[:, 0]) & (ref[1][:, 3] <= windows[:, 1]))
+        assert inside.all()
+        for backend in BACKENDS:
+            out = _traceback(backend, pssm, res, off, idx, windows, mode, seeds, slack)
+            for a, b in zip(ref, out):
+                assert a.dtype == b.dtype and np.array_equal(a, b), (mode, backend)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_traceback_edge_cases(backend):
     pssm = np.zeros((10, 20), np.int32)
     subj = np.arange(12, dtype=np.uint8)
-    row, rng = al.ungapped_row(pssm, subj, (3, 6, 1, 4), slack=2)   # diagonal d = −2
-    assert rng == (2, 8, 0, 6)                               # back limited by the subject start
-    assert row.tolist() == [255, 255, 0, 1, 2, 3, 4, 5, 255, 255]
-    row, rng = al.ungapped_row(pssm, subj, (3, 6, 1, 4), slack=0)
-    assert rng == (3, 6, 1, 4)
-    row, rng = al.ungapped_row(pssm, subj, (-1, -1, -1, -1), slack=5)
-    assert rng == (-1, -1, -1, -1) and (row == NOT_ALIGNED).all()
-    with pytest.raises(ValueError):
-        al.ungapped_row(pssm, subj, (3, 6, 1, 4), slack=-1)
+    res, off = _db([subj, np.zeros(0, np.uint8)])
+    seed = [3, 6, 1, 4]                                      # diagonal d = −2
+    rows, rng = _traceback(backend, pssm, res, off, [0], [[0, 12]], "ungapped", [seed], slack=2)
+    assert rng.tolist() == [[2, 8, 0, 6]]                    # back limited by the subject start
+    assert rows.tolist() == [[255, 255, 0, 1, 2, 3, 4, 5, 255, 255]]
+    rows, rng = _traceback(backend, pssm, res, off, [0], [[2, 12]], "ungapped", [seed], slack=2)
+    assert rng.tolist() == [[4, 8, 2, 6]]                    # the window cuts the segment
+    for mode in ("ungapped", "xdrop"):                        # no seed, or none left in the window
+        for win, sd in (([0, 12], [-1] * 4), ([5, 12], seed)):
+            rows, rng = _traceback(backend, pssm, res, off, [0], [win], mode, [sd], slack=5)
+            assert rng.tolist() == [[-1] * 4] and (rows == NOT_ALIGNED).all()
+    for mode in ("gapped", "xdrop"):                          # an empty sequence, an empty batch
+        rows, rng = _traceback(backend, pssm, res, off, [1], [[0, 0]], mode, [[-1] * 4])
+        assert rng.tolist() == [[-1] * 4] and rows.shape == (1, 10)
+        rows, rng = _traceback(backend, pssm, res, off, [], np.zeros((0, 2)), mode, [])
+        assert rows.shape == (0, 10) and rng.shape == (0, 4)
+    for bad in ({"mode": "local"}, {"slack": -1}, {"windows": [[0, 13]]},
+                {"windows": [[4, 3]]}):
+        kw = {"windows": [[0, 12]], "mode": "ungapped", "slack": 0} | bad
+        with pytest.raises(ValueError):
+            _traceback(backend, pssm, res, off, [0], kw["windows"], kw["mode"], [seed],
+                       kw["slack"])
 
 
 def test_default_xdrop_is_psiblast_final_25_bits():
