@@ -318,11 +318,11 @@ def pssm_check(setting: Setting, tau: float, blastdb: str, *, seed: int,
                iterations: int = 2) -> list[dict]:
     """psiblast ``-in_msa`` on our MSA of each of the first ``iterations``
     iterations of replicate 0 of ``setting`` (whose psiblast database is
-    ``blastdb``): the rows are rebuilt as the model builds them (the
-    traceback of every included hit under the iteration's PSSM), checked to
-    give the model's own next PSSM, and compared cell by cell with
-    psiblast's ASCII PSSM of the same MSA."""
-    from ..domains.psiblast import alignment, pssm
+    ``blastdb``): the model's rows of the iteration (``rows``, a row per
+    included hit, the query's self-hit too) under the query, against our
+    :func:`pssm.build` of the same rows — the PSSM the model searches with
+    next — cell by cell."""
+    from ..domains.psiblast import pssm
     from ..domains.psiblast.model import PsiblastSimulation
     from ..domains.psiblast.params import PsiblastParams
     from ..engine import get_backend
@@ -330,22 +330,15 @@ def pssm_check(setting: Setting, tau: float, blastdb: str, *, seed: int,
 
     p = PsiblastParams(**_params(setting, tau))
     sim = PsiblastSimulation(p, get_backend("numpy"), np.random.SeedSequence(seed, spawn_key=(0,)))
-    db = sim.db
     folder = work_dir() / "psiblast" / "pssm"
     folder.mkdir(parents=True, exist_ok=True)
     out = []
     for t in range(1, iterations + 1):
-        scores = sim.profile.scores
         sim.step()
-        names, rows = [db.names[db.query]], []
-        for i in np.flatnonzero(sim.included):
-            row, rng = alignment.traceback(scores, db.sequence(i), MODE, gap_open=p.gap_open,
-                                           gap_extend=p.gap_extend)
-            if i != db.query and rng[0] >= 0:
-                names.append(db.names[i])
-                rows.append(row)
-        ours = pssm.build(sim.query, np.array(rows, np.uint8).reshape(-1, sim.m), purge=p.purge)
-        msa = _msa_fasta(folder / f"msa{t}.fasta", names, sim.query, rows)
+        rows = list(sim.rows)
+        ours = pssm.build(sim.query, sim.rows, purge=p.purge)
+        msa = _msa_fasta(folder / f"msa{t}.fasta",
+                         ["query", *(f"hit{k}" for k in range(len(rows)))], sim.query, rows)
         ncbi.psiblast(None, blastdb, in_msa=msa, iterations=1, comp_based_stats=0,
                       ascii_pssm_dir=folder / f"pssm{t}")
         theirs = ncbi.ascii_pssms(folder / f"pssm{t}")[0]
@@ -572,8 +565,8 @@ def page(out: Path, *, seed: int, backend: str, quick: bool = False) -> Path:
 
 
 def _pssm_table(checks: list[dict]) -> str:
-    lines = [("| iteration's MSA | rows (besides the query) | columns | our rows give the model's "
-              "PSSM | percentages within ±0.5 points | largest difference (points) | scores equal "
+    lines = [("| iteration's MSA | rows (besides the query) | columns | our PSSM of them is the model's "
+              "next | percentages within ±0.5 points | largest difference (points) | scores equal "
               "| scores within ±1 | largest score difference |"),
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for c in checks:
@@ -642,10 +635,10 @@ def _write(out: Path, *, seed: int, backend: str, started: float, R: int, sets: 
         "chimera count:\n\n![inclusion by class](figures/psiblast_inclusion.png)\n",
         "## 4. PSSM columns: psiblast `-in_msa` on our MSA\n\n"
         f"Replicate 0 of {rec[0].label} at τ = {OVEREXT_TAU}: the MSA of each of the first "
-        f"iterations is rebuilt as the model builds it (the traceback of every included hit "
-        f"under the iteration's PSSM; the query's own hit dropped since the MSA's first row is "
-        f"the query), checked to give the model's next PSSM, written as an aligned FASTA (query "
-        f"first; gaps and unaligned columns `-`) and given to `psiblast -in_msa … "
+        f"iterations as the model made it (`PsiblastSimulation.rows`: a query-anchored row per "
+        f"included hit, the query's self-hit too, which both programs purge), written as an "
+        f"aligned FASTA under the query (gaps and unaligned columns `-`) and given to "
+        f"`psiblast -in_msa … "
         f"-out_ascii_pssm … -comp_based_stats 0`. Its weighted observed percentages are "
         f"integers, so a cell agrees when it is within ±0.5 points of 100 × our weighted "
         f"observed frequency; scores compare the integer PSSMs.\n\n" + _pssm_table(checks)
