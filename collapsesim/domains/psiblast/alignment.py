@@ -652,49 +652,4 @@ def traceback_batch(backend, pssm, residues, offsets, idx, windows, mode: str, s
     return backend.asarray(rows), backend.asarray(_to_whole(ranges, windows))
 
 
-def traceback(pssm, subject, mode: str, gap_open: int = GAP_OPEN, gap_extend: int = GAP_EXTEND,
-              xdrop: int = XDROP, seed=None, word_threshold: int = WORD_THRESHOLD,
-              window: int = WINDOW, word_size: int = WORD_SIZE):
-    """The query-anchored row ``uint8[m]`` and ``(qstart, qend, sstart, send)`` of one
-    subject's alignment in ``mode`` ``"gapped"`` (the Smith–Waterman optimum) or
-    ``"xdrop"`` (the extension from ``seed``, the subject's ungapped segment; when
-    None it is recomputed with ``psiblast.ungapped``'s specification and the word
-    parameters given). All −1 and an all-``NOT_ALIGNED`` row when nothing aligns."""
-    pssm = np.asarray(pssm, np.int32)
-    subject = np.asarray(subject, np.uint8)
-    if mode == "gapped":
-        _, pairs = gapped_path(pssm, subject, gap_open, gap_extend)
-    elif mode == "xdrop":
-        if seed is None:
-            from ...engine import get_backend
-
-            seg = ungapped(get_backend("numpy"), pssm, subject,
-                           np.array([0, len(subject)], np.int64), word_threshold, window,
-                           word_size)
-            seed = tuple(int(v[0]) for v in seg[1:])
-        _, pairs = xdrop_path(pssm, subject, seed, gap_open, gap_extend, xdrop)
-    else:
-        raise ValueError(f"psiblast: traceback mode must be 'gapped' or 'xdrop', got {mode!r}")
-    return _row(pssm.shape[0], subject, pairs)
-
-
-def ungapped_row(pssm, subject, segment, slack: int = 0):
-    """The fast mode's row: the ungapped ``segment`` (qstart, qend, sstart, send) widened
-    by ``slack`` residues at each end along its diagonal, clipped to both sequences.
-    The slack models the over-run of gapped extensions past the maximal segment
-    (psiblast's gapped alignments reach further than the ungapped core). Returns
-    the row ``uint8[m]`` and the widened ranges (all −1 for no segment)."""
-    if slack < 0:
-        raise ValueError(f"psiblast: slack must be >= 0, got {slack}")
-    m = np.asarray(pssm).shape[0]
-    subject = np.asarray(subject, np.uint8)
-    qs, qe, ss, se = (int(v) for v in segment)
-    if qs < 0:
-        return np.full(m, NOT_ALIGNED, np.uint8), (-1, -1, -1, -1)
-    back = min(slack, qs, ss)
-    fwd = min(slack, m - qe, len(subject) - se)
-    q = np.arange(qs - back, qe + fwd)
-    return _row(m, subject, np.stack([q, q + (ss - qs)], 1))
-
-
 from . import kernels  # noqa: F401  (registers the numba operators)

@@ -71,7 +71,7 @@ import numpy as np
 
 from ...engine import streams
 from ..base import Observation, Series
-from . import alignment, pssm, theory
+from . import alignment, pssm, theory  # noqa: F401 - alignment registers the search operators
 from .database import CLASSES, Database, build as build_database
 from .matrices import NOT_ALIGNED
 from .params import PsiblastParams
@@ -139,34 +139,23 @@ class PsiblastSimulation:
                                      tuple(b.asarray(v) for v in seeds), p.gap_open, p.gap_extend)
         return b.to_numpy(out[0]), theory.GAPPED, (seg[0],) + seeds
 
-    def _row(self, i: int, pssm_scores, seg) -> tuple[np.ndarray, tuple[int, int, int, int]]:
-        """The query-anchored row of included sequence ``i`` and its ranges;
-        with ``freeze_boundaries``, aligned within the subject range of its
+    def _alignments(self, idx, pssm_scores, seg):
+        """The query-anchored rows and ranges (whole-sequence coordinates, -1 where
+        nothing aligns) of the included sequences ``idx``, one ``psiblast.traceback``
+        call; with ``freeze_boundaries``, each aligned within the subject range of its
         first inclusion only."""
-        p = self.params
-        subject = self.db.sequence(i)
-        lo, hi = 0, len(subject)
-        if p.freeze_boundaries and self.frozen[i, 0] >= 0:
-            lo, hi = (int(v) for v in self.frozen[i])
-        part = subject[lo:hi]
-        segment = None
-        if seg is not None:
-            qs, qe, ss, se = (int(v[i]) for v in seg[1:])
-            a, b = max(ss, lo), min(se, hi)   # the segment clipped to [lo, hi) along its diagonal
-            segment = (qs + a - ss, qs + b - ss, a - lo, b - lo) if a < b else (-1, -1, -1, -1)
-        if p.mode == "ungapped":
-            row, rng = alignment.ungapped_row(pssm_scores, part, segment, p.slack)
-        elif p.mode == "xdrop" and segment is not None and segment[0] >= 0:
-            row, rng = alignment.traceback(pssm_scores, part, "xdrop", gap_open=p.gap_open,
-                                           gap_extend=p.gap_extend, seed=segment)
-        else:
-            row, rng = alignment.traceback(pssm_scores, part, p.mode if p.mode == "gapped" else "xdrop",
-                                           gap_open=p.gap_open, gap_extend=p.gap_extend,
-                                           word_threshold=p.word_threshold, window=p.window)
-        qs, qe, ss, se = (int(v) for v in rng)
-        if ss >= 0:
-            ss, se = ss + lo, se + lo
-        return row, (qs, qe, ss, se)
+        p, b = self.params, self.backend
+        lengths = np.diff(self.db.offsets)[idx]
+        windows = np.stack([np.zeros_like(lengths), lengths], 1)
+        if p.freeze_boundaries:
+            frozen = self.frozen[idx]
+            windows = np.where(frozen[:, :1] >= 0, frozen, windows)
+        seeds = (np.stack(seg[1:], 1)[idx] if seg is not None
+                 else np.full((len(idx), 4), -1, np.int64))
+        rows, ranges = b.op("psiblast.traceback")(
+            b.asarray(pssm_scores), self.residues, self.offsets, idx, windows, p.mode, seeds,
+            p.gap_open, p.gap_extend, slack=p.slack)
+        return b.to_numpy(rows), b.to_numpy(ranges)
 
     def step(self) -> None:
         """One PSI-BLAST iteration: search, include, rebuild the PSSM."""
@@ -182,16 +171,14 @@ class PsiblastSimulation:
                           subject_lengths=lengths if gapped else None)
         included = (e <= p.inclusion) & (score > 0) & (lengths > 0)
         included[db.query] = True
-        rows, ranges = [], np.full((self.n, 4), -1, np.int64)
-        for i in np.flatnonzero(included):
-            row, rng = self._row(i, scores_pssm, seg)
-            if rng[0] < 0:
-                continue
-            rows.append(row)
-            ranges[i] = rng
-            if self.frozen[i, 0] < 0:
-                self.frozen[i] = rng[2:]
-        rows = np.array(rows, np.uint8).reshape(-1, self.m)
+        idx = np.flatnonzero(included)
+        rows, found = self._alignments(idx, scores_pssm, seg)
+        ok = found[:, 0] >= 0
+        idx, rows = idx[ok], rows[ok]
+        ranges = np.full((self.n, 4), -1, np.int64)
+        ranges[idx] = found[ok]
+        new = idx[self.frozen[idx, 0] < 0]
+        self.frozen[new] = ranges[new, 2:]
         if p.end_trim:
             rows = pssm.end_trim(rows, p.end_trim)
         if p.query_seeding:
