@@ -2,4 +2,5 @@
 import; :func:`collapsesim.registry.available` imports them lazily, so importing
 ``collapsesim`` stays cheap and free of import cycles."""
 
-BUILTIN = ("drift", "particle_filter", "sweep", "gan", "ga", "hikers", "beam", "psiblast")
+BUILTIN = ("drift", "particle_filter", "sweep", "gan", "ga", "hikers", "beam", "psiblast",
+           "model_collapse")
