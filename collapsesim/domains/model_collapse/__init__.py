@@ -58,9 +58,10 @@ class ModelCollapse(Domain):
 
     @classmethod
     def memory_estimate(cls, params: ModelCollapseParams, replicates: int) -> list[tuple[str, float]]:
-        """Upper bound: a few copies of a generation's samples (8 bytes per
-        coordinate, n per replicate, ×(steps) for accumulate is not known
-        here: the bound is for one generation) and the cells' counts."""
+        """Rough bound for one generation: 8 float64 copies of the R
+        replicates' n samples (coordinates per sample: 1 token, a Markov
+        sequence's length, d, or d + 1 for regression) and the cells' counts.
+        The accumulate regime's pool grows by one generation per step."""
         m = params.model
         width = {"markov": getattr(m, "length", 1), "categorical": 1}.get(
             m.kind, getattr(m, "d", 1) + (m.kind == "regression"))

@@ -33,7 +33,7 @@ The fixed pieces (Markov chain, k-means centres, held-out set) come from
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -52,7 +52,7 @@ class Draws:
             raise ValueError("Draws: give R only with one pooled generator")
 
     @classmethod
-    def pooled(cls, backend, gen, R: int) -> "Draws":
+    def pooled(cls, backend, gen, R: int) -> Draws:
         """One generator for all R rows (draws of shape (R, …) in one call)."""
         return cls(backend, [gen], R)
 

@@ -103,7 +103,7 @@ class MarkovModel:
         self.pi = self.P = None
 
     def fit(self, data: np.ndarray, weights: np.ndarray | None = None) -> None:
-        R, n, L = data.shape
+        R, n, _L = data.shape
         V, k = self.V, self.k
         w = np.ones((R, n)) if weights is None else np.asarray(weights, float)
         first = ngrams(data[..., :k], V, k)[..., 0]

@@ -36,14 +36,21 @@ Observation of replicate j at step t:
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ...engine.rng import streams
 from ..base import DivergenceError, Observation, Series
-from .cells import (CategoricalReal, Draws, GaussianReal, MarkovReal, MixtureReal,
-                    RegressionReal, ReplicateBackend, counts, host)
+from .cells import (
+    CategoricalReal,
+    Draws,
+    GaussianReal,
+    MarkovReal,
+    MixtureReal,
+    RegressionReal,
+    ReplicateBackend,
+    counts,
+    host,
+)
 from .continuous import GaussianModel, KDEModel, RegressionModel
 from .discrete import CategoricalModel, MarkovModel
 from .regimes import DataRegime

@@ -24,7 +24,7 @@ by its ``kind`` (discriminated unions, as in the ``beam`` domain)::
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -172,8 +172,7 @@ class RegressionParams(DomainParams):
     noise: float = Field(1.0, gt=0.0, description="label noise standard deviation σ")
 
 
-ModelKind = Annotated[Union[CategoricalParams, MarkovParams, GaussianParams, GMMParams,
-                            KDEParams, RegressionParams], Field(discriminator="kind")]
+ModelKind = Annotated[CategoricalParams | MarkovParams | GaussianParams | GMMParams | KDEParams | RegressionParams, Field(discriminator="kind")]
 
 
 class ReplaceRegime(DomainParams):
@@ -225,8 +224,7 @@ class CurationRegime(DomainParams):
     verifier: Literal["real", "model"] = "real"
 
 
-Regime = Annotated[Union[ReplaceRegime, AccumulateRegime, FreshRegime, WeightedRegime,
-                         CurationRegime], Field(discriminator="kind")]
+Regime = Annotated[ReplaceRegime | AccumulateRegime | FreshRegime | WeightedRegime | CurationRegime, Field(discriminator="kind")]
 
 
 class ModelCollapseParams(DomainParams):

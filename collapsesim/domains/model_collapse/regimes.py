@@ -65,7 +65,7 @@ class DataRegime:
             self.pool = np.concatenate([self.pool, x], 1)
             return self.pool, None, x
         if g.kind == "fresh":
-            m = int(round(g.lam * n))
+            m = round(g.lam * n)
             real = self.real.sample(n, draws)
             x = self._model_sample(n, draws)
             return np.concatenate([real[:, :m], x[:, m:]], 1), None, x
@@ -77,7 +77,7 @@ class DataRegime:
             weights = np.concatenate([np.full((R, g.real_n), w / g.real_n),
                                       np.full((R, n), (1.0 - w) / n)], 1)
             return np.concatenate([real, x], 1), weights, x
-        m = int(math.ceil(n / (1.0 - g.threshold)))
+        m = math.ceil(n / (1.0 - g.threshold))
         cand = self._model_sample(m, draws)
         score = self.real.logpdf(cand) if g.verifier == "real" else self.model.logpdf(cand)
         keep = np.sort(np.argsort(-score, -1, kind="stable")[:, :n], -1)
