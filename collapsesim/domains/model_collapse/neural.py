@@ -38,6 +38,7 @@ the network itself is torch on the backend's device (CPU for numpy/numba).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import torch
 
@@ -48,19 +49,27 @@ LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 STD_FLOOR = 1e-6   # smallest standardising scale s_j (a constant training set)
 
 
-def init_params(R: int, d: int, K: int, hidden: int, layers: int, gen: torch.Generator) -> Params:
-    """Initial weights of R·d networks (d inputs, ``layers`` × ``hidden`` tanh units,
-    3K outputs), stacked: weights N(0, 1/fan-in), hidden biases 0, output biases 0
-    except the component means, spread at the standard normal's (k + ½)/K quantiles."""
+def _stack_normal(shape: tuple[int, ...], gens: Sequence[torch.Generator]) -> torch.Tensor:
+    """N(0, 1/shape[-2]) weights of ``shape`` (d, fan-in, fan-out) per replicate, each
+    from its own generator, stacked to (R·d, fan-in, fan-out)."""
+    w = torch.stack([torch.randn(shape, generator=g, device=g.device, dtype=torch.float64)
+                     for g in gens])
+    return w.reshape(-1, *shape[1:]) / math.sqrt(shape[1])
+
+
+def init_params(d: int, K: int, hidden: int, layers: int, gens: Sequence[torch.Generator]
+                ) -> Params:
+    """Initial weights of R·d networks (R = len(gens); d inputs, ``layers`` × ``hidden``
+    tanh units, 3K outputs), replicate r's drawn from ``gens[r]``: weights
+    N(0, 1/fan-in), hidden biases 0, output biases 0 except the component means,
+    spread at the standard normal's (k + ½)/K quantiles."""
     params: Params = {}
-    width, dev = d, gen.device
+    R, width, dev = len(gens), d, gens[0].device
     for i in range(layers):
-        params[f"h{i}.w"] = torch.randn((R * d, width, hidden), generator=gen, device=dev,
-                                        dtype=torch.float64) / math.sqrt(width)
+        params[f"h{i}.w"] = _stack_normal((d, width, hidden), gens)
         params[f"h{i}.b"] = torch.zeros((R * d, hidden), device=dev, dtype=torch.float64)
         width = hidden
-    params["out.w"] = torch.randn((R * d, width, 3 * K), generator=gen, device=dev,
-                                  dtype=torch.float64) / math.sqrt(width)
+    params["out.w"] = _stack_normal((d, width, 3 * K), gens)
     q = torch.distributions.Normal(0.0, 1.0).icdf((torch.arange(K, dtype=torch.float64) + 0.5) / K)
     b = torch.zeros((R * d, 3 * K), device=dev, dtype=torch.float64)
     b[:, K:2 * K] = q.to(dev)
@@ -124,8 +133,9 @@ def train(params: Params, z: torch.Tensor, w: torch.Tensor, epochs: int, lr: flo
 
 class NeuralModel:
     """R autoregressive mixture-density networks (module docstring). ``params`` carries
-    ``components``, ``hidden``, ``layers``, ``epochs`` and ``lr``; ``rng`` (the
-    backend's generator) seeds each fit's initial weights."""
+    ``components``, ``hidden``, ``layers``, ``epochs`` and ``lr``; ``rng`` (what the
+    backend's ``uniform`` accepts: its generator, or the domain's per-replicate
+    draws) seeds each fit's initial weights, one uniform per replicate."""
 
     kind = "neural"
 
@@ -140,11 +150,11 @@ class NeuralModel:
         x = torch.as_tensor(data, dtype=torch.float64, device=self.device)
         return x[..., None] if x.ndim == 2 else x
 
-    def _generator(self) -> torch.Generator:
-        seed = int(self.backend.to_numpy(self.backend.integers(0, 2**62, (1,), self.rng))[0])
-        gen = torch.Generator(device=self.device)
-        gen.manual_seed(seed)
-        return gen
+    def _generators(self, R: int) -> list[torch.Generator]:
+        """One torch generator per replicate, seeded by ⌊u·2⁵³⌋ for uniforms u (R,)
+        drawn from ``rng`` (so a replicate's initial weights are its own)."""
+        u = self.backend.to_numpy(self.backend.uniform((R,), self.rng))
+        return [torch.Generator(device=self.device).manual_seed(int(x * 2.0**53)) for x in u]
 
     def fit(self, data, weights=None) -> None:
         """Standardise, initialise fresh networks (one seed drawn from ``rng``) and
@@ -160,7 +170,7 @@ class NeuralModel:
         wn = (w / w.sum(-1, keepdim=True))[..., None]
         self.loc = (wn * x).sum(1, keepdim=True)
         self.scale = torch.sqrt((wn * (x - self.loc) ** 2).sum(1, keepdim=True)).clamp_min(STD_FLOOR)
-        init = init_params(R, d, int(p.components), int(p.hidden), int(p.layers), self._generator())
+        init = init_params(d, int(p.components), int(p.hidden), int(p.layers), self._generators(R))
         self.weights = train(init, (x - self.loc) / self.scale, w, int(p.epochs), float(p.lr))
 
     def sample(self, n: int, rng):

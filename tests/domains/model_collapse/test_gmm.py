@@ -162,3 +162,21 @@ def test_loglik_and_assign_are_the_mixture_density():
 def test_fit_needs_rng():
     with pytest.raises(ValueError, match="rng"):
         GMMModel(_settings(), NP).fit(np.zeros((2, 10)))
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba", "torch"])
+def test_replicate_alone_equals_itself_in_the_batch(backend):
+    """With the domain's per-replicate draws, replicate 2 fitted and sampled alone is
+    bitwise replicate 2 of a batch of four (CPU)."""
+    from collapsesim.domains.model_collapse.cells import Draws, ReplicateBackend
+
+    be = get_backend(backend)
+    x, _ = _mixture(np.random.default_rng(0), 4, 100, [0.5, 0.5], [[0, 0], [5, 5]], [[1, 1], [1, 1]])
+    out = []
+    for rows in ([0, 1, 2, 3], [2]):
+        draws = Draws(be, [be.rng(np.random.SeedSequence(10 + r)) for r in rows])
+        m = GMMModel(_settings(iterations=30), ReplicateBackend(be), rng=draws)
+        m.fit(x[rows])
+        out.append((be.to_numpy(m.means), be.to_numpy(m.var), be.to_numpy(m.sample(5, draws))))
+    for a, b in zip(*out):
+        np.testing.assert_array_equal(a[2], b[0])

@@ -72,16 +72,21 @@ def test_same_seed_same_fit(one_thread):
 
 
 def test_replicates_are_batch_invariant(one_thread):
-    """On CPU a replicate trained among others is bitwise the one trained alone from the
-    same initial weights (d = 2: replicate r owns networks r·d … r·d + d − 1)."""
+    """On CPU a replicate's initial weights (from its own generator) and its training are
+    bitwise the same among others as alone (d = 2: replicate r owns networks
+    r·d … r·d + d − 1)."""
     R, d, K = 3, 2, 2
-    gen = torch.Generator().manual_seed(0)
-    init = init_params(R, d, K, 8, 2, gen)
+    gens = [torch.Generator().manual_seed(r) for r in range(R)]
+    init = init_params(d, K, 8, 2, gens)
+    gen = torch.Generator().manual_seed(R)
     z = torch.randn((R, 40, d), generator=gen, dtype=torch.float64)
     w = torch.rand((R, 40), generator=gen, dtype=torch.float64)
     together = train(init, z, w, 15, 0.05)
     r = 1
-    alone = train({k: v[r * d:(r + 1) * d] for k, v in init.items()}, z[r:r + 1], w[r:r + 1], 15, 0.05)
+    alone_init = init_params(d, K, 8, 2, [torch.Generator().manual_seed(r)])
+    for k, v in alone_init.items():
+        torch.testing.assert_close(init[k][r * d:(r + 1) * d], v, rtol=0, atol=0)
+    alone = train(alone_init, z[r:r + 1], w[r:r + 1], 15, 0.05)
     for k, v in alone.items():
         torch.testing.assert_close(together[k][r * d:(r + 1) * d], v, rtol=0, atol=0)
 
