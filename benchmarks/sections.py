@@ -7,4 +7,5 @@ from . import sweep  # noqa: F401
 from . import gan  # noqa: F401
 from . import beam  # noqa: F401
 from . import psiblast  # noqa: F401
+from . import model_collapse  # noqa: F401
 from . import runner  # noqa: F401
