@@ -3,13 +3,13 @@ samples, generation after generation (Shumailov et al. 2024, *Nature*
 631:755) — exact where theory is exact, and the same axis as genetic drift.
 
 * :mod:`.params` — the model class (``model.kind``: categorical, markov,
-  gaussian, gmm, kde, regression), the samples per generation ``n`` and the
+  gaussian, gmm, kde, regression, neural), the samples per generation ``n`` and the
   data regime (``regime.kind``: replace, accumulate, fresh, weighted,
   curation);
 * :mod:`.cells` — the real distributions, their cells (tokens, n-grams,
   equal-real-mass bins, k-means cells, mixture components) and the
   replicate-wise draws;
-* :mod:`.discrete`, :mod:`.continuous`, :mod:`.gmm` — the model classes,
+* :mod:`.discrete`, :mod:`.continuous`, :mod:`.gmm`, :mod:`.neural` — the model classes,
   R replicates batched;
 * :mod:`.regimes` — what each generation trains on;
 * :mod:`.model` — the simulation: one step is one generation;

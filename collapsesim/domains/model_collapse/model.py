@@ -28,7 +28,8 @@ Observation of replicate j at step t:
   mean(log p_real − log p_model)), ``w2`` (Gaussian: the closed form W2 between
   N(μ̂, Σ̂) and the real Gaussian; other 1-D kinds: the quantile W2 between
   the generation's samples and the real quantiles F⁻¹((i − ½)/n));
-  Gaussian also ``mean_sq_error`` ‖μ̂ − μ‖²;
+  Gaussian also ``mean_sq_error`` ‖μ̂ − μ‖²; the neural model reports
+  ``variance_ratio`` in 1-D only (its marginal variance in closed form);
 * regression: ``test_error`` ‖ŵ − w*‖² (excess risk for x ~ N(0, I)),
   ``kl`` = test_error/(2σ²) (the real vs model label distributions, averaged
   over x), ``heldout_loglik``.
@@ -60,11 +61,15 @@ MODELS = {"categorical": CategoricalModel, "markov": MarkovModel, "gaussian": Ga
 
 
 def model_class(kind: str):
-    """The model class of ``kind`` (the gmm one imported on first use)."""
+    """The model class of ``kind`` (gmm and neural imported on first use)."""
     if kind == "gmm":
         from .gmm import GMMModel
 
         return GMMModel
+    if kind == "neural":
+        from .neural import NeuralModel
+
+        return NeuralModel
     return MODELS[kind]
 
 
@@ -79,7 +84,7 @@ def make_real(params, design: Draws, rng: np.random.Generator):
         return GaussianReal(m.d, m.mean, m.scales, params.cells, params.heldout, rng)
     if m.kind == "kde":
         return GaussianReal(m.d, 0.0, m.scale, params.cells, params.heldout, rng)
-    if m.kind == "gmm":
+    if m.kind in ("gmm", "neural"):
         return MixtureReal(m.real, params.heldout, rng)
     rows = max(params.n, getattr(params.regime, "real_n", 0))
     return RegressionReal(m.d, m.noise, rows, params.cells, params.heldout, design, rng)
@@ -150,7 +155,7 @@ class ModelCollapseSimulation:
     # -- observation ---------------------------------------------------------------------
     def _heldout(self) -> np.ndarray:
         h = self.real.heldout
-        return np.broadcast_to(h, (self.R, *h.shape))
+        return np.broadcast_to(h, (self.R, *h.shape)).copy()
 
     def _metrics(self) -> dict[str, np.ndarray]:
         kind, real, model = self.params.model.kind, self.real, self.model
@@ -187,14 +192,19 @@ class ModelCollapseSimulation:
                 n = self.new.shape[1]
                 q = real.quantile((np.arange(n) + 0.5) / n)
                 out["w2"] = np.sqrt(((np.sort(self.new[..., 0], -1) - q) ** 2).mean(-1))
-        out["variance_ratio"] = self._variance() / real.variance
+        var = self._variance()
+        if var is not None:
+            out["variance_ratio"] = var / real.variance
         return out
 
-    def _variance(self) -> np.ndarray:
-        """(R,) trace of the fitted model's covariance."""
+    def _variance(self) -> np.ndarray | None:
+        """(R,) trace of the fitted model's covariance (None where it has no
+        closed form: the neural model in d > 1)."""
+        be = self.backend
         if hasattr(self.model, "variance"):
             return self.model.variance()
-        be = self.backend
+        if hasattr(self.model, "moments"):
+            return host(be, self.model.moments()[1]) if self.real.d == 1 else None
         pi = np.exp(host(be, self.model.logpi))
         means, var = host(be, self.model.means), host(be, self.model.var)
         mean = np.einsum("rk,rkd->rd", pi, means)

@@ -11,6 +11,8 @@ by its ``kind`` (discriminated unions, as in the ``beam`` domain)::
       #     real: {weights: [0.5, 0.3, 0.15, 0.05], separation: 4.0, sigma: 1.0, d: 1}}
       # or {kind: kde, d: 1, bandwidth: 0.3}                    # or bandwidth: silverman
       # or {kind: regression, d: 10, noise: 1.0}
+      # or {kind: neural, components: 4, hidden: 16, layers: 1, epochs: 300, lr: 0.05,
+      #     real: {...as for gmm}}
       n: 1000              # samples per generation (the training set of generation 0 is real)
       regime: {kind: replace}
       # or {kind: accumulate} | {kind: fresh, lam: 0.1}
@@ -172,7 +174,24 @@ class RegressionParams(DomainParams):
     noise: float = Field(1.0, gt=0.0, description="label noise standard deviation σ")
 
 
-ModelKind = Annotated[CategoricalParams | MarkovParams | GaussianParams | GMMParams | KDEParams | RegressionParams, Field(discriminator="kind")]
+class NeuralParams(DomainParams):
+    """A small neural generator (:mod:`.neural`): an autoregressive
+    mixture-density network per replicate (``components`` mixture components
+    per coordinate, ``layers`` tanh layers of ``hidden`` units), trained from
+    fresh weights each generation by ``epochs`` full-batch Adam steps at
+    learning rate ``lr``; the real distribution is ``real`` (as for gmm)."""
+
+    kind: Literal["neural"] = "neural"
+    components: int = Field(4, ge=1, le=64, description="mixture components per coordinate")
+    hidden: int = Field(16, ge=1, le=4096, description="hidden units per layer")
+    layers: int = Field(1, ge=1, le=16, description="hidden layers")
+    epochs: int = Field(300, ge=1, le=100_000, description="full-batch Adam steps per fit")
+    lr: float = Field(0.05, gt=0.0, description="Adam learning rate (cosine-annealed)")
+    real: MixtureRealParams = Field(default_factory=MixtureRealParams)
+
+
+ModelKind = Annotated[CategoricalParams | MarkovParams | GaussianParams | GMMParams | KDEParams
+                      | RegressionParams | NeuralParams, Field(discriminator="kind")]
 
 
 class ReplaceRegime(DomainParams):
@@ -224,7 +243,8 @@ class CurationRegime(DomainParams):
     verifier: Literal["real", "model"] = "real"
 
 
-Regime = Annotated[ReplaceRegime | AccumulateRegime | FreshRegime | WeightedRegime | CurationRegime, Field(discriminator="kind")]
+Regime = Annotated[ReplaceRegime | AccumulateRegime | FreshRegime | WeightedRegime
+                   | CurationRegime, Field(discriminator="kind")]
 
 
 class ModelCollapseParams(DomainParams):
@@ -247,6 +267,7 @@ class ModelCollapseParams(DomainParams):
             raise expected(f"n >= d + 2 = {m.d + 2} (least squares with a finite error)")
         if self.regime.kind == "curation" and m.kind == "regression":
             raise expected("regime.kind: not curation for regression (the design has n rows)")
-        if self.regime.kind == "curation" and self.regime.verifier == "model" and m.kind == "gmm":
-            raise expected("regime.verifier: real for the gmm model")
+        if (self.regime.kind == "curation" and self.regime.verifier == "model"
+                and m.kind in ("gmm", "neural")):
+            raise expected(f"regime.verifier: real for the {m.kind} model")
         return self
