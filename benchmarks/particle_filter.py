@@ -68,7 +68,8 @@ def particle_filter(settings: Settings) -> str:
         "## particle_filter: nanoseconds per particle-step", "",
         f"Bootstrap filter on the linear-Gaussian model, T = {T}, systematic resampling every "
         "step, no genealogy; best of up to 3 whole runs (after a warm-up). `particles` "
-        f"({'not found: set PARTICLES_PYTHON' if python is None else python}) runs in its own "
+        f"({'not found: set' if python is None else 'the interpreter'} PARTICLES_PYTHON"
+        f"{'' if python is None else ' names'}) runs in its own "
         "numpy < 2 environment. The numba backend fuses propagation and weighting of 1-D models "
         f"into one compiled pass (`collapsesim/domains/particle_filter/kernels.py`).{cuda}", "",
         f"| N | particles | {head} | particles / numba |",
