@@ -23,6 +23,8 @@ domain is checked against (drift, sweep, later model_collapse):
 * **Diffusion approximations** — Kimura's (1962) fixation probability,
   haploid and diploid with dominance, and Kimura & Ohta's (1969) mean
   fixation time given fixation.
+* **The hitchhiking footprint of a hard sweep** — :func:`sweep_footprint_F`
+  and :func:`sweep_footprint_pi` (Barton 1998; Durrett & Schweinsberg 2004).
 * **Neutral drift** — heterozygosity decay (Wright–Fisher and Moran), the
   Moran fixation probability (Moran 1958), and the infinite-alleles
   mutation–drift equilibrium (Kimura & Crow 1964; Ewens 1972).
@@ -46,7 +48,7 @@ __all__ = [
     "kimura_fixation_probability", "diploid_kimura_fixation_probability",
     "kimura_conditional_fixation_time", "heterozygosity_decay", "moran_fixation_probability",
     "infinite_alleles_heterozygosity", "wright_fisher_infinite_alleles_heterozygosity",
-    "equilibrium_d1",
+    "equilibrium_d1", "sweep_footprint_F", "sweep_footprint_pi",
 ]
 
 
@@ -310,3 +312,34 @@ def equilibrium_d1(theta: float) -> float:
     ``exp(ψ(1 + θ) + γ)``, 1 when θ = 0."""
     from scipy.special import digamma  # scipy on first use: `import collapsesim` stays light
     return float(np.exp(digamma(1.0 + theta) + np.euler_gamma))
+
+
+# -- the hitchhiking footprint of a hard sweep -----------------------------------------
+def sweep_footprint_F(r, N: float, s: float):
+    """Probability that two gene copies sampled when a new beneficial allele
+    fixes, at recombination fraction ``r`` from the selected site, coalesce
+    during the sweep: ``F(r) ≈ (2Ns)^(−2r/s)`` (Barton 1998; Durrett &
+    Schweinsberg 2004, to first order), ``F(0) = 1``.
+
+    Convention: ``N`` diploid individuals (2N gene copies; for a haploid
+    population of M copies pass ``N = M/2``) and ``s`` the selective advantage
+    *per copy* σ — ``hs`` of a heterozygote, ``s/2`` for SLiM's additive
+    ``1 : 1 + s/2 : 1 + s`` genotypes. Derivation: conditioned on fixation the
+    allele grows logistically as if from frequency ``1/(2Ns)`` (its
+    established, stochastic start); a lineage at the selected allele's
+    background recombines off it at rate ``r(1 − p)``, and ``∫(1 − p) dt =
+    ln(2Ns)/s`` over the sweep, so both lineages stay — and coalesce at its
+    start — with ``exp(−2r ln(2Ns)/s)``. First order in ``r/s``: valid for
+    ``2Ns ≫ 1`` and ``F`` not small; further out it is too low (coalescences
+    before the sweep and recombination back onto the background are ignored).
+    """
+    return (2 * N * s) ** (-2.0 * np.asarray(r, dtype=float) / s)
+
+
+def sweep_footprint_pi(r, N: float, s: float):
+    """Pairwise diversity just after a hard sweep relative to neutral
+    equilibrium, ``π(r)/π₀ ≈ 1 − F(r)`` with ``F`` :func:`sweep_footprint_F`
+    (a pair that coalesced during the sweep carries no differences; one that
+    did not keeps its neutral expectation; Barton 1998; Durrett & Schweinsberg
+    2004). Same convention: ``N`` diploids, ``s`` the per-copy advantage."""
+    return 1.0 - sweep_footprint_F(r, N, s)

@@ -136,3 +136,40 @@ def test_size_at_piecewise_epochs():
 def test_exposed_as_cs_theory():
     import collapsesim as cs
     assert cs.theory is theory
+
+
+# -- the hitchhiking footprint -------------------------------------------------------------
+@pytest.mark.parametrize("N,s", [(1000, 0.05), (10_000, 0.01), (500, 0.2)])
+def test_sweep_footprint_is_escape_from_a_logistic_sweep(N, s):
+    # independent computation: the allele grows logistically from 1/(2Ns),
+    # p(t) = ε e^{st} / (1 − ε + ε e^{st}); a lineage recombines off its
+    # background at rate r(1 − p(t)), so two lineages both stay with
+    # exp(−2r ∫₀^∞ (1 − p) dt) — the integral by quadrature, not in closed form
+    from scipy import integrate
+    eps = 1.0 / (2 * N * s)
+
+    def one_minus_p(t):
+        return (1 - eps) / (1 - eps + eps * np.exp(s * t))
+
+    T = 40 * np.log(2 * N * s) / s  # (1 − p) < e^{−39} beyond
+    area, _ = integrate.quad(one_minus_p, 0, T, limit=500)
+    r = np.array([0.0, 1e-4, 1e-3, 0.01]) * s
+    np.testing.assert_allclose(theory.sweep_footprint_F(r, N, s), np.exp(-2 * r * area),
+                               rtol=1e-8)
+    np.testing.assert_allclose(theory.sweep_footprint_pi(r, N, s),
+                               1 - np.exp(-2 * r * area), rtol=1e-8, atol=1e-15)
+
+
+def test_sweep_footprint_shape_and_convention():
+    r = np.linspace(0, 0.01, 11)
+    F = theory.sweep_footprint_F(r, 1000, 0.05)
+    assert F[0] == 1.0 and np.all(np.diff(F) < 0)
+    # half-width: F = 1/2 at r = s ln 2 / (2 ln 2Ns)
+    r_half = 0.05 * np.log(2) / (2 * np.log(100))
+    assert theory.sweep_footprint_F(r_half, 1000, 0.05) == pytest.approx(0.5)
+    assert theory.sweep_footprint_pi(0.0, 1000, 0.05) == 0.0
+    # the sweep domain's footprint of M gene copies is this one with N = M/2, bitwise
+    from collapsesim.domains.sweep import theory as sweep_theory
+    assert np.array_equal(sweep_theory.footprint(r, 2001, 0.05),
+                          (2001 * 0.05) ** (-2.0 * r / 0.05))
+    assert np.array_equal(sweep_theory.footprint(r, 2000, 0.05), F)

@@ -74,8 +74,9 @@ def sweep_time(M: int, sig: float) -> float:
 def footprint(r, M: int, sig: float):
     """Hitchhiking footprint ``F(r) ≈ (Mσ)^(−2r/σ)``: the probability that two
     copies sampled at fixation, at recombination fraction ``r`` from the
-    selected site, coalesce during the sweep (``π/π₀ ≈ 1 − F`` just after)."""
-    return (M * sig) ** (-2.0 * np.asarray(r, dtype=float) / sig)
+    selected site, coalesce during the sweep (``π/π₀ ≈ 1 − F`` just after):
+    :func:`collapsesim.theory.sweep_footprint_F` with ``N = M/2`` diploids."""
+    return exact.sweep_footprint_F(r, M / 2, sig)
 
 
 def footprint_valid(r, M: int, sig: float):
