@@ -20,6 +20,8 @@ domain is checked against (drift, sweep, later model_collapse):
   ``v_i = u_i τ*_i``, ``(I − Q*) τ* = 1`` becomes ``(I − Q) v = u``.
   Reference values (haploid M = 1000, s = 0.05, one new copy): fixation
   probability 0.09369, conditional mean fixation time 208.4 generations.
+  :func:`absorption_distribution` gives the whole law of the absorption time,
+  ``P(lost by t)`` and ``P(fixed by t)``, from the powers of ``P``.
 * **Diffusion approximations** — Kimura's (1962) fixation probability,
   haploid and diploid with dominance, and Kimura & Ohta's (1969) mean
   fixation time given fixation.
@@ -28,11 +30,19 @@ domain is checked against (drift, sweep, later model_collapse):
 * **Neutral drift** — heterozygosity decay (Wright–Fisher and Moran), the
   Moran fixation probability (Moran 1958), and the infinite-alleles
   mutation–drift equilibrium (Kimura & Crow 1964; Ewens 1972).
+* **Neutral genealogy** of a haploid Wright–Fisher population of N (each
+  individual picks its parent uniformly, as multinomial resampling of N
+  particles does): the expected distinct parents of k lineages, the occupancy
+  law behind it, Kingman's (1982) E[T_MRCA] and sd, and the exact moments of
+  the discrete chain.
+* **Linear-Gaussian state-space models** — the Kalman (1960) filter with its
+  exact log-likelihood and the Rauch–Tung–Striebel (1965) smoother.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable
 
@@ -48,7 +58,10 @@ __all__ = [
     "kimura_fixation_probability", "diploid_kimura_fixation_probability",
     "kimura_conditional_fixation_time", "heterozygosity_decay", "moran_fixation_probability",
     "infinite_alleles_heterozygosity", "wright_fisher_infinite_alleles_heterozygosity",
-    "equilibrium_d1", "sweep_footprint_F", "sweep_footprint_pi",
+    "equilibrium_d1", "sweep_footprint_F", "sweep_footprint_pi", "absorption_distribution",
+    "expected_distinct_parents", "coalescent_tmrca", "coalescent_tmrca_sd", "occupancy",
+    "wright_fisher_tmrca_moments", "KalmanResult", "kalman_filter", "kalman_loglik",
+    "rts_smoother",
 ]
 
 
@@ -343,3 +356,171 @@ def sweep_footprint_pi(r, N: float, s: float):
     did not keeps its neutral expectation; Barton 1998; Durrett & Schweinsberg
     2004). Same convention: ``N`` diploids, ``s`` the per-copy advantage."""
     return 1.0 - sweep_footprint_F(r, N, s)
+
+
+# -- absorption-time distribution of the exact chain -----------------------------------
+def absorption_distribution(M: int, t_max: int, s: float = 0.0, start: int = 1,
+                            p_map: FrequencyMap | None = None
+                            ) -> tuple[np.ndarray, np.ndarray]:
+    """The law of the absorption time of the exact Wright–Fisher chain
+    (:func:`transition_matrix`; Ewens 2004, §1.4): arrays ``(lost, fixed)`` of
+    length ``t_max + 1`` with ``lost[t] = P(X_t = 0)`` and
+    ``fixed[t] = P(X_t = M)`` from ``X_0 = start`` — the probabilities of being
+    lost, fixed, by generation ``t`` (both states absorb). So
+    ``P(absorbed by t) = lost[t] + fixed[t]``; ``fixed[t] → u_start``
+    (:func:`fixation_probabilities`) as ``t → ∞``; and the mean absorption time
+    is ``Σ_t (1 − lost[t] − fixed[t])`` once ``t_max`` reaches the tail.
+    Computed as the row ``e_start Pᵗ``: ``t_max`` vector–matrix products."""
+    if not 0 <= start <= M:
+        raise ValueError(f"start must be in 0..{M}, got {start}")
+    P = transition_matrix(M, s, p_map)
+    x = np.zeros(M + 1)
+    x[start] = 1.0
+    lost, fixed = np.empty(t_max + 1), np.empty(t_max + 1)
+    for t in range(t_max + 1):
+        lost[t], fixed[t] = x[0], x[M]
+        x = x @ P
+    return lost, fixed
+
+
+# -- neutral genealogy of a haploid Wright–Fisher population ---------------------------
+def expected_distinct_parents(N: int, k: int | None = None) -> float:
+    """Expected number of distinct parents of ``k`` lineages (default all N)
+    one generation back in a haploid Wright–Fisher population of N, each
+    picking its parent uniformly: ``N(1 − (1 − 1/N)^k)`` (a parent is missed by
+    all k with ``(1 − 1/N)^k``); ``≈ (1 − e⁻¹)N`` for ``k = N``. Neutral
+    multinomial resampling of N particles is this model."""
+    k = N if k is None else k
+    return N * (1.0 - (1.0 - 1.0 / N) ** k)
+
+
+def coalescent_tmrca(n: int, N: float | None = None) -> float:
+    """Kingman's (1982) E[T_MRCA] of a sample of ``n`` lineages, in generations
+    of a haploid Wright–Fisher population of ``N`` (default ``N = n``, the whole
+    population): ``2N(1 − 1/n)``. Convention: a pair coalesces with
+    probability 1/N per generation (haploid; for N diploids pass ``2N``), so
+    while ``k`` lineages remain the wait is ``N / C(k, 2)`` generations and
+    ``Σ_{k=2}^n 2N/(k(k − 1)) = 2N(1 − 1/n)``. For the exact discrete chain
+    see :func:`wright_fisher_tmrca_moments`."""
+    N = n if N is None else N
+    return 2.0 * N * (1.0 - 1.0 / n)
+
+
+def coalescent_tmrca_sd(n: int, N: float | None = None) -> float:
+    """Kingman's (1982) sd of T_MRCA of ``n`` lineages in generations of a
+    haploid population of ``N`` (default ``n``): the waits are independent
+    exponentials of mean ``2N/(k(k − 1))``, so
+    ``N √(Σ_{k=2}^n (2/(k(k − 1)))²)`` (→ ``√(4π²/3 − 12) N ≈ 1.08N``)."""
+    N = n if N is None else N
+    k = np.arange(2, n + 1)
+    return N * math.sqrt(float(np.sum((2.0 / (k * (k - 1.0))) ** 2)))
+
+
+def occupancy(N: int) -> np.ndarray:
+    """``P[k, j]``: the probability that ``k`` lineages have ``j`` distinct
+    parents among N one generation back — ``k`` balls thrown uniformly into N
+    boxes, by the recursion on the k-th ball (it lands in an occupied box with
+    ``j/N``); an (N+1)×(N+1) array (Feller 1968, §II.5)."""
+    P = np.zeros((N + 1, N + 1))
+    P[1, 1] = 1.0
+    j = np.arange(N + 1)
+    for k in range(2, N + 1):
+        P[k] = P[k - 1] * j / N
+        P[k, 1:] += P[k - 1, :-1] * (N - j[1:] + 1) / N
+    return P
+
+
+def wright_fisher_tmrca_moments(N: int, n: int | None = None) -> tuple[float, float]:
+    """Exact mean and sd of T_MRCA (generations) of ``n`` lineages (default all
+    N) in a neutral haploid Wright–Fisher population of N, from the
+    lineage-count chain with the :func:`occupancy` law: with ``h(k) = E[T | k]``
+    and ``s(k) = E[T² | k]``, ``h(1) = s(1) = 0`` and, one generation back,
+    ``(1 − P_kk) h(k) = 1 + Σ_{j<k} P_kj h(j)``,
+    ``(1 − P_kk) s(k) = Σ_{j≤k} P_kj (1 + 2h(j)) + Σ_{j<k} P_kj s(j)``.
+    O(N²); :func:`coalescent_tmrca` is its large-N limit."""
+    n = N if n is None else n
+    P = occupancy(N)
+    h, s = np.zeros(N + 1), np.zeros(N + 1)
+    for k in range(2, n + 1):
+        stay = 1.0 - P[k, k]
+        h[k] = (1.0 + P[k, 1:k] @ h[1:k]) / stay
+        s[k] = (P[k, 1:k + 1] @ (1.0 + 2.0 * h[1:k + 1]) + P[k, 1:k] @ s[1:k]) / stay
+    return float(h[n]), float(np.sqrt(s[n] - h[n] ** 2))
+
+
+# -- linear-Gaussian state-space models ------------------------------------------------
+@dataclass
+class KalmanResult:
+    """Filtered means (T, d) and covariances (T, d, d), one-step predictions
+    (the same shapes; at t = 0 the prior), and log p(y_t | y_{0:t−1}) (T,)."""
+
+    means: np.ndarray
+    covs: np.ndarray
+    pred_means: np.ndarray
+    pred_covs: np.ndarray
+    loglik_increments: np.ndarray
+
+    @property
+    def loglik(self) -> float:
+        """log p(y_{0:T−1})."""
+        return float(self.loglik_increments.sum())
+
+
+def kalman_filter(y, A, Q, H, R, m0, P0) -> KalmanResult:
+    """The Kalman (1960) filter of observations ``y`` (T, p) (or (T,) for
+    p = 1) of the linear-Gaussian model ::
+
+        x_0 ~ N(m0, P0),  x_t = A x_{t−1} + N(0, Q),  y_t = H x_t + N(0, R),  t = 0..T−1
+
+    (``y_0`` observes ``x_0``, as in pykalman). Each step predicts
+    ``m ← A m, P ← A P Aᵀ + Q`` (not at t = 0), adds
+    ``log N(y_t; H m, S)``, ``S = H P Hᵀ + R``, to the log-likelihood and
+    updates with the gain ``K = P Hᵀ S⁻¹`` (Chopin & Papaspiliopoulos 2020,
+    ch. 7)."""
+    A, Q, H, R = (np.atleast_2d(np.asarray(M, dtype=float)) for M in (A, Q, H, R))
+    y = np.asarray(y, dtype=float).reshape(len(y), -1)
+    T, d, p = y.shape[0], A.shape[0], H.shape[0]
+    means, covs = np.empty((T, d)), np.empty((T, d, d))
+    pmeans, pcovs = np.empty((T, d)), np.empty((T, d, d))
+    ll = np.empty(T)
+    m, P = np.asarray(m0, dtype=float).reshape(d), np.atleast_2d(np.asarray(P0, dtype=float))
+    for t in range(T):
+        if t > 0:
+            m, P = A @ m, A @ P @ A.T + Q
+        pmeans[t], pcovs[t] = m, P
+        S = H @ P @ H.T + R
+        r = y[t] - H @ m
+        L = np.linalg.cholesky(S)
+        z = np.linalg.solve(L, r)
+        with np.errstate(over="ignore"):  # an impossible y: log-likelihood −inf
+            ll[t] = -0.5 * z @ z - np.log(np.diag(L)).sum() - 0.5 * p * math.log(2 * math.pi)
+        K = np.linalg.solve(S, H @ P).T  # P Hᵀ S⁻¹ (S, P symmetric)
+        m = m + K @ r
+        P = P - K @ S @ K.T
+        P = 0.5 * (P + P.T)
+        means[t], covs[t] = m, P
+    return KalmanResult(means, covs, pmeans, pcovs, ll)
+
+
+def kalman_loglik(y, A, Q, H, R, m0, P0) -> float:
+    """Exact log-likelihood ``log p(y_{0:T−1})`` of the linear-Gaussian model
+    of :func:`kalman_filter` (its prediction-error decomposition: the sum of
+    ``log N(y_t; H m_{t|t−1}, S_t)``; Harvey 1989, §3.4) — the value an
+    unbiased particle-filter likelihood estimate averages to."""
+    return kalman_filter(y, A, Q, H, R, m0, P0).loglik
+
+
+def rts_smoother(kf: KalmanResult, A) -> tuple[np.ndarray, np.ndarray]:
+    """Smoothed means (T, d) and covariances (T, d, d) of ``x_t`` given
+    ``y_{0:T−1}`` from a :func:`kalman_filter` result (Rauch, Tung & Striebel
+    1965): backwards, ``G = P_t Aᵀ P_{t+1|t}⁻¹``,
+    ``m_t^s = m_t + G (m_{t+1}^s − m_{t+1|t})``,
+    ``P_t^s = P_t + G (P_{t+1}^s − P_{t+1|t}) Gᵀ``."""
+    A = np.atleast_2d(np.asarray(A, dtype=float))
+    T = kf.means.shape[0]
+    ms, Ps = kf.means.copy(), kf.covs.copy()
+    for t in range(T - 2, -1, -1):
+        G = np.linalg.solve(kf.pred_covs[t + 1], A @ kf.covs[t]).T  # P_t Aᵀ P_{t+1|t}⁻¹
+        ms[t] = kf.means[t] + G @ (ms[t + 1] - kf.pred_means[t + 1])
+        Ps[t] = kf.covs[t] + G @ (Ps[t + 1] - kf.pred_covs[t + 1]) @ G.T
+    return ms, Ps

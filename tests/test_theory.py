@@ -173,3 +173,146 @@ def test_sweep_footprint_shape_and_convention():
     assert np.array_equal(sweep_theory.footprint(r, 2001, 0.05),
                           (2001 * 0.05) ** (-2.0 * r / 0.05))
     assert np.array_equal(sweep_theory.footprint(r, 2000, 0.05), F)
+
+
+# -- the absorption-time distribution ----------------------------------------------------------
+def _simulate_absorption(M, s, start, t_max, R, seed):
+    """R independent Wright–Fisher chains (haploid selection s): the generation
+    each is absorbed and whether it fixed (−1 if not absorbed by t_max)."""
+    rng = np.random.default_rng(seed)
+    x = np.full(R, start)
+    when = np.full(R, -1)
+    for t in range(1, t_max + 1):
+        p = x / M
+        x = rng.binomial(M, p * (1 + s) / (1 + p * s))
+        new = (when < 0) & ((x == 0) | (x == M))
+        when[new] = t
+    return when, x == M
+
+
+@pytest.mark.parametrize("M,s,start", [(20, 0.0, 3), (30, 0.1, 1)])
+def test_absorption_distribution_against_simulation(M, s, start):
+    t_max, R = 80, 20_000
+    lost, fixed = theory.absorption_distribution(M, t_max, s, start)
+    when, is_fixed = _simulate_absorption(M, s, start, t_max, R, seed=11)
+    for t in (1, 5, 20, 80):
+        for law, hit in ((lost, ~is_fixed), (fixed, is_fixed)):
+            p_hat = np.mean((when >= 0) & (when <= t) & hit)
+            se = np.sqrt(law[t] * (1 - law[t]) / R) + 1 / R
+            assert abs(p_hat - law[t]) < 3 * se, (t, p_hat, law[t])
+
+
+def test_absorption_distribution_limits_and_mean():
+    M, s, start = 25, 0.05, 2
+    lost, fixed = theory.absorption_distribution(M, 4000, s, start)
+    assert lost[0] == fixed[0] == 0.0
+    assert np.all(np.diff(lost) >= -1e-15) and np.all(np.diff(fixed) >= -1e-15)
+    u = theory.fixation_probability(M, s, start)
+    assert fixed[-1] == pytest.approx(u, rel=1e-10) and lost[-1] == pytest.approx(1 - u, rel=1e-10)
+    # mean unconditional absorption time, independently: (I − Q) τ = 1
+    P = theory.transition_matrix(M, s)
+    tau = np.linalg.solve(np.eye(M - 1) - P[1:M, 1:M], np.ones(M - 1))
+    assert np.sum(1 - lost - fixed) == pytest.approx(tau[start - 1], rel=1e-10)
+    with pytest.raises(ValueError, match="start"):
+        theory.absorption_distribution(M, 5, s, M + 1)
+
+
+# -- neutral genealogy ---------------------------------------------------------------------------
+@pytest.mark.parametrize("N,k", [(3, 3), (4, 2), (5, 5), (6, 4)])
+def test_distinct_parents_and_occupancy_by_enumeration(N, k):
+    import itertools
+    counts = np.bincount([len(set(c)) for c in itertools.product(range(N), repeat=k)],
+                         minlength=N + 1) / N**k
+    np.testing.assert_allclose(theory.occupancy(N)[k], counts, atol=1e-14)
+    assert theory.expected_distinct_parents(N, k) == pytest.approx(counts @ np.arange(N + 1))
+    assert theory.expected_distinct_parents(N) == theory.expected_distinct_parents(N, N)
+
+
+def test_coalescent_tmrca_against_kingman_simulation():
+    # Kingman: while k lineages remain, wait Exp(mean N / C(k, 2)) generations
+    n, N, R = 10, 50, 40_000
+    rng = np.random.default_rng(5)
+    k = np.arange(2, n + 1)
+    T = (rng.exponential(1.0, size=(R, k.size)) * (2.0 * N / (k * (k - 1)))).sum(axis=1)
+    se = T.std(ddof=1) / np.sqrt(R)
+    assert abs(T.mean() - theory.coalescent_tmrca(n, N)) < 3 * se
+    kurt = np.mean((T - T.mean()) ** 4) / T.var() ** 2
+    assert abs(T.std(ddof=1) - theory.coalescent_tmrca_sd(n, N)) < 3 * T.std() * np.sqrt(
+        (kurt - 1) / (4 * R))
+    assert theory.coalescent_tmrca(n) == 2 * n * (1 - 1 / n)
+
+
+@pytest.mark.parametrize("N,n", [(12, 12), (30, 5)])
+def test_wright_fisher_tmrca_against_discrete_simulation(N, n):
+    # n lineages, each picking a parent uniformly among N per generation back
+    rng, R = np.random.default_rng(9), 4000
+    T = np.empty(R)
+    for i in range(R):
+        lineages, t = n, 0
+        while lineages > 1:
+            lineages = np.unique(rng.integers(0, N, lineages)).size
+            t += 1
+        T[i] = t
+    mean, sd = theory.wright_fisher_tmrca_moments(N, n)
+    assert abs(T.mean() - mean) < 3 * T.std(ddof=1) / np.sqrt(R)
+    kurt = np.mean((T - T.mean()) ** 4) / T.var() ** 2
+    assert abs(T.std(ddof=1) - sd) < 3 * T.std() * np.sqrt((kurt - 1) / (4 * R))
+
+
+def test_wright_fisher_tmrca_approaches_kingman():
+    mean, sd = theory.wright_fisher_tmrca_moments(400)
+    assert mean == pytest.approx(theory.coalescent_tmrca(400), rel=0.01)
+    assert sd == pytest.approx(theory.coalescent_tmrca_sd(400), rel=0.01)
+    assert theory.coalescent_tmrca_sd(2000) / 2000 == pytest.approx(
+        np.sqrt(4 * np.pi**2 / 3 - 12), rel=1e-3)
+
+
+# -- the Kalman log-likelihood -------------------------------------------------------------------
+def _joint_gaussian_loglik(y, A, Q, H, R, m0, P0):
+    """log p(y_{0:T−1}) by brute force: stack x_{0:T−1} as one Gaussian vector
+    (x_t = A^t x_0 + Σ_{u≤t} A^{t−u} w_u), map it by blockdiag(H) and add R."""
+    from scipy import stats
+    T, d = len(y), A.shape[0]
+    mean_x = np.concatenate([np.linalg.matrix_power(A, t) @ m0 for t in range(T)])
+    C = np.zeros((T * d, T * d))
+    for t in range(T):
+        for u in range(T):
+            # Cov(x_t, x_u) = A^t P0 A^uᵀ + Σ_{v=1}^{min(t,u)} A^{t−v} Q A^{u−v}ᵀ
+            c = np.linalg.matrix_power(A, t) @ P0 @ np.linalg.matrix_power(A, u).T
+            for v in range(1, min(t, u) + 1):
+                c = c + np.linalg.matrix_power(A, t - v) @ Q @ np.linalg.matrix_power(A, u - v).T
+            C[t * d:(t + 1) * d, u * d:(u + 1) * d] = c
+    Hb = np.kron(np.eye(T), H)
+    cov_y = Hb @ C @ Hb.T + np.kron(np.eye(T), R)
+    return stats.multivariate_normal(Hb @ mean_x, cov_y).logpdf(np.ravel(y))
+
+
+def test_kalman_loglik_is_the_joint_gaussian_density():
+    rng = np.random.default_rng(2)
+    A = np.array([[0.9, 0.2], [-0.1, 0.7]])
+    Q = np.array([[0.3, 0.05], [0.05, 0.2]])
+    H = np.array([[1.0, 0.0], [0.5, 1.0], [0.0, 2.0]])
+    R = np.diag([0.5, 0.4, 0.3])
+    m0, P0 = np.array([1.0, -0.5]), np.array([[1.0, 0.2], [0.2, 0.5]])
+    y = rng.normal(size=(8, 3))
+    ll = theory.kalman_loglik(y, A, Q, H, R, m0, P0)
+    assert ll == pytest.approx(_joint_gaussian_loglik(y, A, Q, H, R, m0, P0), rel=1e-10)
+    kf = theory.kalman_filter(y, A, Q, H, R, m0, P0)
+    assert kf.loglik == ll and kf.loglik_increments.shape == (8,)
+    # the domain's Kalman filter is this one
+    from collapsesim.domains.particle_filter import kalman
+    assert kalman.kalman_filter is theory.kalman_filter and kalman.rts_smoother is theory.rts_smoother
+
+
+def test_rts_smoother_last_step_is_the_filter_and_one_step_is_bayes():
+    # T = 2, scalar: the smoothed x_0 is the Gaussian conditional of x_0 on (y_0, y_1)
+    A, Q, H, R, m0, P0 = 0.8, 0.5, 1.0, 0.3, 0.2, 1.5
+    y = np.array([1.0, -0.4])
+    kf = theory.kalman_filter(y, A, Q, H, R, m0, P0)
+    ms, Ps = theory.rts_smoother(kf, A)
+    assert ms[1, 0] == kf.means[1, 0] and Ps[1, 0, 0] == kf.covs[1, 0, 0]
+    cov_xy = np.array([P0, A * P0])  # Cov(x_0, (y_0, y_1))
+    cov_yy = np.array([[P0 + R, A * P0], [A * P0, A * A * P0 + Q + R]])
+    w = np.linalg.solve(cov_yy, cov_xy)
+    assert ms[0, 0] == pytest.approx(m0 + w @ (y - np.array([m0, A * m0])), rel=1e-12)
+    assert Ps[0, 0, 0] == pytest.approx(P0 - cov_xy @ w, rel=1e-12)
