@@ -28,6 +28,8 @@ import math
 import numpy as np
 from scipy.integrate import quad
 
+from ... import theory as shared
+
 TAKEOVER_TOURNAMENT_S2 = {100: 9.63, 1000: 13.54}   # the issue's 40,000-replicate means
 TAKEOVER_SD = 1.5
 RMHC_ROYAL_ROAD = 6551.0                            # Mitchell, Holland & Forrest (1994), mean of 200 runs
@@ -53,5 +55,5 @@ def never_selected_exact(n: int, s: int) -> float:
 
 
 def heterozygosity_decay(n: int, t) -> np.ndarray:
-    """(1 − 1/n)^t."""
-    return (1.0 - 1.0 / n) ** np.asarray(t, dtype=np.float64)
+    """(1 − 1/n)^t: :func:`collapsesim.theory.heterozygosity_decay` (Wright–Fisher) from H0 = 1."""
+    return shared.heterozygosity_decay(1.0, n, t)
