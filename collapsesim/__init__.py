@@ -17,6 +17,7 @@ from .results import Result
 from .runner import execute, run
 from .comparison import compare
 from .batching import batch
+from .problems.scoring import score_cec2013
 from . import theory
 
 try:
@@ -27,5 +28,5 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 __all__ = [
     "run", "execute", "compare", "batch", "load", "Result", "ConfigError", "DivergenceError", "Domain",
     "DomainParams", "Observation", "Series", "register", "get_domain", "available_domains",
-    "diversity", "hill_number", "hill_numbers", "vendi", "theory", "__version__",
+    "diversity", "hill_number", "hill_numbers", "vendi", "theory", "score_cec2013", "__version__",
 ]

@@ -311,5 +311,79 @@ def reproduce(domain, protocol_name, out, seed, backend, work, list_):
     click.echo(f"wrote {page}")
 
 
+_CEC2013_SCORING = (
+    "the CEC'2013 niching competition (Li, Engelbrecht & Epitropakis 2013): per problem "
+    "F1-F20, the peak ratio PR (optima found / (optima x runs)) and the success rate SR "
+    "(fraction of runs that found all optima) at the accuracies 1e-1 ... 1e-5, and the mean "
+    "PR over 20 problems x 5 accuracies, the competition's ranking score")
+
+
+def _cec2013_format_help() -> str:
+    """The competition's layout for click's help: prose reflowed, the example line kept."""
+    from .problems.scoring import BUNDLED_SUBMISSIONS, SUBMISSION_FORMAT
+
+    paragraphs = [" ".join(p.split()) if not p.startswith(" ") else "\b\n" + p
+                  for p in SUBMISSION_FORMAT.split("\n\n")]
+    return "\n\n".join(paragraphs + [
+        f"SUBMISSION may also name a bundled submission: {', '.join(BUNDLED_SUBMISSIONS)} "
+        "(RS-CMSA's 2016 entry, official mean PR 0.854887345679).",
+        "\b\nExample: collapsesim score cec2013 rs-cmsa-2016 --out rs-cmsa.csv",
+        "Bad input (no such file, no problem files, a malformed line) is one line naming "
+        "the file and line, exit status 1."])
+
+
+@main.group(help="Score an algorithm's output with a benchmark's official procedure.\n\n"
+                 f"cec2013: {_CEC2013_SCORING}.\n\n" + _cec2013_format_help())
+def score():
+    """The ``collapsesim score`` group (its help is the text given above)."""
+
+
+@score.command("cec2013", short_help="CEC'2013 niching: PR and SR per problem, and the mean PR.",
+               help=f"Score SUBMISSION by {_CEC2013_SCORING}.\n\n" + _cec2013_format_help())
+@click.argument("submission")
+@click.option("--out", "out", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="Also write the table as CSV, one row per problem and accuracy.")
+@click.option("--reevaluate", is_flag=True,
+              help="Evaluate every solution with collapsesim's F1-F20 instead of using the "
+                   "fitness recorded after '='.")
+@friendly
+def score_cec2013(submission, out, reevaluate):
+    """Print (and with --out write as CSV) SUBMISSION's CEC'2013 scores."""
+    from .problems import cec2013
+    from .problems.scoring import ACCURACIES, SubmissionError, resolve_submission, score_submission
+
+    try:
+        result = score_submission(resolve_submission(submission), reevaluate=reevaluate)
+    except SubmissionError as exc:
+        _fail(str(exc))
+    table = result.to_frame()
+    if out:
+        try:
+            table.to_csv(out, index=False)
+        except OSError as exc:
+            _fail(f"{out}: cannot write ({exc.strerror or exc})")
+    eps = "".join(f"{a:>7.0e}" for a in ACCURACIES)
+    click.echo(f"CEC'2013 niching, official scoring of {submission} "
+               f"({'re-evaluated' if reevaluate else 'recorded'} fitness)")
+    click.echo(f"{'':24}{'peak ratio at accuracy':^35}  {'success rate at accuracy':^35}".rstrip())
+    click.echo(f"{'problem':<8}{'D':>3}{'optima':>7}{'runs':>6}{eps}  {eps}")
+    scored = [i for i in range(20) if result.runs[i]]
+    for i in scored:
+        problem = cec2013(i + 1)
+        click.echo(f"{problem.name:<8}{problem.dim:>3}{problem.n_optima:>7}{result.runs[i]:>6}"
+                   + "".join(f"{v:7.3f}" for v in result.peak_ratio[i]) + "  "
+                   + "".join(f"{v:7.3f}" for v in result.success_rate[i]))
+    click.echo(f"{'mean':<24}" + "".join(f"{v:7.3f}" for v in result.peak_ratio[scored].mean(0))
+               + "  " + "".join(f"{v:7.3f}" for v in result.success_rate[scored].mean(0)))
+    if len(scored) == 20:
+        click.echo(f"mean PR (20 problems x 5 accuracies): {result.mean_peak_ratio:.12f}")
+    else:
+        click.echo(f"mean PR over the {len(scored)} problems scored: "
+                   f"{result.peak_ratio[scored].mean():.12f}; the competition's mean, "
+                   f"missing problems as 0: {result.mean_peak_ratio:.12f}")
+    if out:
+        click.echo(f"wrote {out}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
