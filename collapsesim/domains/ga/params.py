@@ -63,28 +63,38 @@ Selection = Annotated[Union[Tournament, Proportional, Rank, Truncation, RandomSe
 
 # -- variation ----------------------------------------------------------------------------
 class SBX(DomainParams):
+    """Simulated binary crossover (Deb & Agrawal 1995) with distribution index ``eta``,
+    applied to a pair of parents with probability ``rate``."""
     kind: Literal["sbx"] = "sbx"
     eta: float = Field(15.0, ge=0.0, description="distribution index")
     rate: float = Field(0.9, ge=0.0, le=1.0, description="probability a pair is crossed")
 
 
 class BLX(DomainParams):
+    """Blend crossover BLX-α (Eshelman & Schaffer 1993): each child gene uniform on the
+    parents' interval widened by ``alpha`` of its length on both sides; a pair is
+    crossed with probability ``rate``."""
     kind: Literal["blx"] = "blx"
     alpha: float = Field(0.5, ge=0.0)
     rate: float = Field(0.9, ge=0.0, le=1.0)
 
 
 class UniformCrossover(DomainParams):
+    """Uniform crossover: each gene from either parent with probability 1/2; a pair is
+    crossed with probability ``rate``."""
     kind: Literal["uniform"] = "uniform"
     rate: float = Field(0.9, ge=0.0, le=1.0)
 
 
 class OnePoint(DomainParams):
+    """One-point crossover: the parents swap their tails after one uniform cut; a pair is
+    crossed with probability ``rate``."""
     kind: Literal["one_point"] = "one_point"
     rate: float = Field(0.9, ge=0.0, le=1.0)
 
 
 class NoCrossover(DomainParams):
+    """No crossover: children start as copies of their parents."""
     kind: Literal["none"] = "none"
 
 
@@ -101,20 +111,26 @@ class _Rate(DomainParams):
 
 
 class Gaussian(_Rate):
+    """Gaussian mutation: each gene, with probability ``rate``, moves by a normal step of
+    standard deviation ``sigma`` times its coordinate's range."""
     kind: Literal["gaussian"] = "gaussian"
     sigma: float = Field(0.02, gt=0.0, description="step as a fraction of each coordinate's range")
 
 
 class Polynomial(_Rate):
+    """Polynomial mutation (Deb & Goyal 1996) with distribution index ``eta``, each gene
+    with probability ``rate``."""
     kind: Literal["polynomial"] = "polynomial"
     eta: float = Field(20.0, ge=0.0, description="distribution index")
 
 
 class Bitflip(_Rate):
+    """Bit-flip mutation: each bit flips with probability ``rate``."""
     kind: Literal["bitflip"] = "bitflip"
 
 
 class NoMutation(DomainParams):
+    """No mutation."""
     kind: Literal["none"] = "none"
 
 
@@ -138,6 +154,7 @@ class Clearing(DomainParams):
 
 
 class NoNiching(DomainParams):
+    """No niching: selection sees the raw fitness."""
     kind: Literal["none"] = "none"
 
 
@@ -228,8 +245,10 @@ class GAParams(ProblemParams):
 
     @property
     def deme_size(self) -> int:
+        """Individuals per island: N // islands.count."""
         return self.N // self.islands.count
 
     @property
     def n_offspring(self) -> int:
+        """Children per deme and generation: ``offspring``, else the deme size."""
         return self.offspring or self.deme_size
