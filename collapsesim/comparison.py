@@ -5,13 +5,27 @@ on the fraction of its run (x = step / steps; a run that stopped early, like a
 fixed sweep, keeps its last value to the end) — or on each domain's natural
 clock — and writes:
 
-* ``relative_diversity.png`` and ``collapse_index.png``: mean over replicates
-  with a 95 % confidence band of the mean, one curve per scenario;
+* ``relative_diversity.png`` and ``collapse_index.png``: small multiples, one
+  panel per domain on a shared y axis, one line per scenario (a suite's
+  ``collapsing`` scenario solid, its ``remedied`` one dashed): the mean over
+  replicates with a 95 % percentile-bootstrap band of that mean
+  (:func:`bootstrap_mean_band`), which never leaves the range of the
+  replicates' values and so stays inside [0, 1] wherever they do; with
+  ``overlay=True`` (``--overlay``) every scenario on one panel instead (one per
+  natural clock with ``axis="clock"``);
 * ``comparison.csv`` and ``comparison.md``: per scenario, collapse step (in
   steps and as a fraction of the run), fraction of replicates that collapsed,
-  final and minimum relative diversity, final collapse index and the area under
-  the relative-diversity curve, each as mean with a 95 % t-interval over
-  replicates;
+  final and minimum relative diversity, final and **maximum** collapse index
+  (the deepest collapse of the run) and the area under the relative-diversity
+  curve, each as the mean over replicates with a 95 % percentile-bootstrap
+  interval (:func:`mean_ci`). The CSV's columns are ``<quantity>_mean``,
+  ``<quantity>_lo`` and ``<quantity>_hi`` for the quantities ``collapse_step``,
+  ``collapse_fraction_of_run``, ``final_relative_diversity``,
+  ``min_relative_diversity``, ``final_collapse_index``, ``max_collapse_index``
+  and ``auc``, beside ``scenario, domain, role, headline, clock, steps,
+  replicates, collapsed_fraction``; the names of earlier versions are kept
+  (there has never been a ``min_collapse_index`` column) and
+  ``max_collapse_index_*`` is new;
 * ``runs/<folder>/``: every scenario's own run directory, the folder a safe
   slug of its label (:func:`~collapsesim.results.safe_folder_name`, made unique),
   never the label joined as a path.
@@ -55,10 +69,14 @@ class Comparison:
     curves: pd.DataFrame  # label, replicate, x, relative_diversity, collapse_index
     table: pd.DataFrame
 
-    def figure(self, metric: str = "relative_diversity", axis: str = "fraction"):
+    def figure(self, metric: str = "relative_diversity", axis: str = "fraction",
+               overlay: bool = False):
+        """Small multiples of the headline ``metric`` (one panel per domain), or
+        every scenario on one panel with ``overlay=True``
+        (:func:`~collapsesim.plotting.plot_comparison`)."""
         from .plotting import plot_comparison
 
-        return plot_comparison(self, metric, axis)
+        return plot_comparison(self, metric, axis, overlay=overlay)
 
 
 # -- suites --------------------------------------------------------------------------
@@ -97,23 +115,61 @@ def load_suite(name_or_path: str) -> tuple[list[Entry], int | None]:
 # -- alignment and statistics ---------------------------------------------------------------
 
 
-def _t95(n: int) -> float:
-    from scipy import stats
+BOOTSTRAP_RESAMPLES = 2000
+BOOTSTRAP_SEED = 20130  # fixed: the same inputs always give the same intervals
 
-    return float(stats.t.ppf(0.975, n - 1)) if n > 1 else math.nan
+
+def bootstrap_mean_band(y, level: float = 0.95, resamples: int = BOOTSTRAP_RESAMPLES,
+                        seed: int = BOOTSTRAP_SEED):
+    """Mean over replicates and its percentile-bootstrap interval, row by row.
+
+    ``y`` has one row per point (a grid position, or a single quantity) and one
+    column per replicate; NaN marks a replicate without a value there. The
+    replicates are resampled with replacement ``resamples`` times (multinomial
+    counts from ``numpy.random.default_rng(seed)``, the same draws for every
+    row, so the result is a pure function of its inputs); each resample's mean
+    is taken over its finite values, and the interval is the
+    ``(1 − level)/2`` and ``(1 + level)/2`` quantiles of those means. A
+    percentile-bootstrap interval of a mean lies within the range of the
+    values, so a quantity bounded in [0, 1] gets an interval inside [0, 1]
+    (a t-interval does not). With few replicates it is narrow — with two, it is
+    their range — so read it as their spread, not as a guaranteed coverage.
+    Returns ``(mean, lo, hi, n)`` arrays; ``lo`` and ``hi`` are NaN where fewer
+    than two replicates have a value.
+    """
+    y = np.atleast_2d(np.asarray(y, dtype=float))
+    finite = np.isfinite(y)
+    n = finite.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(n > 0, np.where(finite, y, 0.0).sum(axis=1) / np.maximum(n, 1), np.nan)
+    lo = np.full(mean.shape, np.nan)
+    hi = np.full(mean.shape, np.nan)
+    rows = n > 1
+    if rows.any():
+        yr, fr = np.where(finite[rows], y[rows], 0.0), finite[rows].astype(float)
+        reps = y.shape[1]
+        counts = np.random.default_rng(seed).multinomial(reps, np.full(reps, 1.0 / reps),
+                                                         size=resamples).astype(float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means = (yr @ counts.T) / (fr @ counts.T)  # a resample with no finite value: NaN
+        q = np.nanquantile(means, [(1 - level) / 2, (1 + level) / 2], axis=1)
+        # the bootstrap means are weighted averages of the values; keep rounding inside their range
+        vmin = np.where(finite[rows], y[rows], np.inf).min(axis=1)
+        vmax = np.where(finite[rows], y[rows], -np.inf).max(axis=1)
+        lo[rows], hi[rows] = np.clip(q[0], vmin, vmax), np.clip(q[1], vmin, vmax)
+    return mean, lo, hi, n
 
 
 def mean_ci(values) -> tuple[float, float, float, int]:
-    """Mean and 95 % t-interval of the finite values; (nan, nan, nan, 0) if none."""
+    """Mean of the finite values and its 95 % percentile-bootstrap interval
+    (:func:`bootstrap_mean_band`); (nan, nan, nan, 0) if none, and a NaN
+    interval from a single value."""
     v = np.asarray([x for x in values if x is not None], dtype=float)
     v = v[np.isfinite(v)]
     if v.size == 0:
         return math.nan, math.nan, math.nan, 0
-    m = float(v.mean())
-    if v.size == 1:
-        return m, math.nan, math.nan, 1
-    h = _t95(v.size) * float(v.std(ddof=1)) / math.sqrt(v.size)
-    return m, m - h, m + h, int(v.size)
+    m, lo, hi, n = bootstrap_mean_band(v[None, :])
+    return float(m[0]), float(lo[0]), float(hi[0]), int(n[0])
 
 
 def headline_curves(result: Result, label: str) -> pd.DataFrame:
@@ -156,9 +212,10 @@ def summary_table(entries: list[Entry], results: dict[str, Result]) -> pd.DataFr
             ("final_relative_diversity", [p.get("final_relative_diversity") for p in per]),
             ("min_relative_diversity", [p.get("min_relative_diversity") for p in per]),
             ("final_collapse_index", [p.get("final_collapse_index") for p in per]),
+            ("max_collapse_index", [p.get("max_collapse_index") for p in per]),
             ("auc", [p.get("auc") for p in per]),
         ):
-            m, lo, hi, n = mean_ci(vals)
+            m, lo, hi, _ = mean_ci(vals)
             row[f"{key}_mean"], row[f"{key}_lo"], row[f"{key}_hi"] = m, lo, hi
         rows.append(row)
     return pd.DataFrame(rows)
@@ -176,7 +233,8 @@ def table_markdown(table: pd.DataFrame) -> str:
     cols = [("collapse_step", "collapse step"), ("collapse_fraction_of_run", "collapse (fraction of run)"),
             ("final_relative_diversity", "final rel. diversity"),
             ("min_relative_diversity", "min rel. diversity"),
-            ("final_collapse_index", "final collapse index"), ("auc", "AUC")]
+            ("final_collapse_index", "final collapse index"),
+            ("max_collapse_index", "max collapse index"), ("auc", "AUC")]
     head = ["scenario", "domain", "role", "replicates", "collapsed"] + [c[1] for c in cols]
     lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     for _, r in table.iterrows():
@@ -184,9 +242,13 @@ def table_markdown(table: pd.DataFrame) -> str:
                  f"{r['collapsed_fraction']:.0%}"]
         cells += [_fmt(r[f"{k}_mean"], r[f"{k}_lo"], r[f"{k}_hi"]) for k, _ in cols]
         lines.append("| " + " | ".join(cells) + " |")
-    return ("Means over replicates with 95 % t-intervals in brackets; collapse step is the "
-            "first recorded step where the headline relative diversity falls below half its "
-            "running maximum (mean over the replicates that collapsed).\n\n" + "\n".join(lines) + "\n")
+    return ("Means over replicates with 95 % percentile-bootstrap intervals in brackets "
+            f"({BOOTSTRAP_RESAMPLES} resamples of the replicates; an interval lies within the "
+            "range of the replicates' values, and with two replicates it is that range); "
+            "collapse step is the first recorded step where the headline relative diversity "
+            "falls below half its running maximum (mean over the replicates that collapsed); "
+            "max collapse index is the deepest collapse of the run, "
+            "1 − ln min D1 / ln D1(reference).\n\n" + "\n".join(lines) + "\n")
 
 
 def run_folders(labels) -> dict[str, str]:
@@ -206,9 +268,11 @@ def run_folders(labels) -> dict[str, str]:
 
 
 def compare(scenarios=(), out=None, *, replicates: int | None = None, suite: str | None = None,
-            sets=(), quiet: bool = True, axis: str = "fraction") -> Comparison:
+            sets=(), quiet: bool = True, axis: str = "fraction",
+            overlay: bool = False) -> Comparison:
     """Run ``scenarios`` (paths or bundled names) and/or a ``suite`` and compare
-    their headline collapse; with ``out``, write figures, tables and run dirs."""
+    their headline collapse; with ``out``, write figures (small multiples, or
+    one overlaid panel with ``overlay=True``), tables and run dirs."""
     entries = [Entry(str(s), Path(str(s)).stem) for s in scenarios]
     if suite:
         suite_entries, suite_reps = load_suite(suite)
@@ -236,11 +300,12 @@ def compare(scenarios=(), out=None, *, replicates: int | None = None, suite: str
     curves = pd.concat([headline_curves(results[e.label], e.label) for e in entries], ignore_index=True)
     comp = Comparison(entries, results, curves, summary_table(entries, results))
     if out is not None:
-        save_comparison(comp, out, axis=axis)
+        save_comparison(comp, out, axis=axis, overlay=overlay)
     return comp
 
 
-def save_comparison(comp: Comparison, out, axis: str = "fraction") -> Path:
+def save_comparison(comp: Comparison, out, axis: str = "fraction", overlay: bool = False) -> Path:
+    """Write ``comparison.csv``, ``comparison.md`` and the two figures into ``out``."""
     import matplotlib.pyplot as plt
 
     out = Path(out)
@@ -248,7 +313,7 @@ def save_comparison(comp: Comparison, out, axis: str = "fraction") -> Path:
     comp.table.to_csv(out / "comparison.csv", index=False)
     (out / "comparison.md").write_text(table_markdown(comp.table))
     for metric in ("relative_diversity", "collapse_index"):
-        fig = comp.figure(metric, axis)
+        fig = comp.figure(metric, axis, overlay=overlay)
         fig.savefig(out / f"{metric}.png", dpi=120)
         plt.close(fig)
     return out

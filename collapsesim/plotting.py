@@ -1,6 +1,9 @@
-"""Figures of runs: relative diversity and D1 of every series over the run."""
+"""Figures: a run's relative diversity and D1 of every series over the run, the
+cross-domain comparison (small multiples or an overlay) and a batch's grid cells."""
 
 from __future__ import annotations
+
+import math
 
 import matplotlib
 
@@ -65,19 +68,125 @@ def plot_run(df: pd.DataFrame, summary: dict):
 
 _YLABEL = {"relative_diversity": "relative diversity  D1 / D1(reference)",
            "collapse_index": "collapse index  1 − ln D1 / ln D1(reference)"}
+_ROLE_STYLE = {"collapsing": "-", "remedied": "--"}
+_OTHER_STYLES = ["-", "--", ":", "-."]
+BAND_NOTE = "mean over replicates; band: 95 % percentile bootstrap of the mean"
 
 
-def plot_comparison(comp, metric: str = "relative_diversity", axis: str = "fraction"):
-    """Headline ``metric`` of every compared scenario: mean over replicates with
-    a 95 % band of the mean. ``axis="fraction"``: one panel on the fraction of the
-    run; ``axis="clock"``: one panel per natural clock, x in steps."""
-    from scipy import stats
+def _scenario_band(comp, label: str, metric: str):
+    """x (fraction of the run), mean, band and replicate count of one scenario's
+    headline ``metric``; None if it recorded nothing."""
+    from .comparison import bootstrap_mean_band
 
+    d = comp.curves[comp.curves["label"] == label] if len(comp.curves) else comp.curves
+    if d.empty:
+        return None
+    wide = d.pivot_table(index="x", columns="replicate", values=metric, aggfunc="last",
+                         dropna=False)
+    mean, lo, hi, _ = bootstrap_mean_band(wide.to_numpy())
+    return wide.index.to_numpy(), mean, lo, hi, wide.shape[1]
+
+
+def _finish_axis(ax, metric: str, xlabel: str, ylabel: bool = True):
+    ax.set_xlabel(xlabel, fontsize=8)
+    if ylabel:
+        ax.set_ylabel(_YLABEL.get(metric, metric), fontsize=8)
+    ax.tick_params(labelsize=7)
+    if metric == "relative_diversity":
+        ax.axhline(1.0, color="0.6", lw=0.8, ls=":")
+    elif metric == "collapse_index":
+        ax.axhline(0.0, color="0.6", lw=0.8, ls=":")
+        ax.axhline(1.0, color="0.6", lw=0.8, ls=":")
+
+
+def _shared_ylim(axes, metric: str):
+    """[0, 1] (a little margin) for the bounded metrics, widened only to show
+    data outside it (relative diversity above the reference, a negative
+    collapse index)."""
+    if metric not in _YLABEL:
+        return
+    lo, hi = 0.0, 1.0
+    for ax in axes:
+        for line in ax.get_lines():
+            y = np.asarray(line.get_ydata(), dtype=float)
+            y = y[np.isfinite(y)]
+            if y.size and line.get_label() and not line.get_label().startswith("_"):
+                lo, hi = min(lo, float(y.min())), max(hi, float(y.max()))
+        for coll in ax.collections:
+            for path in coll.get_paths():
+                y = path.vertices[:, 1]
+                y = y[np.isfinite(y)]
+                if y.size:
+                    lo, hi = min(lo, float(y.min())), max(hi, float(y.max()))
+    pad = 0.04 * (hi - lo)
+    for ax in axes:
+        ax.set_ylim(lo - pad, hi + pad)
+
+
+def plot_comparison(comp, metric: str = "relative_diversity", axis: str = "fraction",
+                    overlay: bool = False):
+    """Headline ``metric`` of every compared scenario: the mean over replicates
+    with a 95 % percentile-bootstrap band of the mean
+    (:func:`collapsesim.comparison.bootstrap_mean_band`; it stays within the
+    range of the replicates, so inside [0, 1] where they are).
+
+    Default: small multiples, one panel per domain on a shared y axis, one line
+    per scenario — a suite's ``collapsing`` scenario solid, its ``remedied`` one
+    dashed, others solid, dashed, dotted, dash-dotted in turn. x is the
+    fraction of the run (``axis="fraction"``, shared) or the domain's own clock
+    in steps (``axis="clock"``). ``overlay=True``: every scenario on one panel
+    (``axis="clock"``: one panel per natural clock), coloured by domain.
+    """
+    if overlay:
+        return _plot_overlay(comp, metric, axis)
+    entries = comp.entries
+    domain_of = {e.label: comp.results[e.label].summary["domain"] for e in entries}
+    domains = list(dict.fromkeys(domain_of[e.label] for e in entries))
+    ncols = max(1, math.ceil(math.sqrt(len(domains))))
+    nrows = max(1, math.ceil(len(domains) / ncols))
+    fig, grid = plt.subplots(nrows, ncols, figsize=(3.9 * ncols, 2.9 * nrows + 0.5),
+                             squeeze=False, sharey=True, constrained_layout=True)
+    flat = list(grid.ravel())
+    for ax in flat[len(domains):]:
+        fig.delaxes(ax)  # one axes per domain, no empty panels
+    axes = {d: flat[i] for i, d in enumerate(domains)}
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for d in domains:
+        ax = axes[d]
+        mine = [e for e in entries if domain_of[e.label] == d]
+        clock = comp.results[mine[0].label].summary["clock"]
+        for k, e in enumerate(mine):
+            band = _scenario_band(comp, e.label, metric)
+            if band is None:
+                continue
+            x, mean, lo, hi, n = band
+            if axis == "clock":
+                x = x * comp.results[e.label].summary["steps"]
+            ls = _ROLE_STYLE.get(e.role, _OTHER_STYLES[k % len(_OTHER_STYLES)])
+            c = colors[k % len(colors)]
+            ax.plot(x, mean, color=c, ls=ls, lw=1.8, label=f"{e.label} (n={n})")
+            if np.isfinite(lo).any():
+                ax.fill_between(x, lo, hi, color=c, alpha=0.18, lw=0)
+        ax.set_title(d, fontsize=9)
+        if axis != "clock":
+            ax.set_xlim(0.0, 1.0)  # the shared x axis: the fraction of the run
+        _finish_axis(ax, metric, "fraction of run" if axis != "clock" else f"step ({clock})",
+                     ylabel=(flat.index(ax) % ncols == 0))
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=6, loc="best", handlelength=2.6)
+    _shared_ylim(list(axes.values()), metric)
+    fig.suptitle(f"headline {metric.replace('_', ' ')}, one panel per domain\n{BAND_NOTE}",
+                 fontsize=10)
+    return fig
+
+
+def _plot_overlay(comp, metric: str, axis: str):
+    """Every scenario on one panel (one per natural clock with ``axis="clock"``),
+    coloured by domain; a suite's collapsing scenario solid, its remedied one dashed."""
     entries = comp.entries
     domains = list(dict.fromkeys(comp.results[e.label].summary["domain"] for e in entries))
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     dcolor = {d: colors[i % len(colors)] for i, d in enumerate(domains)}
-    styles = ["-", "--", ":", "-."]
     if axis == "clock":
         clocks = list(dict.fromkeys(comp.results[e.label].summary["clock"] for e in entries))
     else:
@@ -87,18 +196,10 @@ def plot_comparison(comp, metric: str = "relative_diversity", axis: str = "fract
     per_domain_count: dict[str, int] = {}
     for e in entries:
         s = comp.results[e.label].summary
-        d = comp.curves[comp.curves["label"] == e.label]
-        if d.empty:
+        band = _scenario_band(comp, e.label, metric)
+        if band is None:
             continue
-        wide = d.pivot_table(index="x", columns="replicate", values=metric, aggfunc="last")
-        x = wide.index.to_numpy()
-        y = wide.to_numpy()
-        n = np.sum(np.isfinite(y), axis=1)
-        mean = np.nanmean(y, axis=1)
-        half = np.full(n.shape, np.nan)  # no interval from fewer than two replicates
-        ok = n > 1
-        half[ok] = (stats.t.ppf(0.975, n[ok] - 1) * np.nanstd(y[ok], axis=1, ddof=1)
-                    / np.sqrt(n[ok]))
+        x, mean, lo, hi, n = band
         if axis == "clock":
             ax = axes[0][clocks.index(s["clock"])]
             x = x * s["steps"]
@@ -106,20 +207,16 @@ def plot_comparison(comp, metric: str = "relative_diversity", axis: str = "fract
             ax = axes[0][0]
         k = per_domain_count.get(s["domain"], 0)
         per_domain_count[s["domain"]] = k + 1
-        ls = {"collapsing": "-", "remedied": "--"}.get(e.role, styles[k % len(styles)])
+        ls = _ROLE_STYLE.get(e.role, _OTHER_STYLES[k % len(_OTHER_STYLES)])
         c = dcolor[s["domain"]]
-        ax.plot(x, mean, color=c, ls=ls, lw=2, label=f"{e.label} (n={y.shape[1]})")
-        if np.isfinite(half).any():
-            ax.fill_between(x, mean - half, mean + half, color=c, alpha=0.15, lw=0)
+        ax.plot(x, mean, color=c, ls=ls, lw=2, label=f"{e.label} (n={n})")
+        if np.isfinite(lo).any():
+            ax.fill_between(x, lo, hi, color=c, alpha=0.15, lw=0)
     for ax, clock in zip(axes[0], clocks):
-        ax.set_xlabel(clock if axis != "clock" else f"step ({clock})")
-        ax.set_ylabel(_YLABEL.get(metric, metric))
-        if metric == "relative_diversity":
-            ax.set_ylim(bottom=0)
-            ax.axhline(1.0, color="0.6", lw=0.8, ls=":")
+        _finish_axis(ax, metric, clock if axis != "clock" else f"step ({clock})")
         ax.legend(fontsize=7, loc="best")
-    fig.suptitle(f"headline {metric.replace('_', ' ')} across domains "
-                 "(mean over replicates, 95 % band)", fontsize=10)
+    _shared_ylim(list(axes[0]), metric)
+    fig.suptitle(f"headline {metric.replace('_', ' ')} across domains\n{BAND_NOTE}", fontsize=10)
     return fig
 
 

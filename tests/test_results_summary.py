@@ -55,3 +55,16 @@ def want_auc(steps):
 
 def test_empty_frame():
     assert replicate_summaries(_frame().iloc[:0], 0.5) == {}
+
+
+def test_collapse_index_is_summarised_by_its_maximum():
+    """The deepest collapse of the run, not the minimum (0 at step 0, or below it
+    while more diverse than the reference)."""
+    rows = _rows(0, "h", "collapse_index", [0, 5, 10, 15], [0.0, -0.2, 0.9, 0.4])
+    rows += _rows(0, "h", "relative_diversity", [0, 5, 10, 15], [1.0, 1.2, 0.3, 0.6])
+    rows += _rows(1, "h", "collapse_index", [0, 5], [0.0, np.nan])
+    got = replicate_summaries(pd.DataFrame(rows), threshold=0.5)
+    assert got[0]["h"]["max_collapse_index"] == 0.9 and got[0]["h"]["final_collapse_index"] == 0.4
+    assert "min_collapse_index" not in got[0]["h"]
+    assert got[0]["h"]["min_relative_diversity"] == 0.3  # the other metrics keep their minimum
+    assert got[1]["h"]["max_collapse_index"] == 0.0 and got[1]["h"]["final_collapse_index"] is None

@@ -3,7 +3,12 @@
 * ``collapse_step``: the first recorded step at which relative diversity falls
   below ``threshold`` × its running maximum (so a domain whose diversity rises
   first is measured from its peak); None if never.
-* ``final_<metric>`` and ``min_<metric>`` of every shared metric.
+* ``final_<metric>`` and ``min_<metric>`` of every shared metric, except that
+  the collapse index gets ``max_collapse_index`` (its greatest value: the
+  deepest collapse of the run) instead of a minimum, which is 0 at step 0 (or
+  below, when more diverse than the reference) and says nothing about collapse.
+  Summaries written before this change carry ``min_collapse_index`` instead;
+  read ``max_collapse_index`` from the metrics table of such a run.
 * ``auc``: the area under the relative-diversity curve against the fraction of
   the run, x = step / last step (trapezoid rule): the mean relative diversity
   over the run, comparable across domains and run lengths.
@@ -61,5 +66,8 @@ def summarize_series(steps, values: dict[str, np.ndarray], threshold: float = 0.
         arr = np.asarray(traj, dtype=float)
         fin = arr[np.isfinite(arr)]
         out[f"final_{name}"] = _clean(arr[-1]) if arr.size else None
-        out[f"min_{name}"] = _clean(fin.min()) if fin.size else None
+        if name == "collapse_index":
+            out["max_collapse_index"] = _clean(fin.max()) if fin.size else None
+        else:
+            out[f"min_{name}"] = _clean(fin.min()) if fin.size else None
     return out

@@ -46,6 +46,16 @@ two distinct carrier copies differ in origin), ``end_generation`` and
 ``window_0``; ``nSL``, ``iHS`` (mean |score| standardised by derived count,
 over the variants within ``ehh_region`` of the site; Ferrer-Admetlla et al.
 2014; Voight et al. 2006).
+
+**Hitchhiking footprint** (with a ``footprint:`` block; from the observation
+after each is taken): per distance bin KK from the site and each of its
+``times`` t after the sweep's end, ``footprint_F_t<t>_bin_KK`` (pairs of
+copies coalescing during the sweep: F(r) at t = 0) and
+``footprint_pi_t<t>_bin_KK`` (π(r)/π₀), beside the first-order
+approximation ``footprint_F_theory_t<t>_bin_KK`` ≈ (2Nσ)^(−2r/σ)·e^{−t/M} and
+``footprint_pi_theory_t<t>_bin_KK`` = 1 − that (hard sweeps to fixation), and
+``footprint_r_bin_KK`` (the bin centre's recombination fraction); see
+:mod:`.model`. ``scenarios/sweep_footprint.yaml`` reports it.
 """
 
 from __future__ import annotations

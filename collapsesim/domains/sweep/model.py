@@ -9,11 +9,32 @@ at generation ``onset`` (:class:`~.params.SweepParams` describes the modes);
 when it is lost and the run is conditioned on success, the state saved at its
 entry is restored and it enters afresh (``restarts`` counts these), as in
 SLiM's recipes. The run is ``finished`` once the sweep ended (fixation or the
-partial target) and ``post_sweep`` more generations passed.
+partial target) and ``post_sweep`` more generations passed (and, with
+``footprint``, the last of its times).
 
 ``observe()`` samples ``sample_size`` copies (a stream of its own, so
 observing never changes the trajectory), lays neutral mutations on their
 genealogy and computes the statistics of :mod:`.stats`.
+
+**The hitchhiking footprint** (``params.footprint``, :class:`.params.Footprint`).
+At each of its ``times`` t — generations after the sweep's end, taken during
+``step()``, so observation times do not matter — the whole population's tree
+sequence gives, per distance bin KK (``bins`` bins over ``distance`` bp on
+either side of the site; :func:`.stats.footprint_statistics`):
+``footprint_F_t<t>_bin_KK``, the fraction of pairs of copies whose genealogy
+coalesces during the sweep (between its onset and its end; at t = 0 this is
+F(r), the probability of coalescing during the sweep), and
+``footprint_pi_t<t>_bin_KK``, their mean pairwise branch length (the
+expected π without mutation noise) over its neutral value 2M of generation 0,
+π(r)/π₀. ``footprint_r_bin_KK`` is the recombination fraction between the
+site and the bin's centre. Beside them, for a hard sweep to fixation, the
+first-order approximation averaged over the bin (:func:`collapsesim.theory.
+sweep_footprint_F` with N = M/2 and the per-copy advantage σ = hs, σ = s for
+haploids; Barton 1998; Durrett & Schweinsberg 2004), decayed by the
+coalescences of the t generations since fixation (a pair reaches the sweep
+uncoalesced with ``e^{−t/M}``): ``footprint_F_theory_t<t>_bin_KK`` =
+``F(r)·e^{−t/M}`` and ``footprint_pi_theory_t<t>_bin_KK`` = ``1 − F(r)·e^{−t/M}``.
+Each is reported from the observation after it was taken on.
 """
 
 from __future__ import annotations
@@ -27,11 +48,13 @@ import tskit
 
 from ...engine import streams
 from ...engine.rng import numpy_generator
+from ...theory import sweep_footprint_F, sweep_footprint_pi
 from ..base import Observation, Series
 from . import theory
 from .generation import assemble, fitness, meiosis, parents
 from .params import SweepParams
-from .stats import Layout, neutral_window_d1, sample_statistics, with_mutations
+from .stats import (Layout, footprint_statistics, neutral_window_d1, sample_statistics,
+                    with_mutations)
 from .treeseq import Recorder, founders, msprime_start, recapitate
 
 
@@ -65,6 +88,7 @@ class SweepSimulation:
         self.selecting = False
         self._next_origin = 0
         self._origins_reference = self.origins_reference()
+        self.footprint: dict[str, float] = {}  # the footprint metrics taken so far
         self._start(int_seed(self._streams["start"]))
         self._onset_state = None
         self._selection_state = None
@@ -168,6 +192,9 @@ class SweepSimulation:
             self._mutate()
         if self.generation >= p.onset and self.end_generation is None and not self.lost:
             self._check_outcome()
+        if (p.footprint is not None and self.end_generation is not None
+                and self.generation - self.end_generation in p.footprint.times):
+            self._take_footprint()
 
     def _check_outcome(self) -> None:
         p = self.params
@@ -196,8 +223,48 @@ class SweepSimulation:
         ``post_sweep`` generations have followed."""
         if self.lost:
             return True
-        return (self.end_generation is not None
-                and self.generation >= self.end_generation + self.params.post_sweep)
+        p = self.params
+        after = p.post_sweep if p.footprint is None else max(p.post_sweep, p.footprint.times[-1])
+        return self.end_generation is not None and self.generation >= self.end_generation + after
+
+    # -- the hitchhiking footprint ----------------------------------------------------------------
+    def footprint_reference(self) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
+        """Per footprint bin: the recombination fraction between the site and
+        the bin's centre, and the first-order F(r) and π(r)/π₀ averaged over
+        the bin (midpoint rule, 32 points; N = M/2 at the onset, σ the
+        per-copy advantage) — None unless the sweep is hard and runs to
+        fixation, the case the approximation describes."""
+        p, fp = self.params, self.params.footprint
+        d = np.linspace(0.0, p.footprint_distance, fp.bins + 1)
+        centres = p.r * (d[:-1] + d[1:]) / 2
+        if p.mode != "hard" or p.target < 1:
+            return centres, None
+        u = (np.arange(32) + 0.5) / 32
+        x = p.r * (d[:-1, None] + u[None, :] * np.diff(d)[:, None])
+        N = p.copies_at(p.onset) / 2
+        return centres, (sweep_footprint_F(x, N, p.sigma).mean(axis=1),
+                         sweep_footprint_pi(x, N, p.sigma).mean(axis=1))
+
+    def _take_footprint(self) -> None:
+        """The footprint ``t`` generations after the sweep's end, from the whole
+        population's tree sequence (see the module docstring)."""
+        p, fp = self.params, self.params.footprint
+        t = self.generation - self.end_generation
+        ts = self.rec.present().tree_sequence()
+        F, pi = footprint_statistics(ts, p.position, p.footprint_distance, fp.bins,
+                                     (t, t + self.end_generation - p.onset),
+                                     2.0 * p.copies_at(0))
+        centres, reference = self.footprint_reference()
+        decay = np.exp(-t / self.M)
+        out = self.footprint
+        for k in range(fp.bins):
+            out[f"footprint_r_bin_{k:02d}"] = float(centres[k])
+            out[f"footprint_F_t{t}_bin_{k:02d}"] = float(F[k])
+            out[f"footprint_pi_t{t}_bin_{k:02d}"] = float(pi[k])
+            if reference is not None:
+                F_th, pi_th = reference
+                out[f"footprint_F_theory_t{t}_bin_{k:02d}"] = float(F_th[k] * decay)
+                out[f"footprint_pi_theory_t{t}_bin_{k:02d}"] = float(1.0 - (1.0 - pi_th[k]) * decay)
 
     # -- observation ------------------------------------------------------------------------------
     def sample(self) -> tskit.TreeSequence:
@@ -227,6 +294,7 @@ class SweepSimulation:
         origin_counts, origin_metrics = self._origins()
         series["origins"] = Series(origin_counts, self._origins_reference)
         metrics.update(origin_metrics)
+        metrics.update(self.footprint)
         metrics.update(generation=float(self.generation), N=float(p.size_at(self.generation)),
                        p=float(self.alleles.mean()), restarts=float(self.restarts),
                        pi_site_rel=metrics["pi_site"] / p.theta0() if p.mu else float("nan"))

@@ -17,6 +17,35 @@ from ...theory import Epoch
 from .conventions import CONVENTIONS
 
 
+class Footprint(DomainParams):
+    """The hitchhiking footprint as a run's output (the ``footprint:`` block).
+
+    The arm ``distance`` bp on each side of the selected site is cut into
+    ``bins`` equal distance bins; bin k pools the two mirror-image stretches
+    ``[k, k+1)·distance/bins`` bp left and right of the site. At each of
+    ``times`` (generations after the sweep ended: 0 is the generation it
+    fixed or reached its target) the domain reports per bin the fraction of
+    pairs of copies whose genealogy coalesces during the sweep and their
+    expected diversity relative to neutrality (branch statistics of the whole
+    population: no sampling or mutation noise), beside the first-order
+    approximation (:mod:`.model` documents the metrics)."""
+
+    bins: int = Field(10, ge=1, le=100, description="equal distance bins on each side of the "
+                                                    "selected site")
+    distance: int | None = Field(None, ge=1, description="bp from the site the bins cover "
+                                                         "(default: the shorter chromosome arm)")
+    times: list[int] = Field([0], min_length=1, max_length=20,
+                             description="generations after the sweep's end at which the "
+                                         "footprint is taken (0: at fixation / the target)")
+
+    @field_validator("times")
+    @classmethod
+    def _times(cls, v):
+        if any(t < 0 for t in v) or len(set(v)) != len(v):
+            raise expected("distinct generations ≥ 0")
+        return sorted(v)
+
+
 class SweepParams(DomainParams):
     """A forward Wright–Fisher population with one selected site on a
     recombining chromosome, recorded as a tree sequence.
@@ -33,6 +62,11 @@ class SweepParams(DomainParams):
     a loss restarts from the state at the onset (hard, standing), and the
     restarts are reported. ``post_sweep`` more generations are simulated and
     recorded after the end.
+
+    ``footprint`` (:class:`Footprint`) makes the run report the hitchhiking
+    footprint — per distance bin, at the sweep's end and at set generations
+    after it — from the whole population's tree sequence; the run then lasts
+    until the last of those times too.
     """
 
     N: int | list[Epoch] = Field(
@@ -81,6 +115,9 @@ class SweepParams(DomainParams):
                                                       "within this span (bp) centred on the site")
     simplify_every: int = Field(50, ge=1, description="generations between tree-sequence "
                                                       "simplifications")
+    footprint: Footprint | None = Field(
+        None, description="report the hitchhiking footprint per distance bin at the sweep's "
+                          "end and at set generations after it (null: not reported)")
     export: bool = Field(False, description="each replicate writes trees.trees and genotypes.vcf "
                                             "into <run>/replicates/<j>/ when it ends (needs a "
                                             "run folder)")
@@ -138,6 +175,19 @@ class SweepParams(DomainParams):
                                 f"offset {off} gives [{lo}, {hi})")
         return v
 
+    @field_validator("footprint")
+    @classmethod
+    def _footprint(cls, v, info: ValidationInfo):
+        L = info.data.get("L")
+        if v is None or L is None or v.distance is None:
+            return v
+        site = info.data.get("site")
+        site = L // 2 if site is None else site
+        arm = min(site, L - site)
+        if v.distance > arm:
+            raise expected(f"a distance ≤ the shorter arm around the site ({arm} bp)")
+        return v
+
     # -- derived quantities ------------------------------------------------------------
     @property
     def position(self) -> int:
@@ -153,6 +203,18 @@ class SweepParams(DomainParams):
     def copies_at(self, generation: int) -> int:
         """Gene copies M in ``generation``: ``ploidy × N``."""
         return self.ploidy * self.size_at(generation)
+
+    @property
+    def footprint_distance(self) -> int:
+        """The bp from the site covered by the footprint's bins."""
+        d = self.footprint.distance if self.footprint else None
+        return min(self.position, self.L - self.position) if d is None else d
+
+    @property
+    def sigma(self) -> float:
+        """The per-copy advantage of the beneficial allele while rare: ``h·s``
+        (SLiM's s) for diploids, ``s`` for haploids."""
+        return self.s_slim if self.ploidy == 1 else self.h * self.s_slim
 
     @property
     def s_slim(self) -> float:

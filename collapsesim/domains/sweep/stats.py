@@ -156,6 +156,40 @@ def sample_statistics(ts: tskit.TreeSequence, layout: Layout) -> tuple[list[np.n
     return haplotypes, m
 
 
+def footprint_windows(L: float, site: float, distance: float, bins: int
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Genome windows for the footprint's distance bins: the breakpoints
+    (covering ``[0, L)``) and, per bin k, the indices of its left stretch
+    ``[site − d_{k+1}, site − d_k)`` and right stretch ``[site + d_k, site + d_{k+1})``,
+    ``d = linspace(0, distance, bins + 1)``."""
+    d = np.linspace(0.0, distance, bins + 1)
+    inner = np.concatenate([site - d[::-1], site + d[1:]])
+    lead = [0.0] if inner[0] > 0 else []
+    tail = [float(L)] if inner[-1] < L else []
+    edges = np.concatenate([lead, inner, tail])
+    k = np.arange(bins)
+    return edges, len(lead) + bins - 1 - k, len(lead) + bins + k
+
+
+def footprint_statistics(ts: tskit.TreeSequence, site: float, distance: float, bins: int,
+                         during: tuple[float, float], pi0: float
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """Per distance bin (:func:`footprint_windows`; the two sides averaged):
+    the fraction of sample pairs whose genealogy coalesces within the time
+    interval ``during`` (times before the sample, both ends included to the
+    generation) and the mean pairwise branch diversity (``2·E[TMRCA]``) over
+    ``pi0``, both averaged along the bin (span-weighted, tskit's
+    ``pair_coalescence_counts`` and branch-mode ``diversity``)."""
+    edges, left, right = footprint_windows(ts.sequence_length, site, distance, bins)
+    a, b = during
+    cuts = [0.0, b + 0.5, np.inf] if a <= 0 else [0.0, a - 0.5, b + 0.5, np.inf]
+    counts = ts.pair_coalescence_counts(windows=edges, time_windows=np.array(cuts),
+                                        pair_normalise=True)
+    F = counts[:, 0 if a <= 0 else 1]
+    pi = ts.diversity(mode="branch", windows=edges) / pi0
+    return (F[left] + F[right]) / 2, (pi[left] + pi[right]) / 2
+
+
 @lru_cache(maxsize=32)
 def neutral_window_d1(n: int, window: int, N: int, ploidy: int, r: float, mu: float,
                       replicates: int = 100, seed: int = 1) -> float:
