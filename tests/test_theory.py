@@ -316,3 +316,10 @@ def test_rts_smoother_last_step_is_the_filter_and_one_step_is_bayes():
     w = np.linalg.solve(cov_yy, cov_xy)
     assert ms[0, 0] == pytest.approx(m0 + w @ (y - np.array([m0, A * m0])), rel=1e-12)
     assert Ps[0, 0, 0] == pytest.approx(P0 - cov_xy @ w, rel=1e-12)
+
+
+def test_every_public_name_is_on_the_user_page():
+    from pathlib import Path
+    page = (Path(__file__).parents[1] / "docs" / "theory.md").read_text()
+    assert [n for n in theory.__all__ if f"`{n}" not in page] == []
+    assert all(getattr(theory, n).__doc__ for n in theory.__all__ if n != "FrequencyMap")
