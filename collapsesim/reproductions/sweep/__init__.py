@@ -16,9 +16,10 @@ restarts, origins under recurrent mutation) run through the runner
 (:func:`harness.run_replicates`: replicate j draws from
 ``SeedSequence(seed, spawn_key=(j,))`` as in a user's run); the fixation and
 origin statistics need 10⁴–4·10⁴ replicates and run in the batched study; the
-equilibrium, footprint and window checks read a replicate's tree sequence at
-a chosen moment, which the runner's records do not hold, so they build the
-simulation here.
+hitchhiking footprint is the domain's own output (``params.footprint``), from
+runs through the runner; the equilibrium and window checks read a replicate's
+tree sequence at a chosen moment, which the runner's records do not hold, so
+they build the simulation here.
 
 **Optional hook.** fwdpy11 (the ``test`` extra) is the forward reference of
 the footprint; without it that column is left out and the page says so.
@@ -33,12 +34,12 @@ from pathlib import Path
 import numpy as np
 
 from ...domains.sweep import SweepParams, SweepSimulation, theory
-from ...domains.sweep.stats import Layout, sample_statistics, with_mutations
+from ...domains.sweep.stats import (Layout, footprint_statistics, sample_statistics,
+                                    with_mutations)
 from ...engine.backends import get_backend
 from .. import harness, protocol
 from ..harness import Comparison
-from .external import (coalesced_within, forward_sweep, fwdpy11_available, fwdpy11_sweep,
-                       msprime_sweep, relative_branch_diversity)
+from .external import forward_sweep, fwdpy11_available, fwdpy11_sweep, msprime_sweep
 from .study import simulate_site
 
 
@@ -178,54 +179,67 @@ def check_equilibrium(start: str, *, replicates: int, seed: int, backend: str = 
 # -- hitchhiking footprint and window statistics ---------------------------------------------------
 @dataclass
 class Curve:
-    """Mean ± SE of F(r) and π/π₀ at each distance, for one tool."""
+    """Mean ± SE per distance bin of F(r) and π/π₀ at ``t`` generations after
+    the sweep's end, for one tool; the first-order approximation (forward
+    runs report it) and the mean sweep duration."""
 
     tool: str
+    t: int
     F: np.ndarray
     F_se: np.ndarray
     pi: np.ndarray
     pi_se: np.ndarray
     duration: float
-    cpu_s: float
     replicates: int
+    F_theory: np.ndarray | None = None
 
 
-def footprint(tool: str, *, N: int, s: float, L: int, r: float, distances, replicates: int,
-              seed: int, n: int = 50, window: int = 2000, backend: str = "numba") -> Curve:
-    """F(r) (pairs of ``n`` genomes sampled at fixation coalescing during the
-    sweep, at site ± d) and π/π₀ (branch diversity in ``window`` bp around
-    site ± d over 2M) for ``tool`` in forward, fwdpy11, msprime. msprime
-    does not report the sweep's duration, so its F uses the mean forward
-    duration of the same parameters (:func:`theory.exact_fixation`)."""
+def _curve(tool: str, t: int, F, pi, durations, F_theory=None) -> Curve:
+    F, pi = np.array(F), np.array(pi)
+    R = len(F)
+    return Curve(tool, t, F.mean(0), F.std(0, ddof=1) / np.sqrt(R), pi.mean(0),
+                 pi.std(0, ddof=1) / np.sqrt(R), float(np.mean(durations)), R, F_theory)
+
+
+def footprint_runs(*, N: int, s: float, L: int, r: float, distance: int, bins: int,
+                   times=(0,), replicates: int, seed: int, backend: str = "numba"
+                   ) -> dict[int, Curve]:
+    """Our hard sweeps through the runner (``params.footprint``), each run
+    until the last of ``times`` after fixation: the domain's footprint
+    metrics per bin, averaged over replicates, one :class:`Curve` per time."""
+    params = dict(N=N, s=s, L=L, r=r, mu=0.0, windows=[0], bins=1, simplify_every=100,
+                  footprint={"bins": bins, "distance": distance, "times": list(times)})
+    res = harness.run_replicates({"domain": "sweep", "params": params}, replicates=replicates,
+                                 seed=seed, backend=backend, steps=MAX_GENERATIONS,
+                                 record_every=MAX_GENERATIONS)
+    df = res.metrics[res.metrics["series"] == "domain"].sort_values(["replicate", "step"])
+    last = df.groupby(["replicate", "metric"])["value"].last().unstack()
+
+    def matrix(name: str, t: int) -> np.ndarray:
+        return last[[f"footprint_{name}_t{t}_bin_{k:02d}" for k in range(bins)]].to_numpy()
+
+    return {t: _curve("forward", t, matrix("F", t), matrix("pi", t), last["sweep_duration"],
+                      matrix("F_theory", t)[0]) for t in times}
+
+
+def footprint_external(tool: str, *, N: int, s: float, L: int, r: float, distance: int,
+                       bins: int, replicates: int, seed: int, n: int = 50) -> Curve:
+    """The footprint at fixation of ``tool`` (fwdpy11: the whole population;
+    msprime: ``n`` sampled genomes) through the domain's own
+    :func:`.stats.footprint_statistics`. msprime does not report the sweep's
+    duration, so its F uses the exact chain's mean fixation time."""
     site = L // 2
-    d = np.asarray(distances)
-    points = np.concatenate([site - d, site + d])
-    F, P, durations, cpu = [], [], [], []
-    T_exact = theory.exact_fixation(2 * N, s)[1] if 2 * N <= theory.EXACT_MAX_COPIES else None
+    T_exact = theory.exact_fixation(2 * N, s)[1]
+    F, P, durations = [], [], []
     for j in range(replicates):
-        if tool == "forward":
-            out = forward_sweep(SweepParams(N=N, s=s, L=L, r=r, mu=0.0, windows=[0],
-                                            simplify_every=100), seed, backend, replicate=j)
-        elif tool == "fwdpy11":
-            out = fwdpy11_sweep(N, s, L, r, site, seed + j)
-        else:
-            out = msprime_sweep(N, s, L, r, site, n, seed + j)
-        rng = np.random.default_rng([seed, j])
-        sample = out.ts.samples()
-        if len(sample) > n:
-            sample = np.sort(rng.choice(sample, n, replace=False))
-        ts = out.ts.simplify(samples=sample)
+        out = (fwdpy11_sweep(N, s, L, r, site, seed + j) if tool == "fwdpy11"
+               else msprime_sweep(N, s, L, r, site, n, seed + j))
         T = out.duration if out.duration is not None else T_exact
-        f = coalesced_within(ts, points, T)
-        F.append((f[: len(d)] + f[len(d):]) / 2)
-        pw = relative_branch_diversity(ts, points, window, 2 * N)
-        P.append((pw[: len(d)] + pw[len(d):]) / 2)
+        f, pi = footprint_statistics(out.ts, site, distance, bins, (0, T), 4.0 * N)
+        F.append(f)
+        P.append(pi)
         durations.append(T)
-        cpu.append(out.cpu_s)
-    F, P = np.array(F), np.array(P)
-    return Curve(tool, F.mean(0), F.std(0, ddof=1) / np.sqrt(replicates), P.mean(0),
-                 P.std(0, ddof=1) / np.sqrt(replicates), float(np.mean(durations)),
-                 float(np.mean(cpu)), replicates)
+    return _curve(tool, 0, F, P, durations)
 
 
 WINDOW_STATS = ("tajimas_D", "H12", "H2_H1", "n_haplotypes")
@@ -259,6 +273,118 @@ def window_statistics(tool: str, *, replicates: int, seed: int, N: int = 1000, s
         for k in WINDOW_STATS:
             rows[k].append(m[k])
     return {k: _mean_se(v) for k, v in rows.items()}
+
+
+FOOTPRINT = dict(N=1000, s=0.1, L=200_000, r=1e-7, distance=100_000, bins=10)
+FOOTPRINT_TIMES = (0, 200, 1000)
+
+
+def footprint_section(out: Path, R, seed: int, backend: str) -> str:
+    """The page's hitchhiking-footprint section and ``sweep_footprint.png``:
+    our sweeps through the runner (the domain's ``footprint`` output, at
+    fixation and 200 and 1000 generations after) beside fwdpy11 and msprime
+    at fixation and the first-order approximation."""
+    from . import figures
+
+    after = footprint_runs(times=FOOTPRINT_TIMES, replicates=R(100), seed=seed, backend=backend,
+                           **FOOTPRINT)
+    fwd = after[0]
+    curves = [fwd]
+    tools = (("fwdpy11", 100), ("msprime", 300)) if fwdpy11_available() else (("msprime", 300),)
+    curves += [footprint_external(tool, replicates=R(n), seed=seed, **FOOTPRINT)
+               for tool, n in tools]
+    fpy = next((c for c in curves if c.tool == "fwdpy11"), None)
+    msp = next(c for c in curves if c.tool == "msprime")
+    bins, D = FOOTPRINT["bins"], FOOTPRINT["distance"]
+    edges = np.linspace(0, D, bins + 1)
+    r_mid = FOOTPRINT["r"] * (edges[:-1] + edges[1:]) / 2
+    M, sig = 2 * FOOTPRINT["N"], FOOTPRINT["s"] / 2
+    valid = theory.footprint_valid(r_mid, M, sig)
+    head = "| d (kb) | r (centre) | F theory | " + " | ".join(
+        f"F {c.tool} | π/π₀ {c.tool}" for c in curves) + " | 1 − F theory |"
+    lines = [head, "|" + " --- |" * (4 + 2 * len(curves))]
+    for k in range(bins):
+        cells = [f"{edges[k] / 1000:g}–{edges[k + 1] / 1000:g}", f"{r_mid[k]:.4f}",
+                 f"{fwd.F_theory[k]:.3f}{'' if valid[k] else ' (†)'}"]
+        for c in curves:
+            cells += [f"{c.F[k]:.3f} ± {c.F_se[k]:.3f}", f"{c.pi[k]:.3f} ± {c.pi_se[k]:.3f}"]
+        cells.append(f"{1 - fwd.F_theory[k]:.3f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    later = ["| d (kb) | " + " | ".join(f"F, t = {t} | theory | π/π₀, t = {t} | theory"
+                                         for t in FOOTPRINT_TIMES[1:]) + " |",
+             "|" + " --- |" * (1 + 4 * (len(FOOTPRINT_TIMES) - 1))]
+    for k in range(bins):
+        cells = [f"{edges[k] / 1000:g}–{edges[k + 1] / 1000:g}"]
+        for t in FOOTPRINT_TIMES[1:]:
+            c = after[t]
+            cells += [f"{c.F[k]:.3f} ± {c.F_se[k]:.3f}", f"{c.F_theory[k]:.3f}",
+                      f"{c.pi[k]:.3f} ± {c.pi_se[k]:.3f}", f"{1 - c.F_theory[k]:.3f}"]
+        later.append("| " + " | ".join(cells) + " |")
+    figures.footprint(curves + [after[t] for t in FOOTPRINT_TIMES[1:]], edges, M, sig,
+                      FOOTPRINT["r"], harness.figure_path(out, "sweep_footprint"))
+    held = np.flatnonzero(valid)
+    z = (fwd.F - fwd.F_theory) / fwd.F_se
+    gap = fwd.pi - (1 - fwd.F)
+
+    def minus(a: Curve, b: Curve) -> str:
+        return ", ".join(f"{a.pi[i] - b.pi[i]:+.3f} ± {np.hypot(a.pi_se[i], b.pi_se[i]):.3f}"
+                         for i in (0, 1))
+
+    return "\n".join([
+        "## Hitchhiking footprint",
+        "",
+        "The footprint is the domain's output (`params.footprint`; the bundled scenario "
+        "`sweep_footprint` reports it): N = 1000 diploids, SLiM s = 0.1 (2Nσ = 100, σ = s/2), "
+        "r = 1e-7 per bp, 200 kb, the 100 kb on either side of the site in 10 distance bins "
+        f"(the two sides pooled), {fwd.replicates} hard sweeps through the runner. Per bin, from "
+        "the whole population's tree sequence: F, the fraction of pairs of copies whose "
+        "genealogy coalesces during the sweep (onset to fixation), and π/π₀, their mean "
+        "pairwise branch length over its neutral value 4N (expected diversity, no mutation "
+        "noise). fwdpy11 (the whole population) and msprime's `SweepGenicSelection` (50 "
+        "sampled genomes) go through the same statistics code; msprime does not report its "
+        "sweep's duration, so its F uses the chain's mean fixation time, "
+        f"{theory.exact_fixation(2000, 0.1)[1]:.0f} generations. F theory: the first-order "
+        "approximation F(r) ≈ (2Nσ)^(−2r/σ) (Barton 1998; Durrett & Schweinsberg 2004; "
+        "`cs.theory.sweep_footprint_F`) averaged over the bin, π/π₀ ≈ 1 − F(r); (†): outside "
+        "where it is trusted (F ≥ 0.6).",
+        "",
+        *lines,
+        "",
+        "Where the approximation parts from simulation. In the bins where it is trusted, "
+        "the forward F is within "
+        f"{np.max(np.abs(fwd.F - fwd.F_theory)[held]):.3f} of it (z = "
+        + ", ".join(f"{z[i]:+.1f}" for i in held) + "). Further out it is too low: "
+        + f"{fwd.F[-1] - fwd.F_theory[-1]:+.3f} in the last bin, because it ignores "
+        "coalescences during the sweep outside its start (the sweep lasts "
+        f"{fwd.duration:.0f} generations, T_fix/2N ≈ {fwd.duration / M:.2f} of the neutral "
+        "coalescence time) and lineages that recombine back onto the beneficial background. "
+        "π/π₀ = 1 − F holds only to that order as well: a pair that coalesces during the "
+        "sweep still has a branch length of about the sweep's duration, and one that escapes "
+        "it often escapes only late, so the simulated π/π₀ exceeds 1 − F(simulated) by "
+        + f"{gap.min():.3f}–{gap.max():.3f} across the bins, and 1 − F(theory) by "
+        + f"{np.min(fwd.pi - 1 + fwd.F_theory):+.3f} to {np.max(fwd.pi - 1 + fwd.F_theory):+.3f}.",
+        "",
+        (f"Mean sweep duration: forward {fwd.duration:.0f}"
+         + (f", fwdpy11 {fpy.duration:.0f}" if fpy else "") + " generations. msprime minus "
+         "forward, π/π₀ in the two bins nearest the site: " + minus(msp, fwd)
+         + (f"; fwdpy11 minus forward: {minus(fpy, fwd)}" if fpy else
+            " (fwdpy11 was not installed for this page: `pip install fwdpy11`, the test extra, "
+            "adds its column)")
+         + ". msprime is known to leave more diversity near the site: its structured "
+         "coalescent does not force the carriers' lineages to coalesce at the sweep's origin "
+         "(msprime issues #1780, #2242; the issue reports 0.03–0.04 for msprime and discoal; "
+         "the differences above measure it at these parameters). Its F uses the "
+         "chain's mean duration for every replicate, so its F near the site mixes that effect "
+         "with the spread of msprime's sweep durations."),
+        "",
+        "After fixation (the same runs, 200 and 1000 generations later): F counts the pairs "
+        "whose genealogy coalesces during the sweep, which a pair reaches uncoalesced with "
+        "e^{−t/2N}, so theory is F(r)·e^{−t/2N} and π/π₀ ≈ 1 − F(r)·e^{−t/2N}:",
+        "",
+        *later,
+        "",
+        "![footprint](figures/sweep_footprint.png)",
+    ])
 
 
 # -- the reproduction page -------------------------------------------------------------------------
@@ -382,60 +508,7 @@ def verification(out: Path, *, seed: int, backend: str, scale: float = 1.0) -> P
     ]))
 
     # footprint
-    distances = np.array([0, 2_000, 5_000, 10_000, 20_000, 30_000, 50_000, 80_000])
-    fp = dict(N=1000, s=0.1, L=200_000, r=1e-7, distances=distances, seed=seed, backend=backend)
-    tools = (("forward", 100), ("fwdpy11", 100), ("msprime", 300))
-    if not fwdpy11_available():
-        tools = tuple(t for t in tools if t[0] != "fwdpy11")
-    curves = {tool: footprint(tool, replicates=R(n), **fp) for tool, n in tools}
-    M, sig = 2000, 0.05
-    F_th = theory.footprint(distances * 1e-7, M, sig)
-    valid = theory.footprint_valid(distances * 1e-7, M, sig)
-    head = "| d (kb) | r | F theory | " + " | ".join(
-        f"F {c.tool} | π/π₀ {c.tool}" for c in curves.values()) + " |"
-    lines = [head, "|" + " --- |" * (3 + 2 * len(curves))]
-    for i, d in enumerate(distances):
-        cells = [f"{d / 1000:g}", f"{d * 1e-7:.4f}", f"{F_th[i]:.3f}{'' if valid[i] else ' (†)'}"]
-        for c in curves.values():
-            cells += [f"{c.F[i]:.3f} ± {c.F_se[i]:.3f}", f"{c.pi[i]:.3f} ± {c.pi_se[i]:.3f}"]
-        lines.append("| " + " | ".join(cells) + " |")
-    figures.footprint(list(curves.values()), distances, F_th,
-                      harness.figure_path(out, "sweep_footprint"))
-    fwd, msp, fpy = curves["forward"], curves["msprime"], curves.get("fwdpy11")
-
-    def minus(a: Curve, b: Curve) -> str:
-        return ", ".join(f"{a.pi[i] - b.pi[i]:+.3f} ± {np.hypot(a.pi_se[i], b.pi_se[i]):.3f}"
-                         for i in (0, 1))
-
-    sections.append("\n".join([
-        "## Hitchhiking footprint",
-        "",
-        "N = 1000 diploids, SLiM s = 0.1 (2Mσ = 200), r = 1e-7 per bp, 200 kb, samples of 50 "
-        "genomes at fixation. F: pairs coalescing during the sweep (TMRCA ≤ sweep duration; "
-        "msprime does not report its duration, so its F uses the chain's mean fixation time, "
-        f"{theory.exact_fixation(2000, 0.1)[1]:.0f} generations); π/π₀: branch diversity in 2 kb "
-        "windows at ± d over its neutral value 4N. F theory = (Mσ)^(−2r/σ); (†): outside "
-        "where the approximation holds (F ≥ 0.6), where it is known to be 0.05–0.16 too low "
-        "and F has a floor of about T_fix/2N from coalescences during the sweep.",
-        "",
-        *lines,
-        "",
-        (f"Mean sweep duration: forward {fwd.duration:.0f}"
-         + (f", fwdpy11 {fpy.duration:.0f}" if fpy else "") + " generations. msprime minus "
-         "forward, π/π₀ at the site and 2 kb away: " + minus(msp, fwd)
-         + (f"; fwdpy11 minus forward: {minus(fpy, fwd)}" if fpy else
-            " (fwdpy11 was not installed for this page: `pip install fwdpy11`, the test extra, "
-            "adds its column)")
-         + ". msprime leaves more diversity near the site: its structured coalescent does "
-         "not force the carriers' lineages to coalesce at the sweep's origin (msprime issues "
-         "#1780, #2242; the issue reports 0.03–0.04 for msprime and discoal; we measure the "
-         "differences above at these parameters). Its F uses the chain's mean duration for "
-         "every replicate, so F(0) < 1 mixes that effect with the spread of msprime's sweep "
-        "durations."
-         + (" Forward and fwdpy11 agree within their errors everywhere." if fpy else "")),
-        "",
-        "![footprint](figures/sweep_footprint.png)",
-    ]))
+    sections.append(footprint_section(out, R, seed, backend))
 
     # window statistics
     ws = {tool: window_statistics(tool, replicates=R(n), seed=seed, backend=backend)
@@ -483,7 +556,6 @@ def verification(out: Path, *, seed: int, backend: str, scale: float = 1.0) -> P
         "![haplotypes](figures/sweep_haplotypes.png)",
     ]))
 
-    sections.append(SCENARIOS_AND_GAPS)
     intro = ("**Convention.** Genotype fitnesses 1 : 1 + hs : 1 + s (SLiM, msprime, fwdpy11 "
              "`Multiplicative(1)`), σ = s/2 the per-copy advantage for h = ½. Kimura's genic "
              "1 : 1 + s : 1 + 2s has s_Kimura = s/2; discoal's α = 2N s_Kimura = N s. Every "
@@ -503,6 +575,7 @@ stated; full-scale versions at N = 10⁴, 1 Mb under `scenarios/full/`):
 | scenario | what |
 | --- | --- |
 | `sweep_bottleneck` | N drops to 100 for 100 generations; a hard sweep 50 generations later |
+| `sweep_footprint` | a hard sweep reporting its footprint per 10 kb bin at fixation and 200 and 1000 generations after |
 | `sweep_hard` | one new copy, restarted on loss (the suite's collapsing configuration) |
 | `sweep_partial` | a new copy followed to frequency 0.5, recorded 20 generations more |
 | `sweep_soft_recurrent` | recurrent mutation, Θ = 1 |

@@ -104,36 +104,3 @@ def fwdpy11_sweep(N: int, s: float, L: int, r: float, site: int, seed: int, h: f
     ts = out.pop.dump_tables_to_tskit()
     ts = ts.delete_sites(np.arange(ts.num_sites))
     return SweepSample(ts, float(out.pop.generation - origin), site, time.process_time() - c0)
-
-
-def coalesced_within(ts: tskit.TreeSequence, positions, T: float, samples=None) -> np.ndarray:
-    """Fraction of sample pairs whose genealogy at each position has its most
-    recent common ancestor no older than ``T`` generations: F(r) when ``T`` is
-    the sweep's duration and the sample is taken at its end."""
-    samples = ts.samples() if samples is None else np.asarray(samples)
-    n = len(samples)
-    ts = ts.simplify(samples=samples)
-    times = ts.nodes_time
-    out = []
-    for x in positions:
-        tree = ts.at(x)
-        pairs = 0
-        for u in tree.nodes():
-            p = tree.parent(u)
-            if times[u] <= T and (p == tskit.NULL or times[p] > T):
-                k = tree.num_samples(u)
-                pairs += k * (k - 1) // 2
-        out.append(pairs / (n * (n - 1) / 2))
-    return np.array(out)
-
-
-def relative_branch_diversity(ts: tskit.TreeSequence, centres, width: int, M: int) -> np.ndarray:
-    """Expected π/π₀ in a window of ``width`` bp around each centre: the sample's
-    mean pairwise branch length (tskit branch-mode diversity, 2·E[TMRCA]) over
-    its neutral expectation ``2M``."""
-    L = ts.sequence_length
-    out = []
-    for x in centres:
-        edges = [0.0, max(x - width / 2, 1.0), min(x + width / 2, L - 1.0), L]
-        out.append(ts.diversity(mode="branch", windows=edges)[1])
-    return np.array(out) / (2.0 * M)

@@ -126,20 +126,30 @@ def haplotype_bars(path: Path, seed: int = 1, backend: str = "numba") -> None:
     plt.close(fig)
 
 
-def footprint(curves, distances, F_theory, path: Path) -> None:
-    """F(r) and π/π₀ against distance for each tool, with (Mσ)^(−2r/σ)."""
+def footprint(curves, edges, M: int, sig: float, r: float, path: Path) -> None:
+    """F(r) and π/π₀ per distance bin (mean ± 2 SE) for each tool at fixation
+    and for our sweeps t generations after it, with the first-order
+    approximation (2Nσ)^(−2r/σ)·e^{−t/M} (N = M/2) and 1 − that."""
     plt = _plt()
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.8))
-    kb = np.asarray(distances) / 1000
-    for c in curves:
-        axes[0].errorbar(kb, c.F, yerr=2 * c.F_se, marker="o", ms=3, capsize=2, label=c.tool)
-        axes[1].errorbar(kb, c.pi, yerr=2 * c.pi_se, marker="o", ms=3, capsize=2, label=c.tool)
-    axes[0].plot(kb, F_theory, "k--", lw=1, label="(Mσ)^(−2r/σ)")
-    axes[1].plot(kb, 1 - F_theory, "k--", lw=1, label="1 − (Mσ)^(−2r/σ)")
-    axes[0].set(xlabel="distance from the site (kb)", ylabel="F: coalesced during the sweep")
-    axes[1].set(xlabel="distance from the site (kb)", ylabel="π / π₀ at fixation")
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    mid = (np.asarray(edges[:-1]) + np.asarray(edges[1:])) / 2 / 1000
+    d = np.linspace(0, edges[-1], 400)
+    F = theory.footprint(d * r, M, sig)
+    for i, c in enumerate(curves):
+        label = c.tool if c.t == 0 else f"{c.tool}, {c.t} gen. after"
+        style = dict(marker="o", ms=3, capsize=2, label=label, color=f"C{i}")
+        axes[0].errorbar(mid, c.F, yerr=2 * c.F_se, **style)
+        axes[1].errorbar(mid, c.pi, yerr=2 * c.pi_se, **style)
+    for t in sorted({c.t for c in curves}):
+        decay = np.exp(-t / M)
+        lab = "" if t == 0 else f" · e^(−{t}/2N)"
+        axes[0].plot(d / 1000, F * decay, "k--", lw=0.9, label=f"(2Nσ)^(−2r/σ){lab}")
+        axes[1].plot(d / 1000, 1 - F * decay, "k--", lw=0.9, label=f"1 − (2Nσ)^(−2r/σ){lab}")
+    axes[0].set(xlabel="distance from the site (kb)", ylabel="F: coalesced during the sweep",
+                ylim=(0, 1.02))
+    axes[1].set(xlabel="distance from the site (kb)", ylabel="π / π₀", ylim=(0, None))
     for ax in axes:
-        ax.legend(frameon=False, fontsize=8)
+        ax.legend(frameon=False, fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
