@@ -650,10 +650,11 @@ def _gaps_section(gaps: list[str], differ: list[str], cells: int, recovery: list
     out.append(f"Database by database, ours and psiblast reach the same outcome in "
                f"{cells - len(differ)} of {cells} (database, setting, τ) cells of sections 1–3"
                + ("." if not differ else "; the others:\n\n" + "\n".join(f"- {d}" for d in differ)
-                  + "\n\nAn E-value within a factor of a few of τ is a near-threshold "
-                  "decision that a small difference in the previous iteration's PSSM (the two "
-                  "programs' X-drop boundaries are not identical) flips; the search then "
-                  "converges or runs on from there."))
+                  + "\n\nWhere psiblast's E-value is within a factor of a few of τ the "
+                  "decision is near the threshold: a small difference in the previous "
+                  "iteration's PSSM flips it, and the search converges or runs on from there. "
+                  "Which alignment differences make those PSSMs differ was not traced; section "
+                  "4 shows that the same MSA gives the same PSSM."))
     narrow, over = recovery[-1], overext[0]
     psi11 = narrow.psiblast[NARROW_TAU].subfamilies[:, -1].mean()
     beta = narrow.psi_extra.get("constant β 100")

@@ -108,9 +108,13 @@ def test_quick_page(tmp_path, monkeypatch):
     monkeypatch.setattr(harness, "_WORK", tmp_path / "runs")
     path = repro.page(tmp_path / "out", seed=1, backend="numba", quick=True)
     text = path.read_text()
-    for part in ("collapsesim reproduce psiblast", "psiblast 2.", "## 1.", "## 4.", "## 6.",
-                 "## 7. Gaps", "entropy_target 0.59", "freeze_boundaries"):
+    for part in ("collapsesim reproduce psiblast", "psiblast 2.", "jackhmmer 3.", "## 1.",
+                 "## 4.", "## 6.", "## 7. Gaps", "entropy_target 0.59", "freeze_boundaries",
+                 "Database by database", "past its true part"):
         assert part in text
+    # psiblast -in_msa on our MSA: the model's PSSM, every percentage within ±0.5 points
+    pssm_rows = [ln for ln in text.splitlines() if ln.startswith("| 1 |") or ln.startswith("| 2 |")]
+    assert len(pssm_rows) == 2 and all("| yes | 100.0 % |" in ln for ln in pssm_rows)
     for fig in ("psiblast_inclusion", "psiblast_recovery"):
         assert (tmp_path / "out" / "figures" / f"{fig}.png").stat().st_size > 0
     # the exported databases are where psiblast searched them
