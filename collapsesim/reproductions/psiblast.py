@@ -726,7 +726,8 @@ def _write(out: Path, *, seed: int, backend: str, started: float, R: int, sets: 
         f"query member, subfamily 0, with {60}-residue flanks) with `-comp_based_stats 0`, "
         f"`-dbsize` = the database's residues (our E-values' database size), "
         f"`-inclusion_ethresh τ` and `-num_iterations` = our iterations. A sequence is "
-        f"*included* at an iteration when its E-value is ≤ τ (psiblast: its best HSP); after a "
+        f"*included* at an iteration when its E-value is ≤ τ (psiblast: its best HSP's printed "
+        f"E-value < τ, psiblast's own rule); after a "
         f"search converged its last iteration is carried on. Intervals on incidences are "
         f"Wilson 95 % intervals (scipy `binomtest`); means carry their standard errors over "
         f"databases; ours and psiblast run on the same databases, so differences are paired.")
