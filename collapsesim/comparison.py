@@ -54,6 +54,9 @@ GRID = np.linspace(0.0, 1.0, 201)
 
 @dataclass
 class Entry:
+    """One compared scenario: its path or bundled name, its label, its role in
+    a suite (``collapsing``, ``remedied`` or empty) and its ``--set`` overrides."""
+
     scenario: str
     label: str
     role: str = ""
@@ -83,6 +86,7 @@ class Comparison:
 
 
 def bundled_suites() -> dict[str, Path]:
+    """The suites shipped in ``collapsesim/suites``: name → YAML path."""
     root = resources.files("collapsesim") / "suites"
     return {f.name[:-5]: Path(str(f)) for f in root.iterdir() if f.name.endswith(".yaml")}
 
@@ -195,6 +199,8 @@ def headline_curves(result: Result, label: str) -> pd.DataFrame:
 
 
 def summary_table(entries: list[Entry], results: dict[str, Result]) -> pd.DataFrame:
+    """One row per scenario: the headline series' collapse summaries over its
+    replicates, each as ``<quantity>_mean``, ``_lo`` and ``_hi`` (:func:`mean_ci`)."""
     rows = []
     for e in entries:
         r = results[e.label]
@@ -230,6 +236,7 @@ def _fmt(m, lo, hi, digits=3) -> str:
 
 
 def table_markdown(table: pd.DataFrame) -> str:
+    """The summary table as Markdown, with a caption saying how to read it."""
     cols = [("collapse_step", "collapse step"), ("collapse_fraction_of_run", "collapse (fraction of run)"),
             ("final_relative_diversity", "final rel. diversity"),
             ("min_relative_diversity", "min rel. diversity"),

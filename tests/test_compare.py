@@ -36,7 +36,7 @@ def test_bootstrap_band_matches_the_normal_interval_and_covers():
 
     rng = np.random.default_rng(7)
     y = rng.normal(0.3, 2.0, size=(40, 50))
-    m, lo, hi, n = bootstrap_mean_band(y)
+    _, lo, hi, n = bootstrap_mean_band(y)
     want = 1.959964 * y.std(axis=1, ddof=0) / np.sqrt(50)
     assert np.all(n == 50)
     assert np.median((hi - lo) / 2 / want) == pytest.approx(1.0, abs=0.05)
@@ -183,6 +183,8 @@ def test_compare_aligns_and_tabulates(tmp_path, toy_domain):
         assert (tmp_path / f).stat().st_size > 0
     md = (tmp_path / "comparison.md").read_text()
     assert "| small | toy | collapsing | 4 | 100% |" in md
+    save_comparison(comp, tmp_path / "overlay", overlay=True)
+    assert (tmp_path / "overlay" / "relative_diversity.png").stat().st_size > 0
 
 
 def test_early_stopped_runs_hold_their_last_value(toy_domain):
