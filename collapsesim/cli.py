@@ -211,15 +211,18 @@ def plot(directory):
 @click.option("--suite", default=None, help="A bundled suite (e.g. 'collapse') or a suite YAML.")
 @click.option("--axis", type=click.Choice(["fraction", "clock"]), default="fraction",
               help="x axis: fraction of each run, or each domain's natural clock.")
+@click.option("--overlay", is_flag=True,
+              help="All scenarios on one panel instead of one panel per domain.")
 @click.option("--set", "sets", multiple=True, metavar="KEY.PATH=VALUE")
 @click.option("--quiet", "-q", is_flag=True)
 @friendly
-def compare(scenarios, out, replicates, suite, axis, sets, quiet):
-    """Run SCENARIOS (and/or a --suite) and compare their headline collapse on one axis."""
+def compare(scenarios, out, replicates, suite, axis, overlay, sets, quiet):
+    """Run SCENARIOS (and/or a --suite) and compare their headline collapse on one
+    axis: small multiples, one panel per domain (--overlay: one panel)."""
     from .comparison import compare as run_compare
 
     comp = run_compare(scenarios, out, replicates=replicates, suite=suite, sets=sets,
-                       quiet=quiet, axis=axis)
+                       quiet=quiet, axis=axis, overlay=overlay)
     single = [e.label for e in comp.entries if comp.results[e.label].summary["replicates"] < 2]
     if single:
         click.echo(f"note: {', '.join(single)}: one replicate, so no confidence intervals; "

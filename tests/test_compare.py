@@ -207,6 +207,19 @@ def test_compare_drift_scenarios_from_cli(tmp_path):
     assert (out / "runs" / "drift_neutral" / "metrics.parquet").exists()
 
 
+def test_compare_overlay_flag_draws_one_panel(tmp_path):
+    import matplotlib.image as mpimg
+
+    figs = {}
+    for flag in ([], ["--overlay"]):
+        out = tmp_path / ("overlay" if flag else "panels")
+        r = CliRunner().invoke(main, ["compare", "drift_neutral", "beam", "--out", str(out),
+                                      "--replicates", "2", "--set", "steps=20", "--quiet", *flag])
+        assert r.exit_code == 0, r.output
+        figs[bool(flag)] = mpimg.imread(out / "relative_diversity.png").shape
+    assert figs[True] != figs[False]  # one panel is drawn at another size than two
+
+
 def test_bundled_suite_lists_a_collapsing_and_a_remedied_config_per_domain():
     entries, reps = load_suite("collapse")
     domains = {cs.load(e.scenario).domain for e in entries}
