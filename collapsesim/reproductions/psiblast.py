@@ -45,8 +45,16 @@ from pathlib import Path
 import numpy as np
 
 from . import protocol
-from .harness import figure_path, header, mean_se, metric_matrix, run_replicates, wilson, \
-    work_dir, write_page
+from .harness import (
+    figure_path,
+    header,
+    mean_se,
+    metric_matrix,
+    run_replicates,
+    wilson,
+    work_dir,
+    write_page,
+)
 
 TAUS = (0.002, 0.005, 0.05)
 MODE = "xdrop"
@@ -333,8 +341,8 @@ def _msa_fasta(path: Path, names: list[str], query: np.ndarray, rows: list[np.nd
 
     table = np.frombuffer(ALPHABET.encode() + b"-" * 236, np.uint8)
     with open(path, "w") as f:
-        for name, row in zip(names, [query, *rows]):
-            f.write(f">{name}\n{table[row].tobytes().decode()}\n")
+        f.writelines(f">{name}\n{table[row].tobytes().decode()}\n"
+                     for name, row in zip(names, [query, *rows]))
     return Path(path)
 
 

@@ -113,7 +113,7 @@ def test_quick_page(tmp_path, monkeypatch):
                  "Database by database", "past its true part"):
         assert part in text
     # psiblast -in_msa on our MSA: the model's PSSM, every percentage within ±0.5 points
-    pssm_rows = [ln for ln in text.splitlines() if ln.startswith("| 1 |") or ln.startswith("| 2 |")]
+    pssm_rows = [ln for ln in text.splitlines() if ln.startswith(("| 1 |", "| 2 |"))]
     assert len(pssm_rows) == 2 and all("| yes | 100.0 % |" in ln for ln in pssm_rows)
     for fig in ("psiblast_inclusion", "psiblast_recovery"):
         assert (tmp_path / "out" / "figures" / f"{fig}.png").stat().st_size > 0
