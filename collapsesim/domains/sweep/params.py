@@ -228,6 +228,7 @@ class SweepParams(DomainParams):
 
     @property
     def convention_text(self) -> str:
+        """The fitness convention in words, for pages and summaries."""
         return "haploid: carrier fitness 1+s" if self.ploidy == 1 else CONVENTIONS[self.convention]
 
     def theta0(self) -> float:
@@ -236,4 +237,5 @@ class SweepParams(DomainParams):
 
     @property
     def burn_in_generations(self) -> int:
+        """Neutral burn-in before the sweep: ``burn_in``, or 10·N generations when unset."""
         return 10 * self.size_at(0) if self.burn_in is None else self.burn_in
