@@ -24,7 +24,8 @@ are read the same way: per iteration, the included sequences per class
    iteration) at three sister distances, Wilson 95 % intervals.
 3. **Over-extension** incidence (a foreign-family member included at any
    iteration) as the bridging chimeras grow (20, 40, 80), and its onset
-   iteration.
+   iteration; our full Smith–Waterman mode (``mode: gapped``) beside it at
+   τ = 0.005.
 4. **PSSM columns**: psiblast ``-in_msa`` on our MSA of one iteration
    against our :func:`pssm.build` on the same rows: weighted observed
    percentages within ±0.5 points (psiblast prints integers) and scores.
