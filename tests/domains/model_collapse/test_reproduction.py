@@ -88,8 +88,8 @@ def test_tiny_page_writes_every_section_and_figure(tmp_path):
 
 @pytest.mark.slow
 def test_reduced_page_passes_its_exact_checks(tmp_path):
-    """A tenth of the page's replicates, half its horizons: every exact check
+    """A quarter of the page's replicates, its horizons: every exact check
     within 3 SE but for a few of ~100 (chance alone gives ~0.3)."""
-    page = mc.verification(tmp_path, seed=2, backend="numba", scale=0.1, horizon=0.5)
+    page = mc.verification(tmp_path, seed=2, backend="numba", scale=0.25)
     text = page.read_text()
     assert text.count("| **no** |") <= 3, [ln for ln in text.splitlines() if "**no**" in ln]
