@@ -97,6 +97,7 @@ class PsiblastSimulation:
                                            **params.database.model_dump())
         db = self.db
         self.n = len(db.offsets) - 1
+        self.lengths = np.diff(db.offsets)
         self.query = db.sequence(db.query)
         self.m = len(self.query)
         self.residues = backend.asarray(db.residues)
@@ -145,7 +146,7 @@ class PsiblastSimulation:
         call; with ``freeze_boundaries``, each aligned within the subject range of its
         first inclusion only."""
         p, b = self.params, self.backend
-        lengths = np.diff(self.db.offsets)[idx]
+        lengths = self.lengths[idx]
         windows = np.stack([np.zeros_like(lengths), lengths], 1)
         if p.freeze_boundaries:
             frozen = self.frozen[idx]
@@ -164,7 +165,7 @@ class PsiblastSimulation:
         p, db = self.params, self.db
         scores_pssm = self.profile.scores
         score, (lam, K), seg = self._scores(scores_pssm)
-        lengths = np.diff(db.offsets)
+        lengths = self.lengths
         gapped = p.mode != "ungapped"
         e = theory.evalue(score, self.m, self.dbsize, self.n, lam=lam, K=K,
                           mode="gapped" if gapped else "ungapped",
