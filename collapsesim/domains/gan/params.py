@@ -132,6 +132,62 @@ class EvalParams(DomainParams):
         return self
 
 
+class EntropyParams(DomainParams):
+    """Entropy bonus for the generator: −``weight``·Ĥ(p_G) added to G's loss, Ĥ the
+    Kozachenko–Leonenko k-nearest-neighbour estimate on each generated batch
+    (Kozachenko & Leonenko 1987), whose gradient flows through the samples."""
+
+    weight: float = Field(0.1, gt=0, description="λ of the entropy term −λ·Ĥ(p_G)")
+    k: int = Field(1, ge=1, description="k of the k-NN entropy estimator")
+
+
+class GMANParams(DomainParams):
+    """Several discriminators (GMAN, Durugkar et al. 2017): ``discriminators``
+    independently initialised critics, each trained on the minibatch; G is
+    trained against their ``mean`` loss or the ``softmax``-weighted mean with
+    temperature ``lam`` (GMAN-λ: λ = 0 is the mean, λ → ∞ the hardest critic)."""
+
+    discriminators: int = Field(2, ge=2, description="number of discriminators")
+    combine: Literal["mean", "softmax"] = Field("mean", description="how G combines their losses")
+    lam: float = Field(1.0, ge=0, description="GMAN-λ softmax temperature (softmax only)")
+
+
+class MGANParams(DomainParams):
+    """A mixture of generators with a shared discriminator and a classifier
+    (MGAN, Hoang et al. 2018): ``generators`` generators, each producing an equal
+    share of every batch; a classifier sharing D's hidden layers predicts which
+    generator made a sample, and G adds ``beta`` × its cross-entropy (the
+    diversity term). The model is the equal-weight mixture of the generators."""
+
+    generators: int = Field(4, ge=2, description="number of generators")
+    beta: float = Field(0.125, ge=0, description="weight β of the classifier's loss in G's")
+
+
+class VEEGANParams(DomainParams):
+    """VEEGAN (Srivastava et al. 2017): a reconstructor network F: x → z (an MLP of
+    ``layers`` × ``hidden`` ReLU units) and a discriminator on joint pairs (z, x):
+    real pairs (F(x), x), generated pairs (z, G(z)); G and F minimise the
+    adversarial term plus ``weight`` × E‖z − F(G(z))‖²."""
+
+    hidden: int = Field(128, ge=1, description="reconstructor units per hidden layer")
+    layers: int = Field(2, ge=1, description="reconstructor hidden layers")
+    weight: float = Field(1.0, ge=0, description="weight of the reconstruction loss ‖z − F(G(z))‖²")
+
+
+class AdaGANParams(DomainParams):
+    """AdaGAN (Tolstikhin et al. 2017): boosting of ``rounds`` GANs, each trained for
+    an equal share of the run's steps on the training set reweighted where the
+    current mixture is weak (weights from a classifier of data against the
+    mixture trained for ``classifier_steps`` steps); the model is the mixture,
+    the t-th component added with weight ``beta`` (default 1/t)."""
+
+    rounds: int = Field(4, ge=2, description="number of generators T (boosting rounds)")
+    beta: float | None = Field(None, gt=0, lt=1, description="weight of each new component "
+                                                             "(default 1/t in round t)")
+    classifier_steps: int = Field(500, ge=1, description="training steps of the reweighting "
+                                                         "classifier per round")
+
+
 class GANParams(DomainParams):
     """A GAN on a 2D Gaussian mixture, and the remedies for mode collapse.
 
@@ -176,6 +232,16 @@ class GANParams(DomainParams):
         None, ge=1, description="steps over which the noise anneals linearly to 0 (default: the run)")
     mode_seeking: float = Field(0.0, ge=0, description="weight λ of the MSGAN mode-seeking term "
                                                        "(Mao et al. 2019)")
+    entropy: EntropyParams | None = Field(
+        None, description="entropy bonus −λ·Ĥ(p_G) in G's loss (Kozachenko–Leonenko estimate)")
+    gman: GMANParams | None = Field(None, description="several discriminators (GMAN, "
+                                                      "Durugkar et al. 2017)")
+    mgan: MGANParams | None = Field(None, description="a mixture of generators with a classifier "
+                                                      "(MGAN, Hoang et al. 2018)")
+    veegan: VEEGANParams | None = Field(None, description="reconstructor network and joint "
+                                                          "discriminator (VEEGAN, Srivastava et al. 2017)")
+    adagan: AdaGANParams | None = Field(None, description="boosted mixture of generators "
+                                                          "(AdaGAN, Tolstikhin et al. 2017)")
     export: list[Annotated[int, Field(ge=0)]] = Field(
         [], description="steps (0 = before training) at which every replicate keeps its "
                         "evaluation samples; a run with an output folder writes them to "
@@ -190,16 +256,30 @@ class GANParams(DomainParams):
             raise expected("d_steps = 1 with simultaneous updates (use updates: alternating)")
         if wgan and self.label_smoothing:
             raise expected("label_smoothing = 0 with a WGAN loss (it has no labels)")
+        if self.mgan and self.adagan:
+            raise expected("at most one of mgan and adagan (both make a mixture of generators)")
+        if self.veegan and (self.pack != 1 or wgan):
+            raise expected("pack = 1 and a cross-entropy loss with veegan (its discriminator "
+                           "sees single (z, x) pairs)")
         if wgan and self.unrolled_steps:
             raise expected("unrolled_steps = 0 with a WGAN loss (unrolling is implemented for "
                             "the cross-entropy losses)")
         return self
 
     @model_serializer(mode="wrap")
-    def _omit_empty_export(self, handler):
-        """``export`` is left out of dumps while empty, so configs (and batch cell
-        hashes, hence seeds) of runs without it stay what they were before it existed."""
+    def _omit_unset_additions(self, handler):
+        """``export`` while empty and the remedy families added later (``entropy``,
+        ``gman``, ``mgan``, ``veegan``, ``adagan``) while off are left out of dumps,
+        so configs (and batch cell hashes, hence seeds) of runs without them stay
+        what they were before they existed."""
         data = handler(self)
         if not self.export:
             data.pop("export", None)
+        for key in ADDED_FAMILIES:
+            if getattr(self, key) is None:
+                data.pop(key, None)
         return data
+
+
+#: Remedy families added after the first release, omitted from dumps while off.
+ADDED_FAMILIES = ("entropy", "gman", "mgan", "veegan", "adagan")
