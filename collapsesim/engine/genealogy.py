@@ -26,6 +26,15 @@ length ``2N·H_{N-1}`` (H the harmonic number) and the MRCA lies
 MRCA's ``2(N-1)`` generations of single lineage are already in ``T + 1``).
 :func:`expected_stored_nodes` gives the exact value for the discrete
 Wright–Fisher chain, which the tests check.
+
+**Device-resident parents.** The tree lives on the host (numba), but an update
+with a torch tensor makes no host transfer: the tensor is kept on its device
+(a copy) and the pending generations are moved to the host in one transfer and
+added in order when the genealogy is next queried (every query, ``size`` and
+``generation`` excepted, flushes first) or when the pending parents exceed
+:data:`PENDING_LIMIT` indices (bounding the device memory they hold). The
+tree is the same as with host updates; a torch update's index check
+(``[0, previous size)``) happens at the flush.
 """
 
 from __future__ import annotations
@@ -34,6 +43,10 @@ import numpy as np
 from numba import njit
 
 _OPTS = dict(cache=True, nogil=True)
+
+PENDING_LIMIT = 1 << 24
+"""Most parent indices (summed over generations) a genealogy keeps on a device
+before it moves them to the host (128 MiB of int64)."""
 
 
 @njit(**_OPTS)
@@ -98,7 +111,14 @@ class Genealogy:
         self._per_time[0] = n
         self._founders = np.arange(n, dtype=np.int64)
         self._n_nodes = n
-        self.generation = 0
+        self._generation = 0
+        self._pending: list = []  # device (torch) parent tensors not yet added
+        self._pending_size = 0
+
+    @property
+    def generation(self) -> int:
+        """Generations added so far (pending device updates included)."""
+        return self._generation + len(self._pending)
 
     # -- updating ----------------------------------------------------------------------
     def _reserve(self, extra: int) -> None:
@@ -116,16 +136,47 @@ class Genealogy:
             free[self._n_free : self._n_free + grow] = np.arange(new - 1, old - 1, -1)
             self._free = free
             self._n_free += grow
-        if self.generation + 2 > self._per_time.shape[0]:
+        if self._generation + 2 > self._per_time.shape[0]:
             self._per_time = np.concatenate([self._per_time, np.zeros_like(self._per_time)])
 
     def update(self, parents) -> None:
         """Add a generation: ``parents[i]`` (int, in ``[0, previous size)``) is the
-        parent of new individual ``i``. Accepts any array convertible by numpy
-        (a torch tensor is moved to the host)."""
+        parent of new individual ``i``. Accepts any array convertible by numpy;
+        a torch tensor stays on its device until the next query (module docstring)."""
         if hasattr(parents, "detach"):
-            parents = parents.detach().cpu().numpy()
-        parents = np.ascontiguousarray(parents, dtype=np.int64)
+            if parents.ndim != 1 or parents.shape[0] == 0:
+                raise ValueError(f"parents must be a non-empty 1-d array, got shape {tuple(parents.shape)}")
+            import torch
+
+            self._pending.append(parents.detach().to(dtype=torch.int64, copy=True))
+            self._pending_size += parents.shape[0]
+            if self._pending_size > PENDING_LIMIT:
+                self._flush()
+            return
+        self._flush()
+        self._add(np.ascontiguousarray(parents, dtype=np.int64))
+
+    def _flush(self) -> None:
+        """Add the pending device generations, in order, after one host transfer."""
+        if not self._pending:
+            return
+        pending, self._pending, self._pending_size = self._pending, [], 0
+        import torch
+
+        host = torch.cat(pending).cpu().numpy()
+        start = 0
+        for i, block in enumerate(pending):
+            stop = start + block.shape[0]
+            try:
+                self._add(host[start:stop])
+            except ValueError:
+                self._pending = pending[i + 1:]  # the generations after the bad one stay pending
+                self._pending_size = sum(b.shape[0] for b in self._pending)
+                raise
+            start = stop
+
+    def _add(self, parents: np.ndarray) -> None:
+        """Add one generation of host int64 parent indices."""
         if parents.ndim != 1 or parents.shape[0] == 0:
             raise ValueError(f"parents must be a non-empty 1-d array, got shape {parents.shape}")
         if parents.min() < 0 or parents.max() >= self._leaves.shape[0]:
@@ -133,10 +184,10 @@ class Genealogy:
         self._reserve(parents.shape[0])
         self._leaves, self._n_free, freed = _update(
             parents, self._leaves, self._parent, self._time, self._slot, self._children,
-            self._free, self._n_free, self._per_time, self.generation,
+            self._free, self._n_free, self._per_time, self._generation,
         )
-        self.generation += 1
-        self._per_time[self.generation] = parents.shape[0]
+        self._generation += 1
+        self._per_time[self._generation] = parents.shape[0]
         self._n_nodes += parents.shape[0] - freed
         self._founders = self._founders[parents]
 
@@ -145,38 +196,44 @@ class Genealogy:
     def n_nodes(self) -> int:
         """Stored nodes: every ancestor of the current population in every generation
         from 0 to now, the current individuals included (see the module docstring)."""
+        self._flush()
         return int(self._n_nodes)
 
     @property
     def size(self) -> int:
         """Current population size."""
-        return int(self._leaves.shape[0])
+        return int(self._pending[-1].shape[0] if self._pending else self._leaves.shape[0])
 
     @property
     def founders(self) -> np.ndarray:
         """The time-0 ancestor (founder index) of each current individual."""
+        self._flush()
         return self._founders.copy()
 
     def ancestor_counts(self) -> np.ndarray:
         """Distinct ancestors of the current population in each generation 0..now
         (non-decreasing; the last entry is the population size)."""
+        self._flush()
         return self._per_time[: self.generation + 1].copy()
 
     def distinct_ancestors(self, lag: int) -> int:
         """Distinct ancestors of the current individuals ``lag`` generations back
         (``lag = 0``: the population size; ``lag = generation``: surviving founders)."""
+        self._flush()
         if not 0 <= lag <= self.generation:
             raise ValueError(f"lag must lie in [0, {self.generation}], got {lag}")
         return int(self._per_time[self.generation - lag])
 
     def surviving_founders(self) -> np.ndarray:
         """Sorted indices of the founders with descendants in the current population."""
+        self._flush()
         return np.unique(self._founders)
 
     def tmrca(self) -> int | None:
         """Generations back to the most recent common ancestor of the whole current
         population (0 for a population of one), or ``None`` if the population has
         not coalesced since generation 0 (more than one founder survives)."""
+        self._flush()
         counts = self._per_time[: self.generation + 1]
         if counts[0] > 1:
             return None
@@ -188,6 +245,7 @@ class Genealogy:
         ``parent`` (node number, -1 for a founder), ``time`` (generation),
         ``index`` (the individual's index within its generation) and ``leaves``
         (the node number of each current individual, in population order)."""
+        self._flush()
         live = np.flatnonzero(self._time >= 0)
         live = live[np.lexsort((self._slot[live], self._time[live]))]
         number = np.full(self._time.shape[0], -1, dtype=np.int64)

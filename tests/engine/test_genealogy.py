@@ -118,6 +118,67 @@ def test_accepts_torch_indices():
     assert g.ancestor_counts().tolist() == [3, 5]
 
 
+@settings(max_examples=60, deadline=None)
+@given(histories(), st.integers(1, 7))
+def test_device_updates_equal_host_updates(case, query_every):
+    """Torch updates, buffered and flushed at queries (at any spacing, over varying
+    sizes), give the same tree as host updates, with no transfer per update."""
+    torch = pytest.importorskip("torch")
+    n0, history = case
+    host, dev = Genealogy(n0), Genealogy(n0)
+    for k, parents in enumerate(history, 1):
+        host.update(parents)
+        dev.update(torch.as_tensor(parents))
+        assert dev.generation == host.generation and dev.size == host.size
+        if k % query_every == 0:
+            assert dev.n_nodes == host.n_nodes
+            assert not dev._pending
+    assert np.array_equal(dev.ancestor_counts(), host.ancestor_counts())
+    assert np.array_equal(dev.founders, host.founders)
+    assert dev.tmrca() == host.tmrca()
+    for key, value in host.tree().items():
+        assert np.array_equal(dev.tree()[key], value)
+
+
+def test_device_updates_are_not_moved_until_queried(monkeypatch):
+    torch = pytest.importorskip("torch")
+    moved = []
+    cpu = torch.Tensor.cpu
+    monkeypatch.setattr(torch.Tensor, "cpu", lambda self, *a, **k: moved.append(1) or cpu(self, *a, **k))
+    g = Genealogy(4)
+    for _ in range(5):
+        g.update(torch.tensor([0, 0, 1, 2]))
+    assert not moved and g.generation == 5
+    assert g.distinct_ancestors(5) == 1
+    assert len(moved) == 1  # all five generations in one transfer
+
+
+def test_device_updates_flush_past_the_pending_limit(monkeypatch):
+    torch = pytest.importorskip("torch")
+    from collapsesim.engine import genealogy
+
+    monkeypatch.setattr(genealogy, "PENDING_LIMIT", 10)
+    g = Genealogy(4)
+    g.update(torch.tensor([0, 1, 2, 3]))
+    g.update(torch.tensor([0, 1, 2, 3]))
+    assert len(g._pending) == 2
+    g.update(torch.tensor([0, 0, 0, 0]))
+    assert not g._pending and g.distinct_ancestors(3) == 1
+
+
+def test_bad_device_indices_raise_at_the_query():
+    torch = pytest.importorskip("torch")
+    g = Genealogy(3)
+    g.update(torch.tensor([0, 1, 2]))
+    g.update(torch.tensor([0, 5, 1]))
+    g.update(torch.tensor([0, 1, 2]))
+    with pytest.raises(ValueError):
+        g.n_nodes
+    assert g.generation == 2  # the bad generation is dropped, the last one still pending
+    with pytest.raises(ValueError):
+        g.update(torch.zeros((2, 2), dtype=torch.int64))
+
+
 def test_expected_stored_nodes_matches_kingman():
     """The exact discrete value is close to the coalescent approximation
     T + 1 + 2N·H_{N-1} − 2(N−1) (the discrete chain coalesces slightly slower)."""
