@@ -261,6 +261,9 @@ class GANParams(DomainParams):
         if self.veegan and (self.pack != 1 or wgan):
             raise expected("pack = 1 and a cross-entropy loss with veegan (its discriminator "
                            "sees single (z, x) pairs)")
+        if self.entropy and self.entropy.k >= self.pack * self.batch_size:
+            raise expected(f"entropy.k < pack × batch_size = {self.pack * self.batch_size} (the "
+                           "k-NN estimate is taken on each step's generated samples)")
         if wgan and self.unrolled_steps:
             raise expected("unrolled_steps = 0 with a WGAN loss (unrolling is implemented for "
                             "the cross-entropy losses)")

@@ -31,6 +31,9 @@ statistics, and the i-th sample of every batch forms the i-th generated pack.
 Instance noise (Sønderby et al. 2017) adds N(0, σ_t²) to every discriminator
 input, real and generated, σ_t falling linearly from ``instance_noise`` to 0.
 
+``entropy`` adds −λ·Ĥ to G's loss, Ĥ the Kozachenko–Leonenko estimate
+(:mod:`.entropy`) on each replicate's m·B generated samples of the step.
+
 :meth:`state_dict` / :meth:`load_state_dict` (and :meth:`save` / :meth:`load`)
 checkpoint everything that evolves — weights, BatchNorm population
 statistics, optimiser state, the training generators and the epoch's order,
@@ -59,6 +62,7 @@ from ...engine.rng import child_seed
 from ...nets import discriminator, generator, init_discriminator, init_generator
 from ..base import Observation, Series, check_finite
 from . import losses
+from .entropy import kl_entropy
 from .evaluation import evaluate
 from .mixture import Mixture
 from .optim import Optimizer
@@ -187,6 +191,8 @@ class GANSimulation:
                 else losses.generator_loss(self.p.loss, d_fake))
         if self.p.mode_seeking:
             loss = loss + self.p.mode_seeking * losses.mode_seeking(fake, z)
+        if self.p.entropy:
+            loss = loss - self.p.entropy.weight * kl_entropy(fake, self.p.entropy.k)
         return loss
 
     def _d_grads(self, loss: torch.Tensor, create_graph: bool = False) -> dict:
