@@ -135,3 +135,73 @@ def test_entropy_run_is_batch_invariant_and_resumes(tmp_path):
     assert not torch.equal(a.samples(), b.samples())  # the switch changes training
     with pytest.raises(ValidationError, match="entropy.k"):
         _params(entropy={"k": 36})
+
+
+# -- GMAN ----------------------------------------------------------------------------------
+
+
+def _g_grads(sim):
+    """G's loss (R,), its gradient and D's losses on the next minibatch (no update)."""
+    real, z = sim._minibatch()
+    fake = sim._generate(z)
+    r_in, f_in = sim._d_inputs(real), sim._d_inputs(sim._packs(fake))
+    outputs = sim._forward(sim.d_params, r_in, f_in)
+    d_loss = sim._d_loss(sim.d_params, r_in, f_in, outputs)
+    g_loss = sim._g_loss(outputs, fake, z)
+    grads = torch.autograd.grad(g_loss.sum(), list(sim.g_params.values()))
+    return g_loss, dict(zip(sim.g_params, grads)), d_loss
+
+
+@pytest.mark.parametrize("extra", [{}, {"pack": 2, "minibatch_discrimination": {}},
+                                   {"loss": "wgan-gp", "updates": "alternating"}],
+                         ids=["plain", "pack2-mbd", "wgan-gp"])
+def test_gman_with_identical_critics_is_the_single_discriminator_gan(extra):
+    """M copies of one discriminator combined by their mean give G the gradient
+    of that one discriminator, and every copy its loss."""
+    single = _sim(_params(**extra), [0, 1])
+    gman = _sim(_params(gman={"discriminators": 3}, **extra), [0, 1])
+    assert all(torch.equal(gman.g_params[k], single.g_params[k]) for k in single.g_params)
+    assert gman.d_params["d0.w"].shape[0] == 6
+    assert not torch.equal(gman.d_params["d0.w"][0], gman.d_params["d0.w"][1])
+    with torch.no_grad():
+        for k, v in gman.d_params.items():
+            v.copy_(single.d_params[k].repeat_interleave(3, dim=0))
+    loss_1, grads_1, d_1 = _g_grads(single)
+    loss_3, grads_3, d_3 = _g_grads(gman)
+    torch.testing.assert_close(loss_3, loss_1)
+    for k in grads_1:
+        torch.testing.assert_close(grads_3[k], grads_1[k])
+    torch.testing.assert_close(d_3.view(2, 3), d_1[:, None].expand(2, 3))
+
+
+def test_gman_softmax_combination():
+    """GMAN-λ: λ = 0 is the mean, large λ the largest loss (the hardest critic);
+    the weights do not enter the gradient."""
+    from collapsesim.domains.gan.losses import combine_critics
+    loss = torch.tensor([[0.5, 1.0, 2.0], [3.0, 1.0, 1.0]], requires_grad=True)
+    torch.testing.assert_close(combine_critics(loss, "softmax", 0.0), loss.mean(1))
+    torch.testing.assert_close(combine_critics(loss, "softmax", 200.0), torch.tensor([2.0, 3.0]))
+    w = torch.softmax(loss.detach(), dim=1)
+    (grad,) = torch.autograd.grad(combine_critics(loss, "softmax", 1.0).sum(), loss)
+    torch.testing.assert_close(grad, w)
+    torch.testing.assert_close(combine_critics(loss, "softmax", 1.0), (w * loss.detach()).sum(1))
+
+
+@pytest.mark.parametrize("combine", ["mean", "softmax"])
+def test_gman_run_is_batch_invariant_and_resumes(combine, tmp_path):
+    p = _params(gman={"discriminators": 3, "combine": combine, "lam": 2.0})
+    _alone_equals_in_batch(p)
+    _resumes(p, tmp_path)
+    sim = _sim(p, [0, 1])
+    before = sim.d_params["d0.w"].detach().clone()
+    sim.step()
+    assert all(not torch.equal(sim.d_params["d0.w"][i], before[i]) for i in range(6))
+    assert sim.last_losses.shape == (2, 2) and torch.isfinite(sim.last_losses).all()
+
+
+def test_families_refuse_what_they_do_not_implement():
+    for family in ({"gman": {}}, {"mgan": {}}, {"veegan": {}}):
+        with pytest.raises(ValidationError, match="unrolled_steps = 0"):
+            _params(unrolled_steps=2, **family)
+    with pytest.raises(ValidationError, match="at most one of gman, mgan and veegan"):
+        _params(gman={}, mgan={})

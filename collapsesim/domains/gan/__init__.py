@@ -69,16 +69,25 @@ class GAN(Domain):
     def memory_estimate(cls, params: GANParams, replicates: int) -> list[tuple[str, float]]:
         """Upper bound for the R batched GANs: the training set (float64 points,
         shared), and per replicate the networks' weights with gradients and
-        optimiser moments (x4, float64), a minibatch's activations and the
-        evaluation samples with their k-NN distance matrix."""
+        optimiser moments (x4, float64) — K generators with ``mgan``, M
+        discriminators with ``gman``, the reconstructor with ``veegan`` — a
+        minibatch's activations through all of them, and the evaluation samples
+        (through each of the K generators) with their k-NN distance matrix."""
         g, d, e = params.generator, params.discriminator, params.eval
-        weights = 4 * 8.0 * (g.hidden * (g.hidden * g.layers + g.z_dim + 2)
-                             + d.pieces * d.hidden * (d.hidden * d.layers + 2 * params.pack + 1))
-        batch = 8.0 * params.batch_size * params.pack * (g.hidden * g.layers
-                                                         + d.pieces * d.hidden * d.layers)
+        K = params.mgan.generators if params.mgan else 1
+        M = params.gman.discriminators if params.gman else 1
+        n_in = 2 * params.pack + (g.z_dim if params.veegan else 0)
+        g_units = g.hidden * (g.hidden * g.layers + g.z_dim + 2)
+        d_units = d.pieces * d.hidden * (d.hidden * d.layers + n_in + 1) + (K if K > 1 else 0) * d.hidden
+        f_units = (params.veegan.hidden * (params.veegan.hidden * params.veegan.layers + 2 + g.z_dim)
+                   if params.veegan else 0)
+        weights = 4 * 8.0 * (K * g_units + M * d_units + f_units)
+        batch = 8.0 * params.batch_size * params.pack * (
+            g.hidden * g.layers + M * d.pieces * d.hidden * d.layers
+            + (params.veegan.hidden * params.veegan.layers if params.veegan else 0))
         return [("params.data.n_train", 8.0 * 2 * params.pack * params.data.n_train),
                 ("params.generator.hidden", replicates * (weights + batch)),
-                ("params.eval.samples", replicates * 8.0 * (e.samples * 2 + e.pr_samples ** 2))]
+                ("params.eval.samples", replicates * 8.0 * (K * e.samples * 2 + e.pr_samples ** 2))]
 
     def build(self, params: GANParams, *, backend, seeds, steps: int) -> GANSimulation:
         return GANSimulation(params, backend, seeds, steps)

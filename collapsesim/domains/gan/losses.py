@@ -14,6 +14,10 @@ D outputs logits ``d`` (R, B, 1); with σ the logistic function, D(x) = σ(d).
 * Mode seeking (Mao et al. 2019, MSGAN): with the batch split into halves
   (z₁, z₂), 1 / (mean|G(z₁) − G(z₂)| / mean|z₁ − z₂| + 1e-5), added with
   weight λ to the generator's loss.
+* GMAN (Durugkar et al. 2017, §3.3): G's losses L_i against M discriminators
+  combined as their mean, or as Σ_i w_i L_i with w = softmax(λ L) (GMAN-λ's
+  soft-discriminator: λ = 0 is the mean, λ → ∞ the hardest critic, the one G
+  does worst against); the weights are held fixed in G's gradient.
 """
 
 from __future__ import annotations
@@ -61,6 +65,15 @@ def gradient_penalty(critic: Callable[[torch.Tensor], torch.Tensor], real: torch
 
 def feature_matching(f_real: torch.Tensor, f_fake: torch.Tensor) -> torch.Tensor:
     return ((f_real.detach().mean(dim=1) - f_fake.mean(dim=1)) ** 2).sum(-1)
+
+
+def combine_critics(loss: torch.Tensor, combine: str, lam: float) -> torch.Tensor:
+    """G's losses (R, M) against M discriminators → (R,) (GMAN, module docstring)."""
+    if combine == "mean":
+        return loss.mean(dim=1)
+    scaled = lam * loss.detach()
+    w = elementwise(torch.exp, scaled - scaled.max(dim=1, keepdim=True).values)
+    return (w / w.sum(dim=1, keepdim=True) * loss).sum(dim=1)
 
 
 def mode_seeking(x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:

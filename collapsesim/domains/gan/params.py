@@ -261,6 +261,13 @@ class GANParams(DomainParams):
         if self.veegan and (self.pack != 1 or wgan):
             raise expected("pack = 1 and a cross-entropy loss with veegan (its discriminator "
                            "sees single (z, x) pairs)")
+        families = [k for k in ("gman", "mgan", "veegan") if getattr(self, k)]
+        if len(families) > 1:
+            raise expected(f"at most one of gman, mgan and veegan (got {' and '.join(families)}: "
+                           "their combination is not implemented)")
+        if families and self.unrolled_steps:
+            raise expected(f"unrolled_steps = 0 with {families[0]} (unrolling is implemented "
+                           "for one discriminator and one generator)")
         if self.entropy and self.entropy.k >= self.pack * self.batch_size:
             raise expected(f"entropy.k < pack × batch_size = {self.pack * self.batch_size} (the "
                            "k-NN estimate is taken on each step's generated samples)")

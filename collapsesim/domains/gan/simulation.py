@@ -31,6 +31,14 @@ statistics, and the i-th sample of every batch forms the i-th generated pack.
 Instance noise (Sønderby et al. 2017) adds N(0, σ_t²) to every discriminator
 input, real and generated, σ_t falling linearly from ``instance_noise`` to 0.
 
+GMAN (``gman``, Durugkar et al. 2017): the M discriminators are one more batch
+axis folded into the replicate axis (slot r·M + i is replicate r's critic i,
+all drawn from r's ``init`` stream), so they run through the same batched
+functions and one optimiser; each sees the same minibatch (and the same
+instance noise and gradient-penalty weights) and is trained on its own loss.
+G's loss is the mean or the GMAN-λ softmax-weighted mean of its M losses
+(:func:`.losses.combine_critics`); the reported D loss is the critics' mean.
+
 ``entropy`` adds −λ·Ĥ to G's loss, Ĥ the Kozachenko–Leonenko estimate
 (:mod:`.entropy`) on each replicate's m·B generated samples of the step.
 
@@ -99,10 +107,12 @@ class GANSimulation:
         self.noise_steps = params.instance_noise_steps or steps
         self.t = 0
 
+        self.M = params.gman.discriminators if params.gman else 1
         g_params, self.g_stats = init_generator(params.generator, params.init_std, gens["init"])
+        # GMAN: replicate r's M critics are slots r·M .. r·M + M − 1, drawn in turn from its stream
+        d_gens = [g for g in gens["init"] for _ in range(self.M)]
         d_params = init_discriminator(params.discriminator, 2 * params.pack,
-                                      params.minibatch_discrimination, params.init_std,
-                                      gens["init"])
+                                      params.minibatch_discrimination, params.init_std, d_gens)
         self.g_params = {k: v.requires_grad_(True) for k, v in g_params.items()}
         self.d_params = {k: v.requires_grad_(True) for k, v in d_params.items()}
         opt = params.optimizer
@@ -153,7 +163,15 @@ class GANSimulation:
         if sd > 0:
             x = x + sd * self._draw(lambda g: torch.randn(x.shape[1:], generator=g,
                                                           device=self.device))
-        return x.reshape(self.R, self.p.batch_size, 2 * self.p.pack)
+        return self._critics(x.reshape(self.R, self.p.batch_size, 2 * self.p.pack))
+
+    def _critics(self, x: torch.Tensor) -> torch.Tensor:
+        """Replicate-stacked (R, ...) → one copy per discriminator (R·M, ...) (GMAN)."""
+        return x.repeat_interleave(self.M, dim=0) if self.M > 1 else x
+
+    def _per_replicate(self, loss: torch.Tensor) -> torch.Tensor:
+        """Per-discriminator values (R·M,) → their mean per replicate (R,)."""
+        return loss.view(self.R, self.M).mean(dim=1) if self.M > 1 else loss
 
     def _packs(self, fake: torch.Tensor) -> torch.Tensor:
         """Generated samples of m batches (R, m·B, 2) → packs (R, B, m, 2): the i-th
@@ -179,8 +197,8 @@ class GANSimulation:
         d_real, d_fake, _, _ = outputs or self._forward(d_params, real, fake)
         loss = losses.discriminator_loss(self.p.loss, d_real, d_fake, self.p.label_smoothing)
         if self.p.loss == "wgan-gp":
-            eps = self._draw(lambda g: torch.rand(self.p.batch_size, 1, generator=g,
-                                                  device=self.device))
+            eps = self._critics(self._draw(lambda g: torch.rand(self.p.batch_size, 1, generator=g,
+                                                                device=self.device)))
             loss = loss + self.p.gp_weight * losses.gradient_penalty(
                 lambda x: self._critic(d_params, x)[0], real, fake, eps)
         return loss
@@ -189,6 +207,9 @@ class GANSimulation:
         _, d_fake, f_real, f_fake = outputs
         loss = (losses.feature_matching(f_real, f_fake) if self.p.feature_matching
                 else losses.generator_loss(self.p.loss, d_fake))
+        if self.p.gman:
+            loss = losses.combine_critics(loss.view(self.R, self.M), self.p.gman.combine,
+                                          self.p.gman.lam)
         if self.p.mode_seeking:
             loss = loss + self.p.mode_seeking * losses.mode_seeking(fake, z)
         if self.p.entropy:
@@ -262,7 +283,8 @@ class GANSimulation:
                 d_loss = self._discriminator_update()
         d_loss_sim, g_loss = self._generator_update()
         d_loss = d_loss_sim if d_loss_sim is not None else d_loss
-        self.last_losses = torch.stack([d_loss.detach(), g_loss.detach()]).cpu()
+        self.last_losses = torch.stack([self._per_replicate(d_loss.detach()),
+                                        g_loss.detach()]).cpu()
         self._keep()
 
     def _keep(self) -> None:
