@@ -20,6 +20,50 @@ normalised) and the mixture weights p:
 nearest real (generated) neighbour; precision is the fraction of generated
 samples inside the union of the real balls, recall the fraction of real
 samples inside the union of the generated balls.
+
+Detection metrics: statistics of the N evaluation samples x_1 … x_N alone (G on
+the fixed evaluation z, so one value per recorded step), no mode assignment
+needed; d_ij = ‖x_i − x_j‖ over the N(N − 1)/2 pairs i < j (one float64
+distance matrix per evaluation, shared with precision and recall):
+
+* ``pairwise_distance`` — the mean pairwise distance Σ_{i<j} d_ij / C(N, 2), the
+  latent-diversity measure of mode-seeking GANs (Mao et al. 2019, with z held
+  fixed across steps). True ring or grid: the mixture's E‖X − Y‖ =
+  Σ_kl p_k p_l E Rice(‖m_k − m_l‖, σ√2); one mode: σ√π (Rayleigh of scale σ√2).
+* ``logdet_cov`` — ln det S, S the unbiased (N − 1) 2 × 2 covariance of the
+  samples' coordinates: the log of the squared area their spread covers
+  (log-determinant diversity, e.g. the DPP view of Kulesza & Taskar 2012).
+  True ring: 2 ln(r²/2 + σ²); grid of n × n means at spacing h:
+  2 ln(h²(n² − 1)/12 + σ²); one mode: 2 ln σ². −inf when the samples are
+  collinear (a singular S, e.g. a constant generator); the metric table keeps
+  −inf, summary.json reports it as missing (null).
+* ``birthday_support`` — the birthday-paradox test of Arora & Zhang (2017) in
+  its collision form: p̂ = #{i < j : d_ij < ε} / C(N, 2), the probability that
+  two samples fall in the same ε-cell, and support = 1/p̂, the Hill number D2
+  (inverse Simpson) of the sample distribution over ε-cells. ε =
+  ``BIRTHDAY_EPS_SIGMAS``·σ = 6σ: two samples of the same mode differ by
+  N(0, 2σ²I) and collide with probability c = 1 − exp(−ε²/(4σ²)) = 1 − e^−9,
+  while distinct modes (≥ 0.77 apart on the ring, 2 on the grid) never
+  collide, so on the true mixture 1/p̂ → 1/(c Σ p_k²) ≈ D2 of the weights (K
+  for equal weights) and on one mode 1/c ≈ 1.
+* ``birthday_batch`` — the batch size s at which a duplicate (a pair within ε)
+  appears with probability ½: with C(s, 2) pairs each colliding with
+  probability p̂ (the Poisson approximation), s(s − 1)/2 · p̂ = ln 2, so
+  s = ½ + √(¼ + 2 ln 2 / p̂) — the exact root, not the large-s form √(2 ln 2/p̂).
+  Arora & Zhang read a support of about s² off it.
+
+Both birthday metrics are NaN when no pair collides (p̂ = 0: the support is
+beyond what C(N, 2) pairs resolve, only known to exceed about C(N, 2) cells),
+and all three pair metrics are NaN for N < 2, like ``reverse_kl`` without HQ
+samples. The class-coverage entropy of the mode histogram is not repeated here:
+it is exp(H(q)) = D1 of the headline ``modes`` series, computed by the core
+(:func:`collapsesim.metrics.diversity`), with D1 = K·exp(−reverse_kl) for equal
+weights.
+
+References: Arora & Zhang (2017) Do GANs actually learn the distribution? An
+empirical study, arXiv:1706.08224; Kulesza & Taskar (2012) Determinantal point
+processes for machine learning, Found. Trends Mach. Learn.; Mao et al. (2019)
+Mode seeking GANs for diverse image synthesis, CVPR.
 """
 
 from __future__ import annotations
@@ -29,6 +73,10 @@ import math
 import torch
 
 from .mixture import Mixture
+
+BIRTHDAY_EPS_SIGMAS = 6.0
+"""ε of the birthday metrics in units of the mixture's σ (same-mode collision
+probability 1 − e^−9)."""
 
 
 def mode_histogram(x: torch.Tensor, mixture: Mixture) -> tuple[torch.Tensor, torch.Tensor]:
@@ -60,9 +108,18 @@ def mode_metrics(counts, n: int, mixture: Mixture) -> dict[str, float]:
     }
 
 
-def _kth_neighbour_radius(x: torch.Tensor, k: int) -> torch.Tensor:
-    """Distance from each point of ``x`` to its k-th nearest other point."""
-    d = torch.cdist(x, x, compute_mode="donot_use_mm_for_euclid_dist")
+def _distances(x: torch.Tensor) -> torch.Tensor:
+    """The float64 distance matrix (n × n) of the points ``x``, each entry computed
+    directly (not through the Gram matrix), so a block of it equals the matrix of
+    that subset bitwise."""
+    x = x.to(torch.float64)
+    return torch.cdist(x, x, compute_mode="donot_use_mm_for_euclid_dist")
+
+
+def _kth_neighbour_radius(x: torch.Tensor, k: int, d: torch.Tensor | None = None) -> torch.Tensor:
+    """Distance from each point of ``x`` to its k-th nearest other point (``d``: the
+    distance matrix of ``x`` if already computed)."""
+    d = _distances(x) if d is None else d
     k = min(k, len(x) - 1)
     return torch.topk(d, k + 1, dim=1, largest=False).values[:, k]  # [0]: the point itself
 
@@ -73,21 +130,54 @@ def _coverage(points: torch.Tensor, centres: torch.Tensor, radii: torch.Tensor) 
     return float((d <= radii[None, :]).any(dim=1).to(torch.float64).mean())
 
 
-def precision_recall(fake: torch.Tensor, real: torch.Tensor, k: int = 3) -> dict[str, float]:
-    """Improved precision and recall (Kynkäänniemi et al. 2019) of ``fake`` against ``real``."""
+def precision_recall(fake: torch.Tensor, real: torch.Tensor, k: int = 3,
+                     d_fake: torch.Tensor | None = None) -> dict[str, float]:
+    """Improved precision and recall (Kynkäänniemi et al. 2019) of ``fake`` against
+    ``real`` (``d_fake``: the distance matrix of ``fake`` if already computed)."""
     fake, real = fake.to(torch.float64), real.to(torch.float64)
     if len(fake) < 2 or len(real) < 2:
         return {"precision": math.nan, "recall": math.nan}
     return {"precision": _coverage(fake, real, _kth_neighbour_radius(real, k)),
-            "recall": _coverage(real, fake, _kth_neighbour_radius(fake, k))}
+            "recall": _coverage(real, fake, _kth_neighbour_radius(fake, k, d_fake))}
+
+
+def pair_metrics(d: torch.Tensor, sigma: float) -> dict[str, float]:
+    """``pairwise_distance``, ``birthday_support`` and ``birthday_batch`` (module
+    docstring) from the samples' distance matrix ``d`` (n × n, zero diagonal), with
+    ε = ``BIRTHDAY_EPS_SIGMAS``·``sigma``."""
+    n = d.shape[0]
+    pairs = n * (n - 1) / 2
+    if pairs == 0:
+        return {"pairwise_distance": math.nan, "birthday_support": math.nan,
+                "birthday_batch": math.nan}
+    # the full matrix counts every pair twice; its diagonal adds 0 to the sum and n collisions
+    collisions = (int(torch.count_nonzero(d < BIRTHDAY_EPS_SIGMAS * sigma)) - n) / 2
+    p = collisions / pairs
+    return {"pairwise_distance": float(d.sum()) / (2 * pairs),
+            "birthday_support": 1.0 / p if p > 0 else math.nan,
+            "birthday_batch": 0.5 + math.sqrt(0.25 + 2 * math.log(2) / p) if p > 0 else math.nan}
+
+
+def logdet_cov(x: torch.Tensor) -> float:
+    """``logdet_cov`` (module docstring): ln det of the unbiased covariance of the
+    rows of ``x`` (n × 2) in float64; −inf if singular, NaN for n < 2."""
+    if len(x) < 2:
+        return math.nan
+    sign, logabsdet = torch.linalg.slogdet(torch.cov(x.to(torch.float64).T))
+    return float(logabsdet) if sign > 0 else -math.inf
 
 
 def evaluate(fake: torch.Tensor, real: torch.Tensor, mixture: Mixture, k: int = 3
              ) -> tuple[torch.Tensor, dict[str, float]]:
     """HQ counts (K,) and every sample metric of the module docstring for ``fake``
-    (n × 2); precision and recall on the first ``len(real)`` samples of ``fake``."""
+    (n × 2); precision and recall on the first ``len(real)`` samples of ``fake``,
+    whose distance matrix is the leading block of the detection metrics' one."""
     counts, _ = mode_histogram(fake, mixture)
     metrics = mode_metrics(counts, len(fake), mixture)
     metrics["loglik"] = float(mixture.log_prob(fake).mean())
-    metrics.update(precision_recall(fake[: len(real)], real, k))
+    d = _distances(fake)
+    n_pr = min(len(real), len(fake))
+    metrics.update(precision_recall(fake[:n_pr], real, k, d[:n_pr, :n_pr]))
+    metrics.update(pair_metrics(d, mixture.sigma))
+    metrics["logdet_cov"] = logdet_cov(fake)
     return counts, metrics
