@@ -37,6 +37,7 @@ its replicate j — so any cell can be re-run alone from the CLI
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import math
 import sys
@@ -49,7 +50,7 @@ import pandas as pd
 import torch
 from scipy import stats
 
-from ..config import load
+from ..config import ConfigError, load
 from ..domains.gan.mixture import Mixture
 from ..domains.gan.params import FAST_OPTIMIZER, SMALL_ARCHITECTURE, GANParams
 from ..runner import RUN_JSON, RunFolderError, resume
@@ -165,28 +166,34 @@ def history(metrics: pd.DataFrame) -> list[dict]:
     return [rows[k] for k in sorted(rows)]
 
 
+def run_folder(scenario: dict, folder: Path, *, fresh: bool,
+               checkpoint_every: int) -> tuple[pd.DataFrame, bool]:
+    """Run ``scenario`` through the runner into ``folder``: a finished run there is
+    read back, an unfinished one resumed from its checkpoint (a run of other
+    settings is refused unless ``fresh``). Returns its metrics and whether a
+    signal interrupted it."""
+    meta_path = folder / RUN_JSON
+    if meta_path.is_file() and not fresh:
+        if load(folder / "config.yaml").resolved() != load(scenario).resolved():
+            raise RunFolderError(f"{folder}: holds a run of other settings; pass --fresh to "
+                                 "start over or choose another --out")
+        if json.loads(meta_path.read_text()).get("state") == "complete":
+            return pd.read_parquet(folder / "metrics.parquet"), False
+        res = resume(folder, checkpoint_every=checkpoint_every)
+    else:
+        res = run_scenario(scenario, out=folder, overwrite=fresh,
+                           checkpoint_every=checkpoint_every)
+    return res.metrics, res.interrupted
+
+
 def run_cell(dataset: str, pack: int, args) -> tuple[Cell, bool]:
     """Run one cell through the runner into ``args.out/runs/<cell>``: a finished
     run there is read back, an unfinished one resumed from its checkpoint (a run
     of other settings is refused unless ``args.fresh``). Returns the cell and
     whether it finished (False: stopped by a signal)."""
-    scenario = cell_scenario(dataset, pack, args)
     folder = args.out / "runs" / f"{dataset}_pac{pack}"
-    meta_path = folder / RUN_JSON
-    if meta_path.is_file() and not args.fresh:
-        if load(folder / "config.yaml").resolved() != load(scenario).resolved():
-            raise RunFolderError(f"{folder}: holds a run of other settings; pass --fresh to "
-                                 "start over or choose another --out")
-        if json.loads(meta_path.read_text()).get("state") == "complete":
-            metrics = pd.read_parquet(folder / "metrics.parquet")
-            interrupted = False
-        else:
-            res = resume(folder, checkpoint_every=args.checkpoint_every)
-            metrics, interrupted = res.metrics, res.interrupted
-    else:
-        res = run_scenario(scenario, out=folder, overwrite=args.fresh,
-                           checkpoint_every=args.checkpoint_every)
-        metrics, interrupted = res.metrics, res.interrupted
+    metrics, interrupted = run_folder(cell_scenario(dataset, pack, args), folder,
+                                      fresh=args.fresh, checkpoint_every=args.checkpoint_every)
     hist = history(metrics)
     kept = folder / "replicates" / "0" / "samples.npz"
     snapshots = {}
@@ -441,6 +448,770 @@ def reduced(out: Path, *, seed: int, backend: str) -> Path:
                       "resumes when run again); table and figures in OUT/gan_table1/")
 def table1(out: Path, *, seed: int, backend: str) -> Path:
     return _protocol("table1", out, seed, backend)
+
+
+# -- the remedy table (issue #16): every remedy against the same vanilla GAN -----------------------
+
+#: The folder of the bundled scenarios: each arm's remedy at its paper's setting is the params
+#: block of ``scenarios/gan_ring_<arm>.yaml`` (one source for the table and the scenarios).
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+
+#: The arms of the remedy table, in the table's order: name (its scenario is
+#: ``gan_ring_<name>.yaml``) and label. ``vanilla`` is the baseline every remedy is tested
+#: against; ``pac2`` gives the pilot's reference effect.
+REMEDY_ARMS = (
+    ("vanilla", "GAN (vanilla)"),
+    ("pac2", "PacGAN2"),
+    ("minibatch", "minibatch discrimination"),
+    ("feature_matching", "feature matching"),
+    ("label_smoothing", "one-sided label smoothing"),
+    ("instance_noise", "instance noise"),
+    ("unrolled", "unrolled GAN"),
+    ("wgan_gp", "WGAN-GP"),
+    ("mode_seeking", "mode seeking (MSGAN)"),
+    ("entropy", "entropy bonus"),
+    ("gman", "GMAN"),
+    ("mgan", "MGAN"),
+    ("veegan", "VEEGAN"),
+    ("adagan", "AdaGAN"),
+)
+BASELINE, REFERENCE = "vanilla", "pac2"
+
+#: The table's metrics at the final recorded step: key, label, improving direction
+#: (+1: larger is better), scale. ``D1`` and ``collapse_index`` are the core's shared
+#: metrics of the headline series ``modes``; the others are the domain's.
+REMEDY_METRICS = (("modes_captured", "modes captured", 1, 1.0), ("hq_fraction", "%HQ", 1, 100.0),
+                  ("reverse_kl", "reverse KL", -1, 1.0), ("D1", "D1", 1, 1.0),
+                  ("collapse_index", "collapse index", -1, 1.0))
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A sensitivity sweep of one remedy's main knob: the ``collapsesim batch`` grid key and
+    its ``values``, or ``factors`` times the arm's paper setting (which is always included)."""
+
+    key: str
+    values: tuple = ()
+    factors: tuple = ()
+
+
+SWEEPS = {
+    "pac2": Sweep("params.pack", values=(1, 2, 3, 4)),
+    "minibatch": Sweep("params.minibatch_discrimination.kernels", values=(2, 5, 10)),
+    "label_smoothing": Sweep("params.label_smoothing", values=(0.05, 0.1, 0.3)),
+    "instance_noise": Sweep("params.instance_noise", factors=(0.3, 1, 3)),
+    "unrolled": Sweep("params.unrolled_steps", values=(1, 3, 5)),
+    "mode_seeking": Sweep("params.mode_seeking", factors=(0.1, 1, 10)),
+    "entropy": Sweep("params.entropy.weight", factors=(0.1, 1, 10)),
+    "gman": Sweep("params.gman.discriminators", values=(2, 3, 5)),
+    "mgan": Sweep("params.mgan.generators", values=(2, 4, 8)),
+    "veegan": Sweep("params.veegan.weight", factors=(0.1, 1, 10)),
+    "adagan": Sweep("params.adagan.rounds", values=(2, 4, 8)),
+}
+#: Arms without a sweep, and why.
+NOT_SWEPT = {
+    "vanilla": "the baseline",
+    "feature_matching": "a switch without a knob",
+    "wgan_gp": "its knob (the penalty weight) is not a diversity knob, and each cell costs "
+               "about 5× vanilla's",
+}
+
+#: The reduced CPU protocol of the remedy table (``collapsesim reproduce gan --protocol
+#: remedies``): the small networks and fast optimiser, ring and grid, the same iterations
+#: for every arm, seeds from the pilot capped at ``max_seeds``; sweeps on the ring only.
+REMEDY_DEFAULTS = {"datasets": ["ring", "grid"], "iterations": 2000, "record_every": 250,
+                   "architecture": "small", "max_seeds": 10, "pilot_seeds": 8,
+                   "sweep_seeds": 4, "checkpoint_every": 500}
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One arm: its name, label, the params its scenario sets beyond the shared networks,
+    optimiser and data (``overrides``), and why it is not run (``skipped``; "" = run)."""
+
+    name: str
+    label: str
+    overrides: dict
+    skipped: str = ""
+
+
+def _small_params(dataset: str = "ring") -> dict:
+    """The resolved params every reduced arm starts from: small networks, fast optimiser."""
+    raw = {"data": {"kind": dataset}, **copy.deepcopy(SMALL_ARCHITECTURE),
+           "optimizer": dict(FAST_OPTIMIZER)}
+    return GANParams.model_validate(raw).model_dump(mode="json")
+
+
+def _diff(new: dict, base: dict) -> dict:
+    """The entries of ``new`` that differ from ``base``, recursively (a dict that
+    ``base`` lacks, e.g. a remedy family switched on, is kept whole)."""
+    out = {}
+    for k, v in new.items():
+        b = base.get(k)
+        if isinstance(v, dict) and isinstance(b, dict):
+            d = _diff(v, b)
+            if d:
+                out[k] = d
+        elif v != b or k not in base:
+            out[k] = v
+    return out
+
+
+def _merge(into: dict, extra: dict) -> dict:
+    for k, v in extra.items():
+        if isinstance(v, dict) and isinstance(into.get(k), dict):
+            _merge(into[k], v)
+        else:
+            into[k] = copy.deepcopy(v)
+    return into
+
+
+def remedy_arms(names=None, root: Path = SCENARIOS) -> list[Arm]:
+    """The arms ``names`` (default all of :data:`REMEDY_ARMS`) read from the bundled
+    scenarios ``root/gan_ring_<name>.yaml``: an arm's overrides are its scenario's
+    resolved params minus the small networks, fast optimiser and ring (a remedy's own
+    optimiser, as WGAN-GP's, is kept whole). An arm is skipped, with the reason, when
+    its scenario does not exist yet (a family not implemented), does not validate, or
+    uses other networks or data than the shared ones."""
+    labels = dict(REMEDY_ARMS)
+    arms = []
+    for name in names or list(labels):
+        if name not in labels:
+            raise ValueError(f"unknown remedy arm {name!r}; have: {', '.join(labels)}")
+        path = root / f"gan_ring_{name}.yaml"
+        if not path.is_file():
+            arms.append(Arm(name, labels[name], {}, f"not implemented yet (no bundled scenario "
+                                                    f"`{path.name}`)"))
+            continue
+        try:
+            params = load(path).resolved()["params"]
+        except ConfigError as exc:
+            arms.append(Arm(name, labels[name], {}, f"`{path.name}` does not validate: "
+                                                    f"{str(exc).splitlines()[0]}"))
+            continue
+        base = _small_params()
+        over = _diff(params, base)
+        other = [k for k in ("data", "generator", "discriminator") if k in over]
+        if other:
+            arms.append(Arm(name, labels[name], {}, f"`{path.name}` sets other {' and '.join(other)} "
+                                                    "than the shared small networks on the ring"))
+            continue
+        if "optimizer" in over:
+            over["optimizer"] = params["optimizer"]
+        over.pop("export", None)
+        arms.append(Arm(name, labels[name], over))
+    return arms
+
+
+def arm_params(arm: Arm, dataset: str, architecture: str = "small") -> dict:
+    """The params of ``arm`` on ``dataset``: the small networks and fast optimiser
+    (``small``) or PacGAN's defaults (``pacgan``), then the arm's overrides."""
+    raw: dict = {"data": {"kind": dataset}}
+    if architecture == "small":
+        raw.update(copy.deepcopy(SMALL_ARCHITECTURE))
+        raw["optimizer"] = dict(FAST_OPTIMIZER)
+    _merge(raw, arm.overrides)
+    return GANParams.model_validate(raw).model_dump(mode="json")
+
+
+def arm_scenario(arm: Arm, dataset: str, args, *, seeds: int, seed: int) -> dict:
+    """The runner scenario of one arm: ``seeds`` replicates from root ``seed``; the
+    ``--set params.KEY=VALUE`` options of ``args`` change every arm alike (tests: tiny
+    networks)."""
+    from ..config import parse_value
+
+    params = arm_params(arm, dataset, args.architecture)
+    for item in args.set or ():
+        key, value = item.split("=", 1)
+        *path, last = key.removeprefix("params.").split(".")
+        node = params
+        for part in path:
+            node = node.setdefault(part, {})
+        node[last] = parse_value(value)
+    return {"domain": "gan", "name": f"gan_{dataset}_{arm.name}", "backend": "torch",
+            "device": args.device, "seed": seed, "replicates": seeds, "steps": args.iterations,
+            "record_every": args.record_every, "params": params}
+
+
+# statistics ------------------------------------------------------------------------------------
+
+
+def t_interval(values, confidence: float = 0.95) -> tuple[float, float, float]:
+    """Mean of the finite ``values`` and its two-sided t-interval
+    mean ± t_{(1+c)/2, n−1} · s/√n (NaN bounds with fewer than 2 values)."""
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return math.nan, math.nan, math.nan
+    m = float(v.mean())
+    if v.size < 2:
+        return m, math.nan, math.nan
+    h = float(stats.t.ppf((1 + confidence) / 2, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size))
+    return m, m - h, m + h
+
+
+def welch_p(a, b) -> float:
+    """Two-sided Welch t-test of equal means of the finite values of ``a`` and ``b``
+    (NaN with fewer than 2 values in either, or no variance in both)."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    if min(a.size, b.size) < 2 or (a.var() == 0 and b.var() == 0):
+        return math.nan
+    return float(stats.ttest_ind(a, b, equal_var=False).pvalue)
+
+
+def holm(pvalues) -> list[float]:
+    """Holm's step-down adjusted p-values: with the m finite p sorted ascending,
+    p̃_(i) = max_{j ≤ i} min(1, (m − j + 1) p_(j)); NaN entries stay NaN and do not
+    count in m. Rejecting where p̃ < α controls the family-wise error rate at α."""
+    p = np.asarray(pvalues, float)
+    out = np.full(p.shape, math.nan)
+    idx = np.flatnonzero(np.isfinite(p))
+    m = idx.size
+    order = idx[np.argsort(p[idx], kind="stable")]
+    running = 0.0
+    for i, k in enumerate(order):
+        running = max(running, min(1.0, (m - i) * p[k]))
+        out[k] = running
+    return out.tolist()
+
+
+def normal_power(delta: float, s: float, n: int, alpha: float) -> float:
+    """Power of a one-sided two-sample test at level ``alpha`` with ``n`` per group
+    for a difference ``delta`` of means at standard deviation ``s`` (normal
+    approximation, the inverse of :func:`required_seeds`)."""
+    if s == 0:
+        return 1.0 if delta else alpha
+    return float(stats.norm.cdf(abs(delta) / (s * math.sqrt(2 / n)) - stats.norm.ppf(1 - alpha)))
+
+
+# running ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class ArmRun:
+    """One arm on one dataset: its run folder, the metrics of every seed at its last
+    recorded step (``final``: key → array over seeds), that step, the training time the
+    runner recorded (its replicates step as one batch) and the run's status."""
+
+    dataset: str
+    arm: Arm
+    folder: Path
+    final: dict[str, np.ndarray]
+    step: int
+    seconds: float
+    status: str
+
+    @property
+    def iterations_per_s(self) -> float:
+        return self.step / self.seconds if self.seconds > 0 else math.nan
+
+
+def final_values(metrics: pd.DataFrame) -> tuple[int, dict[str, np.ndarray]]:
+    """The domain metrics and the headline's D1 and collapse index of every replicate at
+    its last recorded step: (that step, the smallest over replicates; key → values by
+    replicate)."""
+    keep = (metrics["series"] == "domain") | (
+        (metrics["series"] == "modes") & metrics["metric"].isin(["D1", "collapse_index"]))
+    sub = metrics[keep]
+    last = sub.groupby("replicate")["step"].transform("max")
+    sub = sub[sub["step"] == last]
+    wide = sub.pivot(index="replicate", columns="metric", values="value").sort_index()
+    return int(last.min()), {k: wide[k].to_numpy(float) for k in wide.columns}
+
+
+def run_arm(arm: Arm, dataset: str, folder: Path, args, *, seeds: int,
+            seed: int) -> tuple[ArmRun, bool]:
+    """Run (or read back, or resume) one arm into ``folder`` through the runner."""
+    metrics, interrupted = run_folder(arm_scenario(arm, dataset, args, seeds=seeds, seed=seed),
+                                      folder, fresh=args.fresh,
+                                      checkpoint_every=args.checkpoint_every)
+    step, final = final_values(metrics) if len(metrics) else (0, {})
+    seconds, status = math.nan, "interrupted"
+    if (folder / "summary.json").is_file():
+        summary = json.loads((folder / "summary.json").read_text())
+        seconds = max(float(r["wall_time_s"]) for r in summary["per_replicate"])
+        status = ", ".join(sorted({r["status"] for r in summary["per_replicate"]}))
+    return ArmRun(dataset, arm, folder, final, step, seconds, status), not interrupted
+
+
+@dataclass
+class SweepRun:
+    """A sensitivity sweep: the arm, its knob, the batch folder and command, the
+    final metrics per knob value (value → key → values over seeds), the training time
+    the batch's runs recorded and the failures."""
+
+    arm: Arm
+    key: str
+    paper: object
+    folder: Path
+    command: str
+    final: dict
+    seconds: float
+    failures: list
+
+
+def _get(params: dict, key: str):
+    node = params
+    for part in key.split(".")[1:]:  # the key starts with "params."
+        node = node[part]
+    return node
+
+
+def sweep_values(arm: Arm, sweep: Sweep, params: dict) -> tuple[object, list]:
+    """The arm's paper setting of the knob and the sweep's values (the setting included)."""
+    paper = _get(params, sweep.key)
+    vals = list(sweep.values) or [round(paper * f, 10) for f in sweep.factors]
+    if paper not in vals:
+        vals.append(paper)
+    return paper, sorted(vals)
+
+
+def _fmt_value(v) -> str:
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def write_sweep_batch(arm: Arm, args) -> tuple[Path, list[str], Path, str, object]:
+    """Write the sweep's batch scenario ``OUT/sweeps/<arm>/scenario.yaml`` (the arm on
+    the ring, ``--sweep-seeds`` replicates, the protocol's iterations) and its command
+    line ``command.txt``; returns the scenario path, the ``--grid`` items, the batch
+    folder, the command and the paper setting."""
+    import yaml
+
+    sweep = SWEEPS[arm.name]
+    folder = args.out / "sweeps" / arm.name
+    folder.mkdir(parents=True, exist_ok=True)
+    scenario = arm_scenario(arm, "ring", args, seeds=args.sweep_seeds, seed=args.seed)
+    scenario["name"] = f"gan-remedies-sweep-{arm.name}"
+    paper, values = sweep_values(arm, sweep, scenario["params"])
+    path = folder / "scenario.yaml"
+    path.write_text(f"# sensitivity sweep of {arm.label} ({sweep.key}), written by "
+                    "collapsesim reproduce gan --protocol remedies\n"
+                    + yaml.safe_dump(scenario, sort_keys=False))
+    grid = [f"{sweep.key}={','.join(_fmt_value(v) for v in values)}"]
+    batch_out = folder / "batch"
+    command = f"collapsesim batch {path} --grid {grid[0]} --out {batch_out} --workers 1 --quiet"
+    (folder / "command.txt").write_text(command + "\n")
+    return path, grid, batch_out, command, paper
+
+
+def run_sweep(arm: Arm, args) -> tuple[SweepRun, bool]:
+    """Run (or resume) the sweep of ``arm`` through :func:`collapsesim.batching.batch`, the
+    code path of the ``collapsesim batch`` command written to its ``command.txt``."""
+    from ..batching import batch, load_batch, read_meta
+
+    path, grid, batch_out, command, paper = write_sweep_batch(arm, args)
+    st = batch(str(path), grid, batch_out, workers=1, quiet=True, overwrite=args.fresh)
+    key = SWEEPS[arm.name].key
+    df = load_batch(batch_out)
+    final: dict = {}
+    if len(df):
+        for value, sub in df.groupby(key, sort=True):
+            final[value] = final_values(sub)[1]
+    seconds = sum(float(read_meta(f)["summary"]["wall_time_s"])
+                  for f in batch_out.glob("cells/*/*.parquet"))
+    failures = [f"{f['grid']}: {f['error']}" for f in st["failures"]]
+    return (SweepRun(arm, key, paper, batch_out, command, final, seconds, failures),
+            st["interrupted"] is None)
+
+
+@dataclass
+class RemedyResult:
+    """Everything the remedy table reports."""
+
+    args: argparse.Namespace
+    arms: list[Arm]
+    pilot: dict[str, ArmRun]
+    seeds: int
+    seed_reason: str
+    runs: dict[tuple[str, str], ArmRun]
+    sweeps: list[SweepRun]
+    finished: bool
+
+    def run_arms(self) -> list[Arm]:
+        return [a for a in self.arms if not a.skipped]
+
+
+def pilot_power(pilot: dict[str, ArmRun], m: int, max_seeds: int,
+                pilot_seed: int) -> tuple[int, str]:
+    """Seeds per arm from the pilot's reference effect (GAN against PacGAN2 on the final
+    modes and D1): the largest of :func:`required_seeds` at the level of Holm's first
+    step for ``m`` two-sided tests (one-sided α = 0.025/m) with 90 % power, capped at
+    ``max_seeds``; and the page's sentence saying so, with the power at that number."""
+    a, b = pilot[BASELINE], pilot[REFERENCE]
+    alpha = 0.025 / max(m, 1)
+    need, parts = {}, []
+    for key, label in (("modes_captured", "modes"), ("D1", "D1")):
+        x, y = a.final[key], b.final[key]
+        s = math.sqrt((x.var(ddof=1) + y.var(ddof=1)) / 2)
+        need[label] = (required_seeds(x, y, alpha=alpha), abs(y.mean() - x.mean()), s)
+        parts.append(f"final {label} {x.mean():.2f} ± {x.std(ddof=1):.2f} (GAN) against "
+                     f"{y.mean():.2f} ± {y.std(ddof=1):.2f} (PacGAN2)")
+    wanted = max(n for n, _, _ in need.values())
+    seeds = int(min(wanted, max_seeds))
+    power = ", ".join(f"{100 * normal_power(d, s, seeds, alpha):.0f} % for {k}"
+                      for k, (_, d, s) in need.items())
+    asks = " and ".join((f"{n}" if math.isfinite(n) else "no finite number (no difference)")
+                        + f" for {k} (δ = {d:.2f}, s = {s:.2f})" for k, (n, d, s) in need.items())
+    text = (f"**Seeds by a power calculation.** Pilot runs of the reference effect, GAN against "
+            f"PacGAN2 on the {a.dataset} ({len(a.final['D1'])} seeds each, root seed "
+            f"{pilot_seed}, the "
+            f"protocol's settings), give {parts[0]} and {parts[1]} (mean ± s.d.). Each remedy is "
+            f"tested against the GAN with Holm's correction over the m = {m} remedies run, whose "
+            f"first step needs a two-sided p < 0.05/m; 90 % power for the reference effect at "
+            f"that level (one-sided α = 0.025/m = {alpha:.2g}, n = 2 (z_α + z₀.₉)² s² / δ²) asks "
+            f"for {asks} seeds per arm. The protocol runs **{seeds} seeds per arm**"
+            + (f" (capped at {max_seeds} so that it fits a CPU budget; the power at {seeds} "
+               f"seeds is {power})" if wanted > max_seeds else f" (power {power})")
+            + "; an effect smaller than PacGAN2's is detected with less power.")
+    return seeds, text
+
+
+def run_remedies(args: argparse.Namespace) -> RemedyResult:
+    """The remedy protocol: the pilot (GAN and PacGAN2 on the first dataset,
+    ``--pilot-seeds`` seeds, root seed ``--seed`` + 10) into ``OUT/pilot/``, the seeds
+    per arm from it (:func:`pilot_power`; ``--seeds`` fixes them instead), every arm on
+    every dataset into ``OUT/runs/<dataset>_<arm>/`` (root seed ``--seed``: replicate j
+    of every arm draws from ``SeedSequence(seed, spawn_key=(j,))``), then the sweeps into
+    ``OUT/sweeps/<arm>/``. Finished runs are read back, an unfinished one resumes; a
+    signal stops the protocol (``finished`` False). Writes the report."""
+    args.out.mkdir(parents=True, exist_ok=True)
+    arms = remedy_arms(args.arms)
+    by = {a.name: a for a in arms}
+    for name in (BASELINE, REFERENCE):
+        if name not in by or by[name].skipped:
+            raise ValueError(f"the remedy protocol needs the arm {name!r} (the pilot's reference "
+                             "effect and the baseline)")
+    run_arms = [a for a in arms if not a.skipped]
+    m = len(run_arms) - 1
+    pilot_seed = args.seed + 10
+    pilot, runs, sweeps = {}, {}, []
+    result = RemedyResult(args, arms, pilot, 0, "", runs, sweeps, False)
+    for name in (BASELINE, REFERENCE):
+        d = args.datasets[0]
+        r, done = run_arm(by[name], d, args.out / "pilot" / f"{d}_{name}", args,
+                          seeds=args.pilot_seeds, seed=pilot_seed)
+        pilot[name] = r
+        if not done:
+            return _report(result)
+    result.seeds, result.seed_reason = pilot_power(pilot, m, args.max_seeds, pilot_seed)
+    if args.seeds:
+        result.seeds = args.seeds
+        result.seed_reason += f" (`--seeds {args.seeds}` overrides it for this run.)"
+    for d in args.datasets:
+        for arm in run_arms:
+            r, done = run_arm(arm, d, args.out / "runs" / f"{d}_{arm.name}", args,
+                              seeds=result.seeds, seed=args.seed)
+            runs[d, arm.name] = r
+            print(f"remedies {d} {arm.name}: {r.step:,} of {args.iterations:,} iterations, "
+                  f"{r.seconds:.0f} s", file=sys.stderr)
+            if not done:
+                return _report(result)
+    for arm in run_arms:
+        if arm.name in SWEEPS and arm.name in args.sweeps:
+            sw, done = run_sweep(arm, args)
+            sweeps.append(sw)
+            print(f"remedies sweep {arm.name}: {sw.seconds:.0f} s", file=sys.stderr)
+            if not done:
+                return _report(result)
+    result.finished = True
+    return _report(result)
+
+
+def compare_arms(result: RemedyResult, dataset: str) -> list[dict]:
+    """Per arm on ``dataset``: every metric's mean and 95 % t-interval, the two-sided
+    Welch p against vanilla, Holm-adjusted over the remedies per metric, and the verdict
+    (``better``/``worse``: adjusted p < 0.05 in the improving/other direction; else
+    ``no difference shown``); and iterations per second relative to vanilla."""
+    arms = [a for a in result.run_arms() if (dataset, a.name) in result.runs]
+    base = result.runs.get((dataset, BASELINE))
+    rows = [{"arm": a, "run": result.runs[dataset, a.name]} for a in arms]
+    for key, _, direction, scale in REMEDY_METRICS:
+        raw = [welch_p(r["run"].final.get(key, []), base.final.get(key, []))
+               if r["arm"].name != BASELINE else math.nan for r in rows]
+        adj = holm(raw)
+        for r, p, q in zip(rows, raw, adj):
+            vals = np.asarray(r["run"].final.get(key, []), float) * scale
+            mean, lo, hi = t_interval(vals)
+            base_mean = t_interval(np.asarray(base.final.get(key, []), float) * scale)[0]
+            if math.isfinite(q) and q < 0.05:
+                verdict = "better" if direction * (mean - base_mean) > 0 else "worse"
+            else:
+                verdict = "" if r["arm"].name == BASELINE else "no difference shown"
+            r[key] = {"mean": mean, "lo": lo, "hi": hi, "n": int(np.isfinite(vals).sum()),
+                      "p": p, "p_holm": q, "verdict": verdict}
+    for r in rows:
+        r["speed"] = r["run"].iterations_per_s / base.iterations_per_s
+    return rows
+
+
+def _ci(c: dict, digits: int) -> str:
+    if not math.isfinite(c["mean"]):
+        return "—"
+    if not math.isfinite(c["lo"]):
+        return f"{c['mean']:.{digits}f}"
+    return f"{c['mean']:.{digits}f} [{c['lo']:.{digits}f}, {c['hi']:.{digits}f}]"
+
+
+def _p(c: dict) -> str:
+    if not math.isfinite(c["p_holm"]):
+        return "—"
+    mark = {"better": " **better**", "worse": " **worse**"}.get(c["verdict"], "")
+    return f"{c['p_holm']:.2g}{mark}"
+
+
+DIGITS = {"modes_captured": 1, "hq_fraction": 0, "reverse_kl": 2, "D1": 2, "collapse_index": 2}
+
+
+def remedy_table_markdown(rows: list[dict]) -> str:
+    """One dataset's table: mean [95 % CI] and Holm-adjusted two-sided p per metric,
+    seeds, and iterations per second relative to vanilla."""
+    head = "| remedy | seeds | " + " | ".join(f"{label} | p (Holm)" for _, label, _, _ in
+                                              REMEDY_METRICS) + " | iterations/s ÷ vanilla's |"
+    lines = [head, "|" + "---|" * (3 + 2 * len(REMEDY_METRICS))]
+    for r in rows:
+        cells = " | ".join(f"{_ci(r[k], DIGITS[k])} | {_p(r[k])}" for k, _, _, _ in REMEDY_METRICS)
+        n = r["modes_captured"]["n"]
+        status = "" if r["run"].status == "completed" else f" ({r['run'].status})"
+        lines.append(f"| {r['arm'].label}{status} | {n} | {cells} | {r['speed']:.2f} |")
+    return "\n".join(lines)
+
+
+def sweeps_markdown(sweeps: list[SweepRun]) -> str:
+    """Every sweep: knob value (the paper's marked), seeds, modes captured, D1 and %HQ
+    (mean [95 % CI] over seeds)."""
+    lines = ["| remedy | knob | value | seeds | modes captured | D1 | %HQ |",
+             "|---|---|---|---|---|---|---|"]
+    for sw in sweeps:
+        for value, fin in sw.final.items():
+            mark = " (paper)" if value == sw.paper else ""
+            c = {k: dict(zip(("mean", "lo", "hi"), t_interval(np.asarray(fin[k]) * s)))
+                 for k, _, _, s in REMEDY_METRICS}
+            lines.append(f"| {sw.arm.label} | `{sw.key.removeprefix('params.')}` | "
+                         f"{_fmt_value(value)}{mark} | {len(fin['D1'])} | "
+                         f"{_ci(c['modes_captured'], 1)} | {_ci(c['D1'], 2)} | "
+                         f"{_ci(c['hq_fraction'], 0)} |")
+    return "\n".join(lines)
+
+
+def remedy_figure(result: RemedyResult, path: Path) -> Path:
+    """Modes captured per remedy, mean and 95 % t-interval, one panel per dataset side
+    by side; the dashed line is vanilla's mean, the dotted line K."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    datasets = result.args.datasets
+    fig, axes = plt.subplots(1, len(datasets), figsize=(5.2 * len(datasets), 0.45 * len(
+        result.run_arms()) + 1.6), squeeze=False)
+    for ax, d in zip(axes[0], datasets):
+        rows = compare_arms(result, d)
+        c = [r["modes_captured"] for r in rows]
+        y = np.arange(len(rows))[::-1]
+        m = np.array([x["mean"] for x in c])
+        err = np.array([[x["mean"] - x["lo"], x["hi"] - x["mean"]] for x in c]).T
+        colors = ["tab:green" if x["verdict"] == "better" else "tab:red" if x["verdict"] == "worse"
+                  else "k" for x in c]
+        for k in range(len(rows)):
+            ax.errorbar(m[k], y[k], xerr=np.nan_to_num(err[:, k:k + 1]), fmt="o",
+                        color=colors[k], capsize=3)
+        ax.axvline(c[0]["mean"], ls="--", color="0.5", lw=1)
+        ax.axvline(8 if d == "ring" else 25, ls=":", color="0.5", lw=1)
+        ax.set_yticks(y, [r["arm"].label for r in rows], fontsize=8)
+        ax.set(xlabel="modes captured (mean, 95 % CI)",
+               title=f"{d}: {result.seeds} seeds, {result.args.iterations:,} iterations")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _seconds(result: RemedyResult) -> dict[str, float]:
+    """Training time as the runner recorded it: pilot, each dataset's arms, sweeps."""
+    out = {"pilot": sum(r.seconds for r in result.pilot.values())}
+    for d in result.args.datasets:
+        out[d] = sum(r.seconds for (dd, _), r in result.runs.items() if dd == d)
+    out["sweeps"] = sum(s.seconds for s in result.sweeps)
+    return out
+
+
+def remedies_text(result: RemedyResult, figure: str | None) -> str:
+    """The report of the remedy protocol (the page's section and ``table.md``)."""
+    args = result.args
+    arch = ("the small networks and fast optimiser (`SMALL_ARCHITECTURE`, `FAST_OPTIMIZER`)"
+            if args.architecture == "small" else "PacGAN's networks and optimiser")
+    secs = _seconds(result)
+    skipped = [a for a in result.arms if a.skipped]
+    parts = [
+        f"Every remedy against the same GAN, on {' and '.join(args.datasets)}, with {arch}, "
+        f"{args.iterations:,} iterations for every arm, evaluated at the last iteration on "
+        f"N = 2500 samples (device {args.device}). Each remedy is at its paper's setting, read "
+        "from the params block of its bundled scenario `scenarios/gan_ring_<remedy>.yaml` (the "
+        "grid arms use the same settings on the grid), so the table and the scenarios agree. "
+        f"All arms use root seed {args.seed} (replicate j of every arm draws from "
+        "`SeedSequence(seed, spawn_key=(j,))`): arms share seeds, which Welch's test treats as "
+        "independent — conservative when their results correlate positively.",
+        result.seed_reason or "The pilot has not finished.",
+        "Tests: two-sided Welch t-tests of each remedy's mean against vanilla's, with Holm's "
+        "step-down correction over the remedies, per dataset and metric; **better** / **worse**: "
+        "Holm-adjusted p < 0.05 in the improving / other direction (more modes, %HQ and D1; "
+        "less reverse KL and collapse index). Intervals are 95 % t-intervals over seeds; reverse "
+        "KL is undefined (NaN) for a seed without HQ samples, which is left out of its mean and "
+        "test. The cost column is iterations per second over the training time the runner "
+        "recorded for the arm (its seeds step as one batch, evaluations included), divided by "
+        "vanilla's on the same dataset: one measurement per arm on a shared 2-core machine, so "
+        "no interval; unrolling (5 unrolled D steps differentiated through) is the costly one.",
+    ]
+    if not result.finished:
+        parts.append("**The protocol has NOT finished** (rerun the same command to resume it); "
+                     "the tables hold what has run.")
+    for d in args.datasets:
+        if (d, BASELINE) not in result.runs:
+            continue
+        rows = compare_arms(result, d)
+        parts.append(f"**{d.capitalize()}** (CPU-reduced):")
+        parts.append(remedy_table_markdown(rows))
+        parts.append(_reading(rows, d))
+    if skipped:
+        parts.append("Arms not run: " + "; ".join(f"{a.label} — {a.skipped}" for a in skipped)
+                     + ".")
+    if figure:
+        parts.append(f"![modes captured per remedy]({figure})")
+        parts.append("*Modes captured per remedy, mean and 95 % t-interval over seeds; green: "
+                     "more modes than vanilla (Holm-adjusted p < 0.05), red: fewer; dashed: "
+                     "vanilla's mean, dotted: K.*")
+    if result.sweeps:
+        parts.append(
+            f"**Sensitivity sweeps** of each remedy's main knob, on the ring only, "
+            f"{args.sweep_seeds} seeds per value, the same networks and iterations, each run "
+            "through `collapsesim batch` (the batch scenario and command line are in "
+            "`sweeps/<remedy>/scenario.yaml` and `command.txt` of the protocol's folder; its seeds "
+            "are the batch's, `SeedSequence(seed, spawn_key=(cell hash, j))`, so they differ from "
+            "the table's). Not swept: "
+            + "; ".join(f"{dict(REMEDY_ARMS)[k]} ({v})" for k, v in NOT_SWEPT.items())
+            + "; unrolling to 10 steps (16× vanilla's cost) is left out.")
+        parts.append(sweeps_markdown(result.sweeps))
+        fails = [f"{s.arm.label}: {f}" for s in result.sweeps for f in s.failures]
+        if fails:
+            parts.append("Failed sweep runs: " + "; ".join(fails) + ".")
+    parts.append(
+        "Run time: " + ", ".join(f"{k} {v:.0f} s" for k, v in secs.items())
+        + f" of training as the runner recorded it ({sum(secs.values()) / 60:.0f} minutes in all, "
+        "one core of a shared 2-core machine).")
+    parts.append(
+        "Every row above is **CPU-reduced** (small networks, "
+        f"{args.iterations:,} iterations). The full-scale version — PacGAN's networks, 400k "
+        "iterations, 10 seeds — is the same protocol with other options, for a GPU; "
+        "**CUDA untested**:\n\n```\n" + REMEDIES_FULL_COMMAND + "\n```")
+    return "\n\n".join(parts)
+
+
+#: The full-scale remedy table: the same protocol with PacGAN's networks on a GPU.
+REMEDIES_FULL_COMMAND = (
+    "timeout 540 python -c 'import sys; from collapsesim.reproductions.gan import "
+    "remedies_main; sys.exit(remedies_main())' \\\n    --architecture pacgan --iterations 400000 "
+    "--record-every 10000 --checkpoint-every 1000 --max-seeds 10 \\\n    --device cuda "
+    "--out runs/gan_remedies_full   # repeat until it exits 0")
+
+
+def _reading(rows: list[dict], dataset: str) -> str:
+    """Which remedies beat vanilla on this protocol, which do not, and which are worse."""
+    remedies = [r for r in rows if r["arm"].name != BASELINE]
+
+    def names(key, verdict):
+        return [r["arm"].label for r in remedies if r[key]["verdict"] == verdict]
+
+    better_modes, better_d1 = names("modes_captured", "better"), names("D1", "better")
+    worse = sorted({r["arm"].label for r in remedies
+                    for k, _, _, _ in REMEDY_METRICS if r[k]["verdict"] == "worse"})
+    none = [r["arm"].label for r in remedies
+            if all(r[k]["verdict"] != "better" for k, _, _, _ in REMEDY_METRICS)]
+    base = rows[0]["modes_captured"]
+
+    def lst(x):
+        return ", ".join(x) if x else "none"
+
+    return (f"Reading ({dataset}, vanilla at {base['mean']:.1f} modes): more modes than vanilla "
+            f"— {lst(better_modes)}; a higher D1 — {lst(better_d1)}. Not shown to beat vanilla "
+            f"on any metric on this protocol: {lst(none)}. Worse than vanilla on at least one "
+            f"metric: {lst(worse)}.")
+
+
+def write_remedy_report(result: RemedyResult) -> str:
+    """``OUT/table.md``, ``OUT/results.json`` and ``OUT/figures/gan_remedies_modes.png``."""
+    out = result.args.out
+    fig = None
+    if all((d, BASELINE) in result.runs for d in result.args.datasets):
+        fig = remedy_figure(result, out / "figures" / "gan_remedies_modes.png")
+    text = remedies_text(result, f"figures/{fig.name}" if fig else None) + "\n"
+    (out / "table.md").write_text(text)
+    rows = {d: [{k: v for k, v in r.items() if k not in ("arm", "run")} | {"arm": r["arm"].name}
+                for r in compare_arms(result, d)]
+            for d in result.args.datasets if (d, BASELINE) in result.runs}
+    (out / "results.json").write_text(json.dumps(
+        {"args": vars(result.args), "finished": result.finished, "seeds": result.seeds,
+         "skipped": {a.name: a.skipped for a in result.arms if a.skipped}, "rows": rows,
+         "seconds": _seconds(result),
+         "sweeps": {s.arm.name: {_fmt_value(v): {k: list(map(float, x)) for k, x in f.items()}
+                                 for v, f in s.final.items()} for s in result.sweeps}},
+        indent=1, default=str))
+    return text
+
+
+def _report(result: RemedyResult) -> RemedyResult:
+    write_remedy_report(result)
+    return result
+
+
+def parse_remedy_args(argv=None) -> argparse.Namespace:
+    """The options of the remedy protocol (defaults: :data:`REMEDY_DEFAULTS`)."""
+    d = REMEDY_DEFAULTS
+    ap = argparse.ArgumentParser(prog="collapsesim reproduce gan --protocol remedies",
+                                 description="the remedy table: every remedy against vanilla")
+    ap.add_argument("--datasets", nargs="+", choices=("ring", "grid"), default=d["datasets"])
+    ap.add_argument("--arms", nargs="+", choices=[n for n, _ in REMEDY_ARMS],
+                    help="arms to run (default all; vanilla and pac2 are required)")
+    ap.add_argument("--iterations", type=int, default=d["iterations"])
+    ap.add_argument("--record-every", type=int, default=d["record_every"])
+    ap.add_argument("--architecture", choices=("small", "pacgan"), default=d["architecture"])
+    ap.add_argument("--max-seeds", type=int, default=d["max_seeds"],
+                    help="cap on the seeds per arm the power calculation asks for")
+    ap.add_argument("--seeds", type=int, help="seeds per arm, instead of the power calculation's")
+    ap.add_argument("--pilot-seeds", type=int, default=d["pilot_seeds"])
+    ap.add_argument("--sweep-seeds", type=int, default=d["sweep_seeds"])
+    ap.add_argument("--sweeps", nargs="*", choices=sorted(SWEEPS), default=sorted(SWEEPS),
+                    help="arms whose knob is swept (none: --sweeps with no name)")
+    ap.add_argument("--checkpoint-every", type=int, default=d["checkpoint_every"])
+    ap.add_argument("--set", action="append", metavar="params.KEY=VALUE",
+                    help="change every arm's params alike (repeatable), e.g. tiny networks")
+    ap.add_argument("--seed", type=int, default=1, help="root seed (the pilot's is seed + 10)")
+    ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    ap.add_argument("--fresh", action="store_true", help="start over, replacing existing runs")
+    ap.add_argument("--out", type=Path, required=True)
+    return ap.parse_args(argv)
+
+
+def remedies_main(argv=None) -> int:
+    """Run the remedy protocol (:func:`parse_remedy_args`); 0 when finished, 75 when a
+    signal stopped it (rerun the same command to resume)."""
+    result = run_remedies(parse_remedy_args(argv))
+    print((result.args.out / "table.md").read_text())
+    return 0 if result.finished else 75
+
+
+@protocol("gan", "remedies", backend="torch",
+          description="the remedy table: vanilla and every remedy at its paper's setting, ring "
+                      "and grid, small networks, seeds from a pilot power calculation (capped at "
+                      "10), Welch tests with Holm's correction, and each remedy's knob swept "
+                      "through collapsesim batch; about 45 CPU-minutes, resumable; OUT/gan_remedies/")
+def remedies(out: Path, *, seed: int, backend: str) -> Path:
+    if backend != "torch":
+        raise MissingRequirement(f"the gan protocols run on the torch backend, not {backend!r}")
+    folder = Path(out) / "gan_remedies"
+    remedies_main(["--seed", str(seed), "--out", str(folder)])
+    return folder / "table.md"
 
 
 # -- the page: docs/reproductions/gan.md ----------------------------------------------------------
