@@ -60,7 +60,7 @@ class GASimulation(SolverPopulation):
         x = random_population(self.problem, (self.I, self.n), backend, self.rng)
         self.pop = Population.new(x, self._evaluate(x), backend=backend, batched=True, founders=False)
         self.genealogy = Genealogy(params.N)
-        self.parents: np.ndarray | None = None
+        self._parents = None  # the last generation's parents, flat, on the backend
         self.generation = 0
         self.budget = params.budget(self.problem)
 
@@ -107,8 +107,14 @@ class GASimulation(SolverPopulation):
         if self.I > 1 and p.islands.migrants and self.generation % p.islands.interval == 0:
             new = self._migrate(new)
         self.pop = new
-        self.parents = be.to_numpy(new.parent).reshape(-1).astype(np.int64)
-        self.genealogy.update(self.parents)
+        self._parents = new.parent.reshape(-1)
+        self.genealogy.update(self._parents)  # a torch tensor stays on its device
+
+    @property
+    def parents(self) -> np.ndarray | None:
+        """The last generation's parents (host int64, flattened deme by deme; None
+        before the first step), read on demand: the step moves nothing to the host."""
+        return None if self._parents is None else self.backend.to_numpy(self._parents).astype(np.int64)
 
     def _replace(self, children: Population) -> Population:
         """The next generation from the current one and the λ ``children`` (parent:
@@ -159,9 +165,13 @@ class GASimulation(SolverPopulation):
     # -- observation --------------------------------------------------------------------------
     @property
     def finished(self) -> bool:
+        """The evaluation budget is spent, or (``stop_at_optimum``) an individual
+        reached f_opt. The latter is the loop's one host read per step (one
+        boolean, compared on the device in float64) — the runner must know it
+        at every step to stop there."""
         if self.budget is not None and self.evaluations >= self.budget:
             return True
-        return self.p.stop_at_optimum and float(self.backend.to_numpy(self.f).max()) >= self.problem.f_opt
+        return self.p.stop_at_optimum and bool(self.backend.asarray(self.f.max(), "float64") >= self.problem.f_opt)
 
     def observe(self):
         return observe_population(self.problem, self.backend, self.x, self.f, evaluations=self.evaluations,

@@ -47,8 +47,8 @@ class HikersSimulation(SolverPopulation):
         self.pop = Population.new(x, self._evaluate(x), backend=backend, batched=True, founders=False)
         self.stall = self.f * 0
         self.genealogy = Genealogy(params.N)
-        self.parents: np.ndarray | None = None
-        self.hit = np.where(backend.to_numpy(self.f)[0] >= self.problem.f_opt, 0, -1)
+        self._parents = None  # the last step's parents, flat, on the backend
+        self._hit = backend.xp.where(self._solved(), 0, -1)
         self.t = 0
         self.budget = params.budget(self.problem)
 
@@ -98,16 +98,32 @@ class HikersSimulation(SolverPopulation):
             self.pop, self.stall = self.pop.select(source), be.take(self.stall, source)
         else:
             self.pop = self.pop.replace(parent=self.pop.index)
-        self.parents = be.to_numpy(self.pop.parent).reshape(-1).astype(np.int64)
-        self.genealogy.update(self.parents)
-        solved = be.to_numpy(self.f)[0] >= self.problem.f_opt
-        self.hit = np.where((self.hit < 0) & solved, self.t, self.hit)
+        self._parents = self.pop.parent.reshape(-1)
+        self.genealogy.update(self._parents)  # a torch tensor stays on its device
+        self._hit = be.xp.where((self._hit < 0) & self._solved(), self.t, self._hit)
+
+    def _solved(self):
+        """Which hikers are at f_opt (on the backend; compared in float64)."""
+        return self.backend.asarray(self.f[0], "float64") >= self.problem.f_opt
+
+    @property
+    def parents(self) -> np.ndarray | None:
+        """The last step's parents (host int64; None before the first step), read on demand."""
+        return None if self._parents is None else self.backend.to_numpy(self._parents).astype(np.int64)
+
+    @property
+    def hit(self) -> np.ndarray:
+        """The first step at which each hiker stood at f_opt (-1: not yet), host int64."""
+        return np.asarray(self.backend.to_numpy(self._hit), dtype=np.int64)
 
     @property
     def finished(self) -> bool:
+        """The evaluation budget is spent, or (``stop_at_optimum``) every hiker has
+        reached f_opt: one boolean read from the device per step, which the runner
+        needs at every step to stop there."""
         if self.budget is not None and self.evaluations >= self.budget:
             return True
-        return self.p.stop_at_optimum and bool((self.hit >= 0).all())
+        return self.p.stop_at_optimum and bool((self._hit >= 0).all())
 
     def observe(self):
         obs = observe_population(self.problem, self.backend, self.x, self.f, evaluations=self.evaluations,

@@ -130,7 +130,7 @@ def propagate_numba(backend, model, x, ancestors, base, y, t, rng, workspace):
     return x_new, lw
 
 
-@implements("particle_filter.normalise", "numpy", "torch")
+@implements("particle_filter.normalise", "numpy")
 def normalise_spec(backend, lw, workspace):
     """The specification of the weights' normalisation (see the module docstring)."""
     m = float(lw.max())
@@ -140,6 +140,21 @@ def normalise_spec(backend, lw, workspace):
     s = float(W.sum())
     ell = m + math.log(s)
     return (lw - ell if math.isfinite(ell) else lw), W, ell, s * s / float((W * W).sum())
+
+
+@implements("particle_filter.normalise", "torch")
+def normalise_torch(backend, lw, workspace):
+    """The specification with one host read: max lw, ΣW and ΣW² in one transfer
+    (the same numbers: W = exp(lw − max) is computed on the device either way)."""
+    import torch
+
+    m = lw.max()
+    W = torch.exp(lw - m)
+    m, s, sq = torch.stack([m, W.sum(), (W * W).sum()]).tolist()
+    if not math.isfinite(m):
+        return lw, None, m, 0.0
+    ell = m + math.log(s)
+    return (lw - ell if math.isfinite(ell) else lw), W, ell, s * s / sq
 
 
 @implements("particle_filter.normalise", "numba")

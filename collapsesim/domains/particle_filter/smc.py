@@ -76,7 +76,9 @@ class SMC:
         self._workspace: dict = {}  # the operators' reused buffers
         self.genealogy = Genealogy(self.N) if genealogy else None
         self.loglik = 0.0
-        self.ancestors = None  # parents (host int64) of the last step; None: not resampled
+        self._ancestors = None  # parents (backend array) of the last step; None: not resampled
+        self._ancestors_host = None
+        self._identity = backend.arange(self.N)  # the genealogy's parents without resampling
         self.resampled, self.merger_probability, self.move_acceptance = False, 0.0, math.nan
         self.t = 0
         self._start()
@@ -140,10 +142,19 @@ class SMC:
         self.x_prev = x if self.moves else None
         self.x, self.t = x_new, t
         self._weigh(lw)
-        self.ancestors = None if ancestors is None else self.backend.to_numpy(ancestors)
-        if self.genealogy is not None:
-            self.genealogy.update(np.arange(N) if ancestors is None else self.ancestors)
+        self._ancestors, self._ancestors_host = ancestors, None
+        if self.genealogy is not None:  # a torch tensor stays on its device (see Genealogy)
+            self.genealogy.update(self._identity if ancestors is None else ancestors)
         self._notify()
+
+    @property
+    def ancestors(self) -> np.ndarray | None:
+        """Parents (host int64) of the last step's particles; None: not resampled.
+        Read on demand (the smoothers' listeners), so the step itself moves nothing
+        to the host."""
+        if self._ancestors is not None and self._ancestors_host is None:
+            self._ancestors_host = np.asarray(self.backend.to_numpy(self._ancestors), dtype=np.int64)
+        return self._ancestors_host
 
     def _rejuvenate(self, x, ancestors):
         """The remedies, on the particles of time t just resampled."""
@@ -168,13 +179,16 @@ class SMC:
 
     # -- weights ------------------------------------------------------------------------------
     def _scaled(self, lw):
-        """(exp(lw − max lw), log Σ exp(lw), (ΣW)²/ΣW²) on the backend's arrays."""
-        m = float(lw.max())
+        """(exp(lw − max lw), log Σ exp(lw), (ΣW)²/ΣW²) on the backend's arrays; the
+        three sums reach the host in one read."""
+        xp = self.backend.xp
+        m = lw.max()
+        with np.errstate(invalid="ignore"):  # max −inf: W is NaN, returned as None below
+            W = xp.exp(lw - m)
+            m, s, sq = (float(v) for v in xp.stack([m, W.sum(), (W * W).sum()]).tolist())
         if not math.isfinite(m):
             return None, m, 0.0
-        W = self.backend.xp.exp(lw - m)
-        s = float(W.sum())
-        return W, m + math.log(s), s * s / float((W * W).sum())
+        return W, m + math.log(s), s * s / sq
 
     def _weigh(self, lw) -> None:
         """Normalise the log-weights; the log-sum-exp is the log-likelihood increment."""
