@@ -6,10 +6,12 @@ drawn inside compiled code, or in bulk by the wrapper where a call is short —
 so the results are identical to numpy's for the same seed for resampling,
 tournaments, Gaussian mutation, one-point crossover and uniform crossover of
 real-valued genes. Bit-packed genomes use geometric skips instead of one
-uniform per bit and agree with numpy in distribution. Multinomial counts,
-truncation and the draws of tournament contestants use numpy's own compiled
-routines, which numba kernels did not beat (see :mod:`.numba_resampling` and
-:mod:`.numba_selection`).
+uniform per bit and agree with numpy in distribution. Multinomial counts
+use numpy's own compiled routine except with many categories and no more draws
+than categories, where sorted uniforms replace the conditional binomials
+(equal in distribution; see :mod:`.numba_resampling`). Truncation and the draws
+of tournament contestants use numpy's own compiled routines, which numba
+kernels did not beat (see :mod:`.numba_selection`).
 Kernels are compiled on first use and cached on disk (``cache=True``).
 """
 
@@ -31,6 +33,9 @@ class NumbaBackend(NumpyBackend):
 
     def resample(self, weights, n: int, scheme: str, rng) -> np.ndarray:
         return resampling.resample(weights, n, scheme, rng)
+
+    def multinomial_counts(self, n, p, rng) -> np.ndarray:
+        return resampling.multinomial_counts(n, p, rng)
 
     def tournament(self, fitness, n: int, k: int, rng) -> np.ndarray:
         return selection.tournament(fitness, n, k, rng)

@@ -8,7 +8,16 @@ for a given seed every scheme returns exactly the numpy reference's indices;
 the tests check this bit for bit. Multinomial *counts* are numpy's own
 ``Generator.multinomial`` (compiled conditional binomials already; a numba
 kernel of the same algorithm measured 8 % faster at K = 10^6 categories and
-20× slower at K = 10, from call overhead).
+20× slower at K = 10, from call overhead) while there are fewer categories
+than draws (K < n) or few categories (K < ``SPACINGS_MIN_K``), so those counts
+equal numpy's bit for bit. With many categories and at most as many draws
+(K ≥ n, K ≥ ``SPACINGS_MIN_K``) the conditional binomials cost one binomial
+call per category (~120 ns each, mostly for categories that get 0 or 1 of the
+draws): the counts are then those of n independent categorical draws, taken as
+n sorted uniforms (the spacings of n + 1 exponentials, as for multinomial
+resampling) merged with the cumulative probabilities — O(n + K), the same
+multinomial law by a different route, so equal to numpy's in distribution only
+(tested statistically).
 
 Each scheme is one pass over the particles keeping the running cumulative
 weight ``c`` and the cumulative offspring count ``F`` (see the numpy module),
@@ -30,8 +39,10 @@ from numba import njit
 
 from .base import RESAMPLING_SCHEMES
 from .numpy_resampling import _as_weights
+from .numpy_resampling import multinomial_counts as numpy_multinomial_counts
 
 SLACK = 4  # +inf sentinels after the sorted points, for the four-wide comparison
+SPACINGS_MIN_K = 1024  # fewest categories for the sorted-uniforms counts (see the module docstring)
 _OPTS = dict(cache=True, nogil=True)
 
 
@@ -189,6 +200,47 @@ def _residual_rows(w, n, copies, lefts, su, out):
         _fill_runs(out, base, n)
 
 
+@njit(**_OPTS)
+def _spacing_counts_rows(p, exponentials, n, cum, points, out):
+    """Row ``r`` of ``out`` counts ``n[r]`` categorical draws from row ``r`` of
+    ``p``: the partial sums of the next ``n[r] + 1`` exponentials, scaled so that
+    their total is the weights' total, are ``n[r]`` sorted uniform points on
+    ``[0, total)``, each falling in the category whose cumulative-weight interval
+    holds it. A branch-free merge stores ``F_i`` = the number of points below the
+    i-th cumulative weight, and the counts are its differences; a point that
+    rounding puts at or past the last boundary goes to the last category of
+    positive weight. ``cum`` (K) and ``points`` (max n + 1) are scratch."""
+    start = 0
+    K = p.shape[1]
+    for r in range(p.shape[0]):
+        m = n[r]
+        total = _checked_total(p[r])
+        s = 0.0
+        for j in range(m + 1):
+            s += exponentials[start + j]
+            points[j] = s
+        scale = total / s
+        for j in range(m):
+            points[j] = points[j] * scale
+        points[m] = np.inf  # sentinel: the merge stops taking points after the last
+        c = 0.0
+        last = 0
+        for i in range(K):
+            c += p[r, i]
+            cum[i] = c
+            last = i if p[r, i] > 0.0 else last
+        i = 0
+        j = 0
+        while i < K:  # one step per point or category, no data-dependent branch
+            below = points[j] < cum[i]
+            out[r, i] = j
+            j += below
+            i += 1 - below
+        for i in range(K - 1, 0, -1):
+            out[r, i] -= out[r, i - 1]
+        out[r, last] += m - j
+        start += m + 1
+
 # -- wrappers -------------------------------------------------------------------------
 def _rows(w) -> np.ndarray:
     w = _as_weights(w)
@@ -283,3 +335,23 @@ def resample(w, n: int, scheme: str, rng: np.random.Generator) -> np.ndarray:
         _spacings_rows(rng.standard_exponential(int(lefts.sum()) + rows), lefts, points)
         _residual_rows(w2, n, copies, lefts, points, out)
     return _shaped(out, w2, np.ndim(w) == 2, n)
+
+
+def multinomial_counts(n, p, rng: np.random.Generator) -> np.ndarray:
+    """Multinomial counts (see the module docstring for the two routes): numpy's
+    ``multinomial_counts`` when K < max(n) or K < ``SPACINGS_MIN_K``; otherwise
+    sorted uniforms from ``sum(n_r + 1)`` exponentials drawn in one call, rows in order."""
+    p = np.asarray(p, dtype=np.float64)
+    n_arr = np.asarray(n, dtype=np.int64)
+    K = p.shape[-1]
+    if K < SPACINGS_MIN_K or n_arr.size == 0 or K < int(n_arr.max()):
+        return numpy_multinomial_counts(n, p, rng)
+    shape = np.broadcast_shapes(p.shape[:-1], n_arr.shape) + (K,)
+    p2 = np.ascontiguousarray(np.broadcast_to(p, shape).reshape(-1, K))
+    n2 = np.ascontiguousarray(np.broadcast_to(n_arr, shape[:-1]).reshape(-1))
+    if np.any(n2 < 0):
+        raise ValueError("the number of draws must be non-negative")
+    out = np.empty(p2.shape, dtype=np.int64)
+    scratch = np.empty(K), np.empty(int(n2.max()) + 1)
+    _spacing_counts_rows(p2, rng.standard_exponential(int(n2.sum()) + p2.shape[0]), n2, *scratch, out)
+    return out.reshape(shape)

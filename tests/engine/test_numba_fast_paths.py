@@ -1,0 +1,106 @@
+"""numba's routes that differ from the numpy reference's draws: the p = 1/2
+packed uniform crossover (one 64-bit word per 64 genes) and multinomial counts
+with K >= n categories (sorted uniforms instead of conditional binomials)."""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from collapsesim.engine import get_backend, pack_bits
+from collapsesim.engine.backends import numba_resampling, numba_variation
+
+ALPHA = 1e-3
+NUMBA = get_backend("numba")
+
+
+def _pairs_of_halves(rows, words, rng):
+    """The masks the per-word numba kernel drew: for each word two scalar
+    ``integers(0, 2**32)`` draws, the first one the high half."""
+    out = np.empty((rows, words), dtype=np.uint64)
+    for r in range(rows):
+        for w in range(words):
+            hi, lo = (np.uint64(rng.integers(0, 2**32)) for _ in range(2))
+            out[r, w] = (hi << np.uint64(32)) | lo
+    return out
+
+
+def test_half_masks_are_the_per_word_stream():
+    """The vectorised p = 1/2 masks are the words the per-word kernel drew, and
+    leave the generator where it left it (so GA runs keep their numbers)."""
+    g1, g2 = np.random.default_rng(3), np.random.default_rng(3)
+    mask = numba_variation._bernoulli_words(7, 5, 320, 0.5, g1)
+    assert np.array_equal(mask, _pairs_of_halves(7, 5, g2))
+    assert g1.random() == g2.random()
+
+
+@pytest.mark.parametrize("p", [0.5, 0.3])
+def test_packed_uniform_crossover_exchanges_the_mask(p):
+    """Children are ``a`` with ``b``'s bits where the mask is set (and vice versa)."""
+    r = np.random.default_rng(1)
+    a, b = (pack_bits(r.random((9, 200)) < 0.5) for _ in range(2))
+    c1, c2 = NUMBA.uniform_crossover(a, b, np.random.default_rng(4), p)
+    if p == 0.5:
+        mask = _pairs_of_halves(9, a.shape[1], np.random.default_rng(4))
+    else:
+        mask = numba_variation._geometric_words(9, a.shape[1], 64 * a.shape[1], p, np.random.default_rng(4))
+    assert np.array_equal(c1, (a & ~mask) | (b & mask)) and np.array_equal(c2, (b & ~mask) | (a & mask))
+
+
+def _spacings_case(K=2002, n=1500, reps=2000, seed=5):
+    p = np.concatenate([[0.3, 0.2], np.random.default_rng(seed).random(K - 2)])
+    p[2:] *= 0.5 / p[2:].sum()
+    p[5::9] = 0.0
+    assert K >= n and K >= numba_resampling.SPACINGS_MIN_K
+    g = np.random.default_rng(seed + 1)
+    return p / p.sum(), np.stack([NUMBA.multinomial_counts(n, p, g) for _ in range(reps)]), n
+
+
+def test_spacings_counts_totals_and_zero_categories():
+    p, counts, n = _spacings_case(reps=50)
+    assert counts.dtype == np.int64 and np.all(counts.sum(1) == n)
+    assert not counts[:, p == 0].any() and counts.min() >= 0
+
+
+def test_spacings_counts_multinomial_law():
+    """Pooled counts against n·p (chi-square), the heavy categories' marginals
+    against Binomial(n, p_i) and their covariance against −n·p0·p1."""
+    p, counts, n = _spacings_case()
+    reps = len(counts)
+    pooled, live = counts.sum(0), p > 0
+    assert stats.chisquare(pooled[live], reps * n * p[live]).pvalue > ALPHA
+    for c, q in ((counts[:, 0], p[0]), (counts[:, 0] + counts[:, 1], p[0] + p[1])):
+        edges = np.arange(int(n * q - 4 * np.sqrt(n * q)), int(n * q + 4 * np.sqrt(n * q)), 8)
+        observed = np.histogram(np.clip(c, edges[0], edges[-1] - 1), edges)[0]
+        cdf = stats.binom.cdf(edges - 1, n, q)
+        expected = np.diff(cdf)
+        expected[0] += cdf[0]
+        expected[-1] += 1 - cdf[-1]
+        assert stats.chisquare(observed, reps * expected / expected.sum()).pvalue > ALPHA
+    cov = np.cov(counts[:, 0], counts[:, 1])[0, 1]
+    target = -n * p[0] * p[1]
+    # SE of a sample covariance of a bivariate multinomial pair: the fourth-moment
+    # term is within a few percent of the Gaussian (1 + rho^2)·s0²·s1² at n = 1500
+    s0, s1 = np.sqrt(n * p[0] * (1 - p[0])), np.sqrt(n * p[1] * (1 - p[1]))
+    rho = target / (s0 * s1)
+    assert abs(cov - target) < 4 * np.sqrt((1 + rho**2) / reps) * s0 * s1
+
+
+def test_spacings_counts_batched_equals_rows_in_sequence():
+    """One call for R rows draws the rows' exponentials in row order: the same
+    counts as R calls in turn; n broadcasts over p's rows and vice versa."""
+    p = np.random.default_rng(2).random((3, 1500))
+    n = np.array([1500, 0, 700])
+    batched = NUMBA.multinomial_counts(n, p, np.random.default_rng(9))
+    g = np.random.default_rng(9)
+    assert np.array_equal(batched, np.stack([NUMBA.multinomial_counts(k, row, g) for k, row in zip(n, p)]))
+    assert NUMBA.multinomial_counts(n, p[0], np.random.default_rng(9)).shape == (3, 1500)
+    assert NUMBA.multinomial_counts(1000, p, np.random.default_rng(9)).sum(-1).tolist() == [1000] * 3
+
+
+def test_few_categories_or_many_draws_stay_numpys_counts():
+    """Below SPACINGS_MIN_K categories, or with more draws than categories,
+    the counts are numpy's conditional binomials bit for bit."""
+    for K, n in ((numba_resampling.SPACINGS_MIN_K - 1, 10), (2000, 2001)):
+        p = np.random.default_rng(K).random(K)
+        a = get_backend("numpy").multinomial_counts(n, p, np.random.default_rng(1))
+        assert np.array_equal(a, NUMBA.multinomial_counts(n, p, np.random.default_rng(1)))
