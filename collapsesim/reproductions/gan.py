@@ -1220,6 +1220,12 @@ def remedies(out: Path, *, seed: int, backend: str) -> Path:
 #: evaluation) for 2 seeds and 2000 of its 400k iterations, GAN and PacGAN2.
 TABLE1_CPU = ["--protocol", "table1", "--datasets", "ring", "grid", "--packs", "1", "2",
               "--seeds", "2", "--iterations", "2000", "--record-every", "250"]
+#: The remedy protocol on the page at tiny scale (tests): 2 arms, tiny networks and evaluation.
+REMEDIES_TINY = ["--arms", "vanilla", "pac2", "--iterations", "4", "--record-every", "2",
+                 "--pilot-seeds", "2", "--max-seeds", "2", "--sweep-seeds", "2", "--sweeps", "pac2",
+                 "--set", "params.generator.hidden=8", "--set", "params.discriminator.hidden=8",
+                 "--set", "params.data.n_train=200", "--set", "params.eval.samples=200",
+                 "--set", "params.eval.vendi_samples=20", "--set", "params.eval.pr_samples=50"]
 PILOT_SEEDS = 8  # per arm; the pilot's root seed is the page's + 10 (11 for seed 1)
 #: The torch seeds of tests/domains/test_gan_metrics.py: ceilings on 100 000 true samples,
 #: 200 draws of N = 2500 for the reverse KL, 50 000 samples for the log-likelihood,
@@ -1433,8 +1439,10 @@ program on a mixture of 2D Gaussians and reports, every recorded iteration, the
 histogram of high-quality samples over the mixture's modes (the headline series
 `modes`, reference = the mixture weights) and the sample metrics of the
 literature. This page checks the metrics on samples of the true distribution,
-runs the reduced CPU protocol whose test checks that packing beats the GAN, and
-reports what can be run of PacGAN's Table 1 on a CPU. Its runs are kept in
+runs the reduced CPU protocol whose test checks that packing beats the GAN,
+tabulates every remedy against the same GAN with intervals and multiple-comparison
+corrected tests (the remedy table), and reports what can be run of PacGAN's
+Table 1 on a CPU. Its runs are kept in
 `runs/gan-page-seed<seed>/` (the runner's folders, resumed when the command is
 run again).
 
@@ -1442,6 +1450,7 @@ Other commands (from the repository root):
 
 ```
 collapsesim reproduce gan --protocol reduced --out runs   # the reduced protocol alone: runs/gan_reduced/
+collapsesim reproduce gan --protocol remedies --out runs  # the remedy table alone: runs/gan_remedies/
 collapsesim reproduce gan --protocol table1 --out runs    # Table 1 in full (CUDA): runs/gan_table1/
 collapsesim run gan_ring_vanilla                          # any bundled scenario (collapsesim list)
 ```
@@ -1624,13 +1633,15 @@ def _scenario_sentence(reduced_cells: list[Cell], seed: int) -> str:
 @protocol("gan", "page", default=True, backend="torch",
           description="the page: metrics on true samples, the reduced CPU protocol (GAN vs "
                       "PacGAN2 on the ring, 14 seeds, with its 8-seed pilot) and PacGAN's "
-                      "Table 1 on CPU for 2 seeds × 2000 iterations (GAN, PacGAN2; ring, grid); "
-                      "about 20 CPU-minutes, runs resumable in runs/gan-page-seed<seed>/")
+                      "Table 1 on CPU for 2 seeds × 2000 iterations (GAN, PacGAN2; ring, grid) and "
+                      "the remedy table (protocol remedies); about 65 CPU-minutes, runs resumable "
+                      "in runs/gan-page-seed<seed>/")
 def page(out: Path, *, seed: int, backend: str, scale: float = 1.0,
          runs: Path | None = None) -> Path:
-    """Write ``out/gan.md`` and its figures ``out/figures/gan_reduced_*.png`` and
-    ``gan_table1_cpu_{ring,grid}_*.png``. The reduced protocol, its pilot (root
-    seed ``seed + 10``) and the CPU-partial Table 1 run through :func:`run` into
+    """Write ``out/gan.md`` and its figures ``out/figures/gan_reduced_*.png``,
+    ``gan_remedies_modes.png`` and ``gan_table1_cpu_{ring,grid}_*.png``. The reduced
+    protocol, its pilot (root seed ``seed + 10``) and the CPU-partial Table 1 run
+    through :func:`run`, the remedy table through :func:`run_remedies`, into
     ``runs`` (default ``<work>/gan-page-seed<seed>``, ``<work>`` from
     ``reproduce --work``, ``runs`` by default; finished cells are read back,
     an interrupted one resumes). ``scale`` < 1 (tests) cuts seeds and
@@ -1649,16 +1660,23 @@ def page(out: Path, *, seed: int, backend: str, scale: float = 1.0,
     t1_argv = [*TABLE1_CPU, "--seed", str(seed), *common,
                *(["--iterations", "4", "--record-every", "2"] if scale < 1 else []),
                "--out", str(runs / "table1_cpu")]
+    remedies_argv = ["--seed", str(seed), "--out", str(runs / "remedies"),
+                     *(REMEDIES_TINY if scale < 1 else [])]
     pilot = _run_protocol(pilot_argv)
     reduced_args = parse_args(reduced_argv)
     reduced_cells = _run_protocol(reduced_argv)
     t1_args = parse_args(t1_argv)
     t1_cells = _run_protocol(t1_argv)
+    remedy = run_remedies(parse_remedy_args(remedies_argv))
+    if not remedy.finished:
+        raise RuntimeError("the GAN remedy protocol was interrupted; run the same command again "
+                           "to resume it from its checkpoints")
 
     fig_dir = Path(out) / "figures"
     reduced_figs = figures(reduced_cells, fig_dir, prefix="gan_reduced")
     t1_figs = {d: figures([c for c in t1_cells if c.dataset == d], fig_dir,
                           prefix=f"gan_table1_cpu_{d}") for d in t1_args.datasets}
+    remedy_fig = remedy_figure(remedy, fig_dir / "gan_remedies_modes.png")
     t1_seconds = {d: sum(_cell_seconds(c) for c in t1_cells if c.dataset == d)
                   for d in t1_args.datasets}
     true_table, pr_sentence = true_sample_table(draws=200 if scale >= 1 else 10)
@@ -1668,11 +1686,16 @@ def page(out: Path, *, seed: int, backend: str, scale: float = 1.0,
         BATCHED_TEXT,
         _reduced_section(reduced_cells, pilot, reduced_args,
                          sum(_cell_seconds(c) for c in reduced_cells), pilot_seed, reduced_figs),
+        "## The remedy table (reduced CPU protocol)\n\n"
+        + remedies_text(remedy, f"figures/{remedy_fig.name}").replace(
+            "Every remedy against", "`collapsesim reproduce gan --protocol remedies` alone (its "
+            "runs here: `runs/gan-page-seed<seed>/remedies/`). Every remedy against", 1),
         _table1_cpu_section(t1_cells, t1_args, t1_seconds, t1_figs),
         DIFFERENCES_TEXT, BENCHMARKS_TEXT]
     trained = {"pilot": sum(_cell_seconds(c) for c in pilot),
                "reduced protocol": sum(_cell_seconds(c) for c in reduced_cells),
-               "Table 1 on CPU": sum(t1_seconds.values())}
+               "Table 1 on CPU": sum(t1_seconds.values()),
+               "remedy table": sum(_seconds(remedy).values())}
     timing = (f"Training time as the runner recorded it: {sum(trained.values()):.0f} s ("
               + ", ".join(f"{k} {v:.0f} s" for k, v in trained.items())
               + "); the run time above is this command's, which reads runs finished before "

@@ -11,7 +11,8 @@ from collapsesim.reproductions.gan import page
 
 SECTIONS = ["# GAN: mode collapse on the 2D ring and grid", "## The benchmark and its metrics",
             "## Models and remedies", "## Batched replicates, bitwise",
-            "## Reduced CPU protocol: packing beats the GAN", "## PacGAN Table 1 on CPU (partial)",
+            "## Reduced CPU protocol: packing beats the GAN",
+            "## The remedy table (reduced CPU protocol)", "## PacGAN Table 1 on CPU (partial)",
             "## Differences from PacGAN's code", "## Benchmarks"]
 
 
@@ -33,6 +34,9 @@ def test_page_at_tiny_scale_has_every_section_and_figure(tmp_path):
         for m in ("GAN", "PacGAN2"):
             assert f"| {d} | {m} | 2 | 4 |" in text
     assert "6.3 ± 0.5" in text and "23.8 ± 0.7" in text  # published columns
+    # the remedy table at tiny scale: 2 arms, 2 seeds, ring and grid, the pack sweep
+    assert text.count("| GAN (vanilla) | 2 |") == 2 and "| PacGAN2 | `pack` | 2 (paper) | 2 |" in text
+    assert "CUDA untested" in text and "runs/gan-page-seed<seed>/remedies/" in text
     # true samples reach the ceilings: every mode, %HQ near 1 − e^(−4.5)
     assert "| modes captured (N = 100,000) | 8 / 8 | 25 / 25 | K |" in text
     hq = [float(x) for x in re.findall(r"\| %HQ \(N = 100,000\) \| ([\d.]+) % \| ([\d.]+) %", text)[0]]
@@ -40,5 +44,5 @@ def test_page_at_tiny_scale_has_every_section_and_figure(tmp_path):
     for name in re.findall(r"\]\(figures/([^)]+)\)", text):
         assert (out / "figures" / name).stat().st_size > 0, name
     assert {p.name for p in (out / "figures").iterdir()} == {
-        "gan_reduced_samples.png", "gan_reduced_training.png",
+        "gan_reduced_samples.png", "gan_reduced_training.png", "gan_remedies_modes.png",
         *(f"gan_table1_cpu_{d}_{k}.png" for d in ("ring", "grid") for k in ("samples", "training"))}
