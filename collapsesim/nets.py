@@ -71,8 +71,9 @@ def _stack_normal(shape: tuple[int, ...], std: float, gens: Sequence[torch.Gener
     return torch.stack([torch.randn(shape, generator=g, device=g.device) * std for g in gens])
 
 
-def _linear_params(prefix: str, n_in: int, n_out: int, std: float,
-                   gens: Sequence[torch.Generator]) -> Params:
+def init_linear(prefix: str, n_in: int, n_out: int, std: float,
+                gens: Sequence[torch.Generator]) -> Params:
+    """Stacked ``prefix.w`` (R, n_in, n_out) ~ N(0, std²) and ``prefix.b`` = 0 (R, n_out)."""
     device = gens[0].device
     return {f"{prefix}.w": _stack_normal((n_in, n_out), std, gens),
             f"{prefix}.b": torch.zeros(len(gens), n_out, device=device)}
@@ -142,7 +143,7 @@ def init_generator(cfg: GeneratorParams, std: float, gens: Sequence[torch.Genera
         else:
             params[f"g{i}.b"] = torch.zeros(R, cfg.hidden, device=device)
         width = cfg.hidden
-    params.update(_linear_params("gout", width, 2, std, gens))
+    params.update(init_linear("gout", width, 2, std, gens))
     return params, stats
 
 
@@ -174,12 +175,12 @@ def init_discriminator(cfg: DiscriminatorParams, n_in: int, mbd: MinibatchDiscri
     params: Params = {}
     width = n_in
     for i in range(cfg.layers):
-        params.update(_linear_params(f"d{i}", width, cfg.hidden * cfg.pieces, std, gens))
+        params.update(init_linear(f"d{i}", width, cfg.hidden * cfg.pieces, std, gens))
         width = cfg.hidden
     if mbd is not None:
         params["mbd.T"] = _stack_normal((width, mbd.kernels * mbd.dims), std, gens)
         width += mbd.kernels
-    params.update(_linear_params("dout", width, 1, std, gens))
+    params.update(init_linear("dout", width, 1, std, gens))
     return params
 
 

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from collapsesim.domains.gan import GANParams, GANSimulation
 from collapsesim.domains.gan.entropy import kl_entropy
 from collapsesim.engine.backends import get_backend
+from collapsesim.nets import generator
 
 TINY = {"data": {"n_train": 480}, "generator": {"hidden": 16, "layers": 2},
         "discriminator": {"hidden": 8, "layers": 2, "pieces": 3}, "batch_size": 36,
@@ -205,3 +206,71 @@ def test_families_refuse_what_they_do_not_implement():
             _params(unrolled_steps=2, **family)
     with pytest.raises(ValidationError, match="at most one of gman, mgan and veegan"):
         _params(gman={}, mgan={})
+
+
+# -- MGAN ----------------------------------------------------------------------------------
+
+NO_BN = {"generator": {"hidden": 16, "layers": 2, "batchnorm": False}}
+
+
+def test_mgan_with_identical_generators_is_the_single_generator_gan():
+    """K copies of one generator (no BatchNorm) with β = 0 make the single
+    generator's batch; G's gradient summed over the copies is the single
+    generator's, and D's loss is the single GAN's plus the classifier's
+    cross-entropy (≈ ln K at initialisation, the logits being ≈ 0)."""
+    single = _sim(_params(**NO_BN), [0, 1])
+    mgan = _sim(_params(mgan={"generators": 4, "beta": 0.0}, **NO_BN), [0, 1])
+    assert mgan.g_params["g0.w"].shape[0] == 8 and "cls.w" in mgan.d_params
+    assert not torch.equal(mgan.g_params["g0.w"][0], mgan.g_params["g0.w"][1])
+    with torch.no_grad():
+        for k, v in mgan.g_params.items():
+            v.copy_(single.g_params[k].repeat_interleave(4, dim=0))
+        for k, v in single.d_params.items():
+            mgan.d_params[k].copy_(v)
+    loss_1, grads_1, d_1 = _g_grads(single)
+    loss_4, grads_4, d_4 = _g_grads(mgan)
+    torch.testing.assert_close(loss_4, loss_1)
+    for k in grads_1:
+        torch.testing.assert_close(grads_4[k].view(2, 4, *grads_1[k].shape[1:]).sum(1), grads_1[k])
+    ce = d_4 - d_1
+    torch.testing.assert_close(ce, torch.full((2,), math.log(4)), atol=1e-3, rtol=0)
+
+
+def test_mgan_splits_every_batch_among_the_generators():
+    p = _params(mgan={"generators": 3}, pack=2)
+    sim = _sim(p, [0])
+    _, z = sim._minibatch()  # (1, 2·36, 2): 2 batches of 36, 12 per generator in each
+    with torch.no_grad():
+        fake = sim._generate(z)
+        for k in range(3):
+            gk = {n: v[k:k + 1] for n, v in sim.g_params.items()}
+            sk = {n: v[k:k + 1].clone() for n, v in sim.g_stats.items()}
+            zk = z.view(1, 2, 3, 12, 2)[:, :, k].reshape(1, 24, 2)
+            mine = generator(gk, sk, zk, p.generator, training=True, momentum=p.bn_momentum, groups=2)
+            torch.testing.assert_close(fake.view(1, 2, 3, 12, 2)[:, :, k].reshape(1, 24, 2), mine)
+        # evaluation: sample j is generator j mod 3's, BatchNorm by its own statistics
+        x = sim.samples()
+        for k in range(3):
+            gk = {n: v[k:k + 1] for n, v in sim.g_params.items()}
+            sk = {n: v[k:k + 1] for n, v in sim.g_stats.items()}
+            mine = generator(gk, sk, sim.eval_z[:, k::3], p.generator, training=False,
+                             momentum=p.bn_momentum)
+            assert torch.equal(x[:, k::3], mine)
+    assert not torch.equal(sim.g_stats["g0.mean"][0], sim.g_stats["g0.mean"][1])
+
+
+def test_mgan_beta_enters_the_generator_loss():
+    a = _sim(_params(mgan={"generators": 4, "beta": 0.0}), [0])
+    b = _sim(_params(mgan={"generators": 4, "beta": 2.0}), [0])
+    loss_a, grads_a, _ = _g_grads(a)
+    loss_b, grads_b, _ = _g_grads(b)
+    assert float((loss_b - loss_a).detach()) == pytest.approx(2.0 * math.log(4), abs=2e-3)
+    assert not torch.allclose(grads_a["gout.w"], grads_b["gout.w"])
+
+
+def test_mgan_run_is_batch_invariant_and_resumes(tmp_path):
+    p = _params(mgan={"generators": 3}, pack=2, minibatch_discrimination={})
+    _alone_equals_in_batch(p)
+    _resumes(p, tmp_path)
+    with pytest.raises(ValidationError, match="batch_size divisible by mgan.generators = 5"):
+        _params(mgan={"generators": 5})

@@ -268,6 +268,9 @@ class GANParams(DomainParams):
         if families and self.unrolled_steps:
             raise expected(f"unrolled_steps = 0 with {families[0]} (unrolling is implemented "
                            "for one discriminator and one generator)")
+        if self.mgan and self.batch_size % self.mgan.generators:
+            raise expected(f"batch_size divisible by mgan.generators = {self.mgan.generators} "
+                           f"(every batch is split equally among them; got {self.batch_size})")
         if self.entropy and self.entropy.k >= self.pack * self.batch_size:
             raise expected(f"entropy.k < pack × batch_size = {self.pack * self.batch_size} (the "
                            "k-NN estimate is taken on each step's generated samples)")

@@ -39,6 +39,17 @@ instance noise and gradient-penalty weights) and is trained on its own loss.
 G's loss is the mean or the GMAN-λ softmax-weighted mean of its M losses
 (:func:`.losses.combine_critics`); the reported D loss is the critics' mean.
 
+MGAN (``mgan``, Hoang et al. 2018) folds its K generators into the
+replicate axis the same way (slot r·K + k, each with its own BatchNorm
+statistics); every batch of B is split equally, generator k making samples
+k·B/K .. (k+1)·B/K − 1 (and so whole packs). A linear head on D's last hidden
+features gives K logits; D's loss adds the head's cross-entropy against the
+generated packs' generator indices and G's loss adds ``beta`` × the same
+cross-entropy (Hoang et al. 2018, eq. 4–5: min over G and C, max over D, so
+both the classifier and the generators minimise it: each generator makes
+samples the classifier can tell apart). The evaluation z are assigned to
+generator j mod K, so evaluation sees the equal-weight mixture.
+
 ``entropy`` adds −λ·Ĥ to G's loss, Ĥ the Kozachenko–Leonenko estimate
 (:mod:`.entropy`) on each replicate's m·B generated samples of the step.
 
@@ -67,7 +78,8 @@ import numpy as np
 import torch
 
 from ...engine.rng import child_seed
-from ...nets import discriminator, generator, init_discriminator, init_generator
+from ...nets import (discriminator, elementwise, generator, init_discriminator, init_generator,
+                      init_linear, linear)
 from ..base import Observation, Series, check_finite
 from . import losses
 from .entropy import kl_entropy
@@ -108,11 +120,17 @@ class GANSimulation:
         self.t = 0
 
         self.M = params.gman.discriminators if params.gman else 1
-        g_params, self.g_stats = init_generator(params.generator, params.init_std, gens["init"])
+        self.K = params.mgan.generators if params.mgan else 1
+        # MGAN: replicate r's K generators are slots r·K .. r·K + K − 1, drawn in turn from its stream
+        g_gens = [g for g in gens["init"] for _ in range(self.K)]
+        g_params, self.g_stats = init_generator(params.generator, params.init_std, g_gens)
         # GMAN: replicate r's M critics are slots r·M .. r·M + M − 1, drawn in turn from its stream
         d_gens = [g for g in gens["init"] for _ in range(self.M)]
         d_params = init_discriminator(params.discriminator, 2 * params.pack,
                                       params.minibatch_discrimination, params.init_std, d_gens)
+        if params.mgan:  # the classifier head on D's last hidden features
+            d_params.update(init_linear("cls", params.discriminator.hidden, self.K,
+                                        params.init_std, gens["init"]))
         self.g_params = {k: v.requires_grad_(True) for k, v in g_params.items()}
         self.d_params = {k: v.requires_grad_(True) for k, v in d_params.items()}
         opt = params.optimizer
@@ -180,8 +198,26 @@ class GANSimulation:
 
     # -- networks and losses -----------------------------------------------------------------
     def _generate(self, z: torch.Tensor) -> torch.Tensor:
-        return generator(self.g_params, self.g_stats, z, self.p.generator, training=True,
-                         momentum=self.p.bn_momentum, groups=self.p.pack)
+        """G(z) (R, m·B, 2) for z (R, m·B, z_dim) in m batches of B; with MGAN's K
+        generators, generator k makes samples k·B/K .. (k+1)·B/K − 1 of every batch."""
+        if self.K == 1:
+            return generator(self.g_params, self.g_stats, z, self.p.generator, training=True,
+                             momentum=self.p.bn_momentum, groups=self.p.pack)
+        R, K, m, b = self.R, self.K, self.p.pack, self.p.batch_size // self.K
+        zk = z.view(R, m, K, b, -1).transpose(1, 2).reshape(R * K, m * b, -1)
+        x = generator(self.g_params, self.g_stats, zk, self.p.generator, training=True,
+                      momentum=self.p.bn_momentum, groups=m)
+        return x.view(R, K, m, b, 2).transpose(1, 2).reshape(R, m * self.p.batch_size, 2)
+
+    def _classifier_loss(self, d_params, f_fake: torch.Tensor) -> torch.Tensor:
+        """MGAN's classifier cross-entropy (R,): the K logits of a linear head on D's
+        last hidden features of each generated pack against its generator's index."""
+        logits = linear(f_fake, d_params["cls.w"], d_params["cls.b"])  # (R, B, K)
+        labels = torch.arange(self.p.batch_size, device=self.device) // (self.p.batch_size // self.K)
+        top = logits.max(dim=-1, keepdim=True).values.detach()
+        lse = top[..., 0] + elementwise(torch.log, elementwise(torch.exp, logits - top).sum(-1))
+        true = logits.gather(-1, labels[None, :, None].expand(self.R, -1, 1))[..., 0]
+        return (lse - true).mean(dim=1)
 
     def _critic(self, d_params, x):
         return discriminator(d_params, x, self.p.discriminator, self.p.minibatch_discrimination)
@@ -194,8 +230,10 @@ class GANSimulation:
 
     def _d_loss(self, d_params, real, fake, outputs: tuple | None = None) -> torch.Tensor:
         """D's loss (R,) on packed inputs (``outputs``: :meth:`_forward`'s, if computed)."""
-        d_real, d_fake, _, _ = outputs or self._forward(d_params, real, fake)
+        d_real, d_fake, _, f_fake = outputs or self._forward(d_params, real, fake)
         loss = losses.discriminator_loss(self.p.loss, d_real, d_fake, self.p.label_smoothing)
+        if self.p.mgan:
+            loss = loss + self._classifier_loss(d_params, f_fake)
         if self.p.loss == "wgan-gp":
             eps = self._critics(self._draw(lambda g: torch.rand(self.p.batch_size, 1, generator=g,
                                                                 device=self.device)))
@@ -210,6 +248,8 @@ class GANSimulation:
         if self.p.gman:
             loss = losses.combine_critics(loss.view(self.R, self.M), self.p.gman.combine,
                                           self.p.gman.lam)
+        if self.p.mgan:
+            loss = loss + self.p.mgan.beta * self._classifier_loss(self.d_params, f_fake)
         if self.p.mode_seeking:
             loss = loss + self.p.mode_seeking * losses.mode_seeking(fake, z)
         if self.p.entropy:
@@ -295,9 +335,15 @@ class GANSimulation:
     # -- evaluation ----------------------------------------------------------------------------
     @torch.no_grad()
     def samples(self) -> torch.Tensor:
-        """The evaluation samples (R, N, 2): G on the fixed z, BatchNorm in evaluation mode."""
-        return generator(self.g_params, self.g_stats, self.eval_z, self.p.generator,
-                         training=False, momentum=self.p.bn_momentum)
+        """The evaluation samples (R, N, 2): G on the fixed z, BatchNorm in evaluation
+        mode; with MGAN, sample j is generator j mod K's (the equal-weight mixture)."""
+        z = self.eval_z.repeat_interleave(self.K, dim=0) if self.K > 1 else self.eval_z
+        x = generator(self.g_params, self.g_stats, z, self.p.generator,
+                      training=False, momentum=self.p.bn_momentum)
+        if self.K == 1:
+            return x
+        j = torch.arange(x.shape[1], device=self.device)
+        return x.view(self.R, self.K, -1, 2)[:, j % self.K, j]
 
     def observe(self) -> list[Observation]:
         with one_thread():
