@@ -1,6 +1,8 @@
-"""numba's routes that differ from the numpy reference's draws: the p = 1/2
-packed uniform crossover (one 64-bit word per 64 genes) and multinomial counts
-with K >= n categories (sorted uniforms instead of conditional binomials)."""
+"""numba's fast paths: the p = 1/2 packed uniform crossover (one 64-bit word
+per 64 genes, the words the per-word kernel drew), the real uniform crossover
+on blocks of numpy's uniforms (the reference's children), and multinomial
+counts with K >= n categories (sorted uniforms instead of conditional
+binomials: the same law, not the same numbers)."""
 
 import numpy as np
 import pytest
@@ -104,3 +106,13 @@ def test_few_categories_or_many_draws_stay_numpys_counts():
         p = np.random.default_rng(K).random(K)
         a = get_backend("numpy").multinomial_counts(n, p, np.random.default_rng(1))
         assert np.array_equal(a, NUMBA.multinomial_counts(n, p, np.random.default_rng(1)))
+
+
+def test_real_uniform_crossover_in_blocks_equals_numpy():
+    """Across several blocks of uniforms the children are the reference's, and
+    the generator ends where the reference leaves it."""
+    r = np.random.default_rng(6)
+    a, b = r.random((3 * numba_variation.BLOCK // 50 + 1, 50)), r.random((3 * numba_variation.BLOCK // 50 + 1, 50))
+    g1, g2 = np.random.default_rng(8), np.random.default_rng(8)
+    x, y = get_backend("numpy").uniform_crossover(a, b, g1, 0.4), NUMBA.uniform_crossover(a, b, g2, 0.4)
+    assert all(np.array_equal(u, v) for u, v in zip(x, y)) and g1.random() == g2.random()
