@@ -15,7 +15,8 @@ Justified reads:
   engine's resampler validating the weights' sum (``cumulative_weights``:
   engine code, outside this domain);
 * ga / hikers: ``finished`` with ``stop_at_optimum`` (one boolean per step: the
-  runner stops at the first step it is true);
+  runner stops at the first step it is true); hikers' random restarts read how
+  many hikers restart (that many fresh hikers are drawn, as on the host);
 * drift: the counts live on the host (see the domain's module docstring).
 """
 
@@ -84,6 +85,7 @@ ALLOWED = {
         ({}, {"domains/ga/model.py:finished": 1}),
     ("hikers", ()): ({}, {}),
     ("hikers", ("params.stop_at_optimum=true",)): ({}, {"domains/hikers/model.py:finished": 1}),
+    ("hikers", ("params.restart_patience=2",)): ({"domains/hikers/model.py:_restart": 1}, {}),
 }
 
 
