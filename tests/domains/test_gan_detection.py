@@ -9,6 +9,8 @@ covariance, whose standard error is the delta method's and whose second-order
 (Jensen) term is estimated from the sample too."""
 
 import math
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +18,7 @@ import torch
 from scipy import special, stats
 
 import collapsesim as cs
+from collapsesim.config import bundled_scenarios
 from collapsesim.domains.gan import GAN
 from collapsesim.domains.gan.evaluation import (BIRTHDAY_EPS_SIGMAS, _distances, evaluate, logdet_cov,
                                                 pair_metrics, precision_recall)
@@ -195,3 +198,19 @@ def test_the_runner_records_the_detection_metrics():
     assert {"pairwise_distance", "logdet_cov", "birthday_support", "birthday_batch"} <= names
     values = domain[domain["metric"].isin(["pairwise_distance", "logdet_cov"])]["value"]
     assert np.isfinite(values).all()
+
+
+def test_cross_domain_remedy_map_names_only_bundled_scenarios():
+    """docs/cross-domain.md's remedy map: every scenario it names (in backticks, or in
+    a `collapsesim compare` command) is bundled, so every command there runs."""
+    text = (Path(__file__).parents[2] / "docs" / "cross-domain.md").read_text(encoding="utf-8")
+    section = text.split("## Remedy map", 1)[1].split("\n## ", 1)[0]
+    bundled = set(bundled_scenarios())
+    domains = "beam|drift|ga|gan|hikers|model_collapse|particle_filter|psiblast|sweep"
+    named = set(re.findall(rf"`((?:{domains})(?:_[a-z0-9]+)*)`", section))
+    commands = re.findall(r"`collapsesim compare ([^`]*?) --out [^`]*`", section)
+    assert len(commands) >= 12
+    named |= {name for c in commands for name in c.split()}
+    assert named - bundled == set()
+    assert {"gan_ring_entropy", "gan_ring_gman", "gan_ring_mgan", "gan_ring_veegan",
+            "gan_ring_adagan"} <= named
