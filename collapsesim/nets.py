@@ -166,6 +166,27 @@ def generator(params: Params, stats: Params, z: torch.Tensor, cfg: GeneratorPara
     return linear(h, params["gout.w"], params["gout.b"])
 
 
+def init_mlp(prefix: str, n_in: int, hidden: int, layers: int, n_out: int, std: float,
+             gens: Sequence[torch.Generator]) -> Params:
+    """Stacked parameters of :func:`mlp`: ``layers`` hidden layers of ``hidden`` units."""
+    params: Params = {}
+    width = n_in
+    for i in range(layers):
+        params.update(init_linear(f"{prefix}{i}", width, hidden, std, gens))
+        width = hidden
+    params.update(init_linear(f"{prefix}out", width, n_out, std, gens))
+    return params
+
+
+def mlp(params: Params, prefix: str, x: torch.Tensor, layers: int) -> torch.Tensor:
+    """x (R, n, in) → ``layers`` × [linear → ReLU] → linear (R, n, out), e.g. VEEGAN's
+    reconstructor x → z."""
+    h = x
+    for i in range(layers):
+        h = torch.relu(linear(h, params[f"{prefix}{i}.w"], params[f"{prefix}{i}.b"]))
+    return linear(h, params[f"{prefix}out.w"], params[f"{prefix}out.b"])
+
+
 # -- discriminator -----------------------------------------------------------------------
 
 

@@ -274,3 +274,57 @@ def test_mgan_run_is_batch_invariant_and_resumes(tmp_path):
     _resumes(p, tmp_path)
     with pytest.raises(ValidationError, match="batch_size divisible by mgan.generators = 5"):
         _params(mgan={"generators": 5})
+
+
+# -- VEEGAN --------------------------------------------------------------------------------
+
+
+def test_veegan_discriminator_sees_joint_pairs():
+    p = _params(veegan={"hidden": 12, "layers": 2}, generator={"hidden": 16, "layers": 2, "z_dim": 3})
+    sim = _sim(p, [0, 1])
+    assert sim.d_params["d0.w"].shape[1] == 2 + 3 and sim.f_params["fout.w"].shape == (2, 12, 3)
+    real, z = sim._minibatch()
+    fake = sim._generate(z)
+    real_in, fake_in = sim._inputs(real, z, fake)
+    assert real_in.shape == fake_in.shape == (2, 36, 5)
+    assert torch.equal(real_in[..., 3:], real[:, :, 0]) and torch.equal(fake_in, torch.cat([z, fake], -1))
+    torch.testing.assert_close(real_in[..., :3], sim._reconstruct(real[:, :, 0]))
+
+
+def test_veegan_objective_and_who_it_trains():
+    """G and F minimise −E d(z, G(z)) + w E‖z − F(G(z))‖² (Alg. 1): F's gradient
+    comes from the reconstruction term alone (zero at w = 0), G's from both."""
+    grads = {}
+    for w in (0.0, 1.0):
+        sim = _sim(_params(veegan={"weight": w}), [0, 1])
+        real, z = sim._minibatch()
+        fake = sim._generate(z)
+        outputs = sim._forward(sim.d_params, *sim._inputs(real, z, fake))
+        loss = sim._g_loss(outputs, fake, z)
+        recon = ((z - sim._reconstruct(fake)) ** 2).sum(-1).mean(1)
+        torch.testing.assert_close(loss, -outputs[1].mean(dim=(1, 2)) + w * recon)
+        params = [*sim.g_params.values(), *sim.f_params.values()]
+        grads[w] = torch.autograd.grad(loss.sum(), params, allow_unused=True)
+    n_g = len(sim.g_params)
+    assert all(g is None or not g.any() for g in grads[0.0][n_g:])
+    assert all(g is not None and g.any() for g in grads[1.0][n_g:])
+    assert not torch.equal(grads[0.0][0], grads[1.0][0])
+
+
+@pytest.mark.parametrize("updates", ["simultaneous", "alternating"])
+def test_veegan_run_is_batch_invariant_and_resumes(updates, tmp_path):
+    p = _params(veegan={"hidden": 12}, updates=updates, instance_noise=0.1)
+    _alone_equals_in_batch(p)
+    _resumes(p, tmp_path)
+    sim = _sim(p, [0])
+    before = {k: v.detach().clone() for k, v in sim.f_params.items()}
+    sim.step()
+    assert all(not torch.equal(before[k], v) for k, v in sim.f_params.items())
+    assert "reconstructor" in sim.state_dict() and "reconstructor" not in _sim(_params(), [0]).state_dict()
+
+
+@pytest.mark.parametrize("extra", [{"pack": 2}, {"loss": "minimax"}, {"loss": "wgan-gp"},
+                                   {"minibatch_discrimination": {}}, {"feature_matching": True}])
+def test_veegan_refuses_what_it_does_not_implement(extra):
+    with pytest.raises(ValidationError, match="with veegan"):
+        _params(veegan={}, **extra)

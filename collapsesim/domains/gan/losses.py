@@ -18,6 +18,9 @@ D outputs logits ``d`` (R, B, 1); with σ the logistic function, D(x) = σ(d).
   combined as their mean, or as Σ_i w_i L_i with w = softmax(λ L) (GMAN-λ's
   soft-discriminator: λ = 0 is the mean, λ → ∞ the hardest critic, the one G
   does worst against); the weights are held fixed in G's gradient.
+* VEEGAN (Srivastava et al. 2017, Alg. 1), with D's logit d on joint pairs
+  (z, x) trained with target 1 on (F(x), x): G and the reconstructor F minimise
+  −E d(z, G(z)) (the paper's estimate of the KL term) + w E‖z − F(G(z))‖².
 """
 
 from __future__ import annotations
@@ -74,6 +77,12 @@ def combine_critics(loss: torch.Tensor, combine: str, lam: float) -> torch.Tenso
     scaled = lam * loss.detach()
     w = elementwise(torch.exp, scaled - scaled.max(dim=1, keepdim=True).values)
     return (w / w.sum(dim=1, keepdim=True) * loss).sum(dim=1)
+
+
+def veegan(d_fake: torch.Tensor, z: torch.Tensor, z_rec: torch.Tensor, weight: float
+           ) -> torch.Tensor:
+    """VEEGAN's generator/reconstructor objective (R,); z, z_rec = F(G(z)) (R, n, z_dim)."""
+    return -_mean(d_fake) + weight * ((z - z_rec) ** 2).sum(-1).mean(dim=1)
 
 
 def mode_seeking(x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:

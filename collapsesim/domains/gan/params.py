@@ -258,9 +258,13 @@ class GANParams(DomainParams):
             raise expected("label_smoothing = 0 with a WGAN loss (it has no labels)")
         if self.mgan and self.adagan:
             raise expected("at most one of mgan and adagan (both make a mixture of generators)")
-        if self.veegan and (self.pack != 1 or wgan):
-            raise expected("pack = 1 and a cross-entropy loss with veegan (its discriminator "
-                           "sees single (z, x) pairs)")
+        if self.veegan and (self.pack != 1 or self.loss != "nonsaturating"):
+            raise expected("pack = 1 and loss: nonsaturating with veegan (its discriminator "
+                           "sees single (z, x) pairs, with the cross-entropy; G's term is "
+                           "VEEGAN's own, −E d(z, G(z)))")
+        if self.veegan and (self.minibatch_discrimination or self.feature_matching):
+            raise expected("no minibatch_discrimination or feature_matching with veegan "
+                           "(their combination is not implemented)")
         families = [k for k in ("gman", "mgan", "veegan") if getattr(self, k)]
         if len(families) > 1:
             raise expected(f"at most one of gman, mgan and veegan (got {' and '.join(families)}: "

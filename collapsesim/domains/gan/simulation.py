@@ -50,6 +50,15 @@ both the classifier and the generators minimise it: each generator makes
 samples the classifier can tell apart). The evaluation z are assigned to
 generator j mod K, so evaluation sees the equal-weight mixture.
 
+VEEGAN (``veegan``, Srivastava et al. 2017, Alg. 1; pack 1): a reconstructor
+F: x → z (:func:`collapsesim.nets.mlp`) and a discriminator on joint pairs
+(z, x), 2 + z_dim inputs: real pairs (F(x), x) — x with its instance noise —
+target 1, generated pairs (z, G(z)) target 0, D's cross-entropy as above. G
+and F minimise together −E d(z, G(z)) (the logit, the paper's estimate of the
+KL term) + ``weight`` × E‖z − F(G(z))‖², F with its own optimiser at G's
+learning rate; F is trained by the reconstruction term (D's real pairs do not
+enter G's and F's objective, as in Alg. 1).
+
 ``entropy`` adds −λ·Ĥ to G's loss, Ĥ the Kozachenko–Leonenko estimate
 (:mod:`.entropy`) on each replicate's m·B generated samples of the step.
 
@@ -79,7 +88,7 @@ import torch
 
 from ...engine.rng import child_seed
 from ...nets import (discriminator, elementwise, generator, init_discriminator, init_generator,
-                      init_linear, linear)
+                      init_linear, init_mlp, linear, mlp)
 from ..base import Observation, Series, check_finite
 from . import losses
 from .entropy import kl_entropy
@@ -126,7 +135,9 @@ class GANSimulation:
         g_params, self.g_stats = init_generator(params.generator, params.init_std, g_gens)
         # GMAN: replicate r's M critics are slots r·M .. r·M + M − 1, drawn in turn from its stream
         d_gens = [g for g in gens["init"] for _ in range(self.M)]
-        d_params = init_discriminator(params.discriminator, 2 * params.pack,
+        z_dim, veegan = params.generator.z_dim, params.veegan
+        d_params = init_discriminator(params.discriminator,
+                                      2 * params.pack + (z_dim if veegan else 0),
                                       params.minibatch_discrimination, params.init_std, d_gens)
         if params.mgan:  # the classifier head on D's last hidden features
             d_params.update(init_linear("cls", params.discriminator.hidden, self.K,
@@ -136,6 +147,12 @@ class GANSimulation:
         opt = params.optimizer
         self.opt_g = Optimizer(self.g_params, opt, opt.lr_g)
         self.opt_d = Optimizer(self.d_params, opt, opt.lr_d)
+        self.f_params: dict[str, torch.Tensor] = {}
+        if veegan:  # the reconstructor x → z, trained with G at G's learning rate
+            f_params = init_mlp("f", 2, veegan.hidden, veegan.layers, z_dim, params.init_std,
+                                gens["init"])
+            self.f_params = {k: v.requires_grad_(True) for k, v in f_params.items()}
+            self.opt_f = Optimizer(self.f_params, opt, opt.lr_g)
 
         n_train, m = params.data.n_train, params.pack
         self.data = torch.stack([self.mixture.sample(n_train * m, g).view(n_train, m, 2)
@@ -182,6 +199,19 @@ class GANSimulation:
             x = x + sd * self._draw(lambda g: torch.randn(x.shape[1:], generator=g,
                                                           device=self.device))
         return self._critics(x.reshape(self.R, self.p.batch_size, 2 * self.p.pack))
+
+    def _inputs(self, real: torch.Tensor, z: torch.Tensor, fake: torch.Tensor) -> tuple:
+        """D's inputs for a minibatch: real packs (R, B, m, 2), z and G(z) → (real, fake);
+        with VEEGAN the joint pairs (F(x), x) and (z, G(z))."""
+        real_in, fake_in = self._d_inputs(real), self._d_inputs(self._packs(fake))
+        if self.p.veegan:
+            real_in = torch.cat([self._reconstruct(real_in), real_in], dim=-1)
+            fake_in = torch.cat([z, fake_in], dim=-1)
+        return real_in, fake_in
+
+    def _reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+        """VEEGAN's reconstructor F(x) (R, n, z_dim)."""
+        return mlp(self.f_params, "f", x, self.p.veegan.layers)
 
     def _critics(self, x: torch.Tensor) -> torch.Tensor:
         """Replicate-stacked (R, ...) → one copy per discriminator (R·M, ...) (GMAN)."""
@@ -243,8 +273,12 @@ class GANSimulation:
 
     def _g_loss(self, outputs: tuple, fake: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         _, d_fake, f_real, f_fake = outputs
-        loss = (losses.feature_matching(f_real, f_fake) if self.p.feature_matching
-                else losses.generator_loss(self.p.loss, d_fake))
+        if self.p.veegan:
+            loss = losses.veegan(d_fake, z, self._reconstruct(fake), self.p.veegan.weight)
+        elif self.p.feature_matching:
+            loss = losses.feature_matching(f_real, f_fake)
+        else:
+            loss = losses.generator_loss(self.p.loss, d_fake)
         if self.p.gman:
             loss = losses.combine_critics(loss.view(self.R, self.M), self.p.gman.combine,
                                           self.p.gman.lam)
@@ -282,8 +316,7 @@ class GANSimulation:
         real, z = self._minibatch()
         with torch.no_grad():
             fake = self._generate(z)
-        d_loss = self._d_loss(self.d_params, self._d_inputs(real),
-                              self._d_inputs(self._packs(fake)))
+        d_loss = self._d_loss(self.d_params, *self._inputs(real, z, fake))
         check_finite("discriminator loss", d_loss)
         self._apply_d(self._d_grads(d_loss))
         return d_loss
@@ -293,7 +326,7 @@ class GANSimulation:
         point: (D's loss or None, G's loss)."""
         real, z = self._minibatch()
         fake = self._generate(z)
-        real_in, fake_in = self._d_inputs(real), self._d_inputs(self._packs(fake))
+        real_in, fake_in = self._inputs(real, z, fake)
         outputs = self._forward(self.d_params, real_in, fake_in)
         simultaneous, unroll = self.p.updates == "simultaneous", self.p.unrolled_steps > 0
         d_loss = d_grads = None
@@ -305,10 +338,13 @@ class GANSimulation:
             outputs = self._forward(self._unrolled(d_grads, real_in, fake_in), real_in, fake_in)
         g_loss = self._g_loss(outputs, fake, z)
         check_finite("generator loss", g_loss)
-        g_grads = torch.autograd.grad(g_loss.sum(), list(self.g_params.values()))
+        g_grads = dict(zip([*self.g_params, *self.f_params], torch.autograd.grad(
+            g_loss.sum(), [*self.g_params.values(), *self.f_params.values()])))
         if simultaneous:
             self._apply_d(d_grads)
-        self.opt_g.step(self.g_params, dict(zip(self.g_params, g_grads)))
+        self.opt_g.step(self.g_params, g_grads)
+        if self.p.veegan:
+            self.opt_f.step(self.f_params, g_grads)
         return (d_loss if simultaneous else None), g_loss
 
     def step(self) -> None:
@@ -373,18 +409,23 @@ class GANSimulation:
                 "rng": [g.get_state() for g in self.train_gens],
                 "order": self.order.clone(), "cursor": self.cursor,
                 "last_losses": self.last_losses.clone(),
-                "kept": {t: x.clone() for t, x in self.kept.items()}}
+                "kept": {t: x.clone() for t, x in self.kept.items()},
+                **({"reconstructor": detach(self.f_params), "opt_f": self.opt_f.state_dict()}
+                   if self.p.veegan else {})}
 
     def load_state_dict(self, state: dict) -> None:
         if state["params"] != self.p.model_dump(mode="json") or state["replicates"] != self.R:
             raise ValueError("checkpoint was written for other parameters or replicates")
         with torch.no_grad():
             for mine, saved in ((self.g_params, state["generator"]), (self.g_stats, state["batchnorm"]),
-                                (self.d_params, state["discriminator"])):
+                                (self.d_params, state["discriminator"]),
+                                (self.f_params, state.get("reconstructor", {}))):
                 for k, v in mine.items():
                     v.copy_(saved[k])
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
+        if self.p.veegan:
+            self.opt_f.load_state_dict(state["opt_f"])
         for g, s in zip(self.train_gens, state["rng"]):
             g.set_state(s)
         self.t = int(state["step"])
