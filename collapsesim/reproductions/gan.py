@@ -519,9 +519,15 @@ NOT_SWEPT = {
 #: The reduced CPU protocol of the remedy table (``collapsesim reproduce gan --protocol
 #: remedies``): the small networks and fast optimiser, ring and grid, the same iterations
 #: for every arm, seeds from the pilot capped at ``max_seeds``; sweeps on the ring only.
-REMEDY_DEFAULTS = {"datasets": ["ring", "grid"], "iterations": 2000, "record_every": 250,
-                   "architecture": "small", "max_seeds": 10, "pilot_seeds": 8,
-                   "sweep_seeds": 4, "checkpoint_every": 500}
+#: Cost, measured on this 2-core machine under a load of ~3.5 (10 seeds × 250 iterations per
+#: arm on the ring, training time per 250 iterations): vanilla 4.3 s, PacGAN2 6.3, mode seeking
+#: 6.5, entropy 7.7, MGAN 8, feature matching, label smoothing and instance noise 11–13 (the
+#: load rose), minibatch discrimination 20, GMAN 27, WGAN-GP 37, unrolled 72; an evaluation of
+#: 10 seeds 1.5 s. So 8 seeds × 2000 iterations of 14 arms on two datasets, the pilot and the
+#: sweeps (3 seeds) come to about 45 minutes on one unloaded core (about 75 under that load).
+REMEDY_DEFAULTS = {"datasets": ["ring", "grid"], "iterations": 2000, "record_every": 500,
+                   "architecture": "small", "max_seeds": 8, "pilot_seeds": 8,
+                   "sweep_seeds": 3, "checkpoint_every": 500}
 
 
 @dataclass(frozen=True)
@@ -1103,7 +1109,7 @@ def remedies_text(result: RemedyResult, figure: str | None) -> str:
     parts.append(
         "Every row above is **CPU-reduced** (small networks, "
         f"{args.iterations:,} iterations). The full-scale version — PacGAN's networks, 400k "
-        "iterations, 10 seeds — is the same protocol with other options, for a GPU; "
+        "iterations, up to 10 seeds — is the same protocol with other options, for a GPU; "
         "**CUDA untested**:\n\n```\n" + REMEDIES_FULL_COMMAND + "\n```")
     return "\n\n".join(parts)
 
@@ -1204,8 +1210,9 @@ def remedies_main(argv=None) -> int:
 @protocol("gan", "remedies", backend="torch",
           description="the remedy table: vanilla and every remedy at its paper's setting, ring "
                       "and grid, small networks, seeds from a pilot power calculation (capped at "
-                      "10), Welch tests with Holm's correction, and each remedy's knob swept "
-                      "through collapsesim batch; about 45 CPU-minutes, resumable; OUT/gan_remedies/")
+                      "8), Welch tests with Holm's correction, and each remedy's knob swept "
+                      "through collapsesim batch; about 45 CPU-minutes unloaded, resumable; "
+                      "OUT/gan_remedies/")
 def remedies(out: Path, *, seed: int, backend: str) -> Path:
     if backend != "torch":
         raise MissingRequirement(f"the gan protocols run on the torch backend, not {backend!r}")
@@ -1634,7 +1641,7 @@ def _scenario_sentence(reduced_cells: list[Cell], seed: int) -> str:
           description="the page: metrics on true samples, the reduced CPU protocol (GAN vs "
                       "PacGAN2 on the ring, 14 seeds, with its 8-seed pilot) and PacGAN's "
                       "Table 1 on CPU for 2 seeds × 2000 iterations (GAN, PacGAN2; ring, grid) and "
-                      "the remedy table (protocol remedies); about 65 CPU-minutes, runs resumable "
+                      "the remedy table (protocol remedies); about 70 CPU-minutes, runs resumable "
                       "in runs/gan-page-seed<seed>/")
 def page(out: Path, *, seed: int, backend: str, scale: float = 1.0,
          runs: Path | None = None) -> Path:
