@@ -16,9 +16,21 @@ from collapsesim.config import load
 from collapsesim.domains.gan import GANSimulation
 from collapsesim.reproductions import get
 from collapsesim.reproductions.gan import (
-    REMEDY_ARMS, SCENARIOS, SWEEPS, Arm, arm_params, holm, normal_power, parse_remedy_args,
-    remedy_arms, required_seeds, run_remedies, t_interval, welch_p, write_sweep_batch)
-
+    REMEDY_ARMS,
+    SCENARIOS,
+    SWEEPS,
+    Arm,
+    arm_params,
+    holm,
+    normal_power,
+    parse_remedy_args,
+    remedy_arms,
+    required_seeds,
+    run_remedies,
+    t_interval,
+    welch_p,
+    write_sweep_batch,
+)
 
 # statistics --------------------------------------------------------------------------------
 
