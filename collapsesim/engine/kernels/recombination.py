@@ -15,7 +15,7 @@ order, unsorted within a gamete). The generation's crossovers are drawn in
 O(crossovers): Poisson(n·rate) in all, each given to a uniformly chosen gamete
 (which makes the per-gamete counts independent Poisson(rate)). The draws, in
 this order: ``integers(0, 2, n)``, ``poisson(n·rate, 1)``, ``integers(0, n,
-total)`` (the owners, then sorted), ``integers(1, L, total)``. One
+total)`` (the owners, counted per gamete), ``integers(1, L, total)``. One
 implementation for every backend through its draw primitives, so numba gives
 numpy's numbers and torch its own generator's; the results come back to the
 host (numpy), where the tree-sequence tables are.
@@ -57,7 +57,7 @@ def crossovers(backend, n: int, rate: float, L: int, rng):
     handful of vectorised draws."""
     first = backend.to_numpy(backend.integers(0, 2, n, rng))
     total = int(backend.to_numpy(backend.poisson(n * rate, 1, rng))[0])
-    owner = np.sort(backend.to_numpy(backend.integers(0, n, total, rng)))
+    owner = backend.to_numpy(backend.integers(0, n, total, rng))
     counts = np.bincount(owner, minlength=n).astype(np.int64)
     positions = backend.to_numpy(backend.integers(1, L, total, rng))
     return first, counts, positions
