@@ -7,9 +7,11 @@ the N children — as the ``ga`` domain runs it (``GASimulation.step``: also
 clipping into the box and the genealogy update), at N = 10³ … 10⁶. The batched
 row runs R = 100 replicate populations of N = 1000 as one (R, N, D) program
 (the engine's operators take a leading replicate axis) against 100 separate
-domain steps. DEAP and EvoTorch are benchmark-only dependencies: install them
-beside collapsesim (``pip install deap evotorch``) and run
-``python -m benchmarks --section ga``; missing ones are reported as such.
+domain steps. DEAP and EvoTorch are benchmark-only dependencies: they run in
+a subprocess under the interpreter named by ``COLLAPSESIM_DEAP_PYTHON`` (an
+environment on top of the system packages, built by
+``benchmarks/setup_peers.sh``), which times them with the same round-robin
+best-of (:func:`peer_seconds`); unset, their columns read "—".
 DEAP's generation is ``eaSimple(pop, tb, cxpb=0, mutpb=1, ngen=1)`` with
 ``selTournament(tournsize=3)`` and ``mutGaussian(indpb=1)``; EvoTorch's is one
 ``GeneticAlgorithm.step()`` with a ``GaussianMutation`` operator, whose survivor
@@ -27,8 +29,10 @@ from collapsesim.engine import get_backend
 from collapsesim.problems import rastrigin
 from collapsesim.problems.functions import rastrigin as rastrigin_function
 
-from . import section
-from .timing import Settings, best_times, fmt_ratio, fmt_time
+from . import peers, scaling, section
+from .timing import Settings, fmt_time, spread_ratio, time_samples
+
+VAR = "COLLAPSESIM_DEAP_PYTHON"
 
 DIM = 100
 SIGMA = 0.01 * 10.24  # 1 % of Rastrigin's range [−5.12, 5.12]
@@ -108,51 +112,63 @@ def _evotorch_step(n: int):
     return ga.step
 
 
+def peer_seconds(n: int, budget: float, deap: bool) -> dict[str, list[float]]:
+    """Timings of one DEAP and one EvoTorch generation at N = ``n`` (DEAP only
+    when ``deap``), run in the peers' environment by :func:`benchmarks.peers.call`."""
+    torch.set_num_threads(1)
+    fns = {"EvoTorch GA": _evotorch_step(n)}
+    if deap:
+        fns["DEAP eaSimple"] = _deap_step(n)
+    return time_samples({k: f for k, f in fns.items() if f is not None}, budget, max_reps=5)
+
+
 @section("ga")
 def ga_section(settings: Settings) -> str:
     sizes = (10**3, 10**4) if settings.quick else (10**3, 10**4, 10**5, 10**6)
     budget = 0.3 if settings.quick else 1.5
     cols = [label for label, _, _ in _backends()] + ["DEAP eaSimple", "EvoTorch GA"]
-    rows = {}
+    rows, samples = {}, {}
     for n in sizes:
         fns = {label: _domain_step(backend, device, n) for label, backend, device in _backends()}
-        deap = _deap_step(n) if n <= (10**3 if settings.quick else 10**4) else None
-        if deap:
-            fns["DEAP eaSimple"] = deap
-        evo = _evotorch_step(n)
-        if evo:
-            fns["EvoTorch GA"] = evo
-        times = best_times(fns, budget, max_reps=5, sync=SYNC)
-        rows[n] = {c: times.get(c, np.nan) for c in cols}
+        times = time_samples(fns, budget, max_reps=5, sync=SYNC)
+        times |= peers.call(VAR, "ga:peer_seconds", n=n, budget=budget,
+                            deap=n <= (10**3 if settings.quick else 10**4)) or {}
+        for label, _, _ in _backends():
+            scaling.record("ga", f"{label}, s per generation", n, min(times[label]))
+        samples[n] = times
+        rows[n] = {c: min(times[c]) if c in times else np.nan for c in cols}
     reps, n_b = (20, 10**3) if settings.quick else (100, 10**3)
     batched = {}
     for label, backend, device in _backends():
-        t = best_times({"one": _domain_step(backend, device, n_b),
-                        "together": _batched_step(backend, device, reps, n_b)}, budget, max_reps=5, sync=SYNC)
-        batched[label] = (reps * t["one"], t["together"])
+        t = time_samples({"one": _domain_step(backend, device, n_b),
+                          "together": _batched_step(backend, device, reps, n_b)}, budget, max_reps=5, sync=SYNC)
+        batched[label] = ([reps * x for x in t["one"]], t["together"])
     lines = [
         "## ga: one generation on 100-D Rastrigin",
         "",
         "Tournament selection (k = 3) + Gaussian mutation of every coordinate + evaluation of N "
         "children, as `GASimulation.step` runs it (clipping and genealogy included). Best of up to "
         "five calls after a warm-up; numba and torch on one thread. DEAP and EvoTorch as described "
-        "in `benchmarks/ga.py` (— where not installed; DEAP only up to N = 10⁴: its per-individual "
-        "Python objects make larger populations minutes per generation). CUDA: "
+        f"in `benchmarks/ga.py`, run under `{VAR}` ({peers.versions(VAR, ('deap', 'evotorch'))}; "
+        "— where not set up; DEAP only up to N = 10⁴: its per-individual Python objects make larger "
+        "populations minutes per generation). EvoTorch's GA keeps the best N of parents and "
+        "children instead of a tournament, so its work differs slightly. CUDA: "
         + ("measured." if torch.cuda.is_available() else "untested (no GPU on this machine)."),
         "",
-        "| N | " + " | ".join(cols) + " | numba vs DEAP | best backend: evaluations/s |",
-        "|---" * (len(cols) + 3) + "|",
+        "| N | " + " | ".join(cols) + " | DEAP / numba | EvoTorch / numba | best backend: evaluations/s |",
+        "|---" * (len(cols) + 4) + "|",
     ]
     labels = [label for label, _, _ in _backends()]
     for n, row in rows.items():
         ours = {k: row[k] for k in labels}
         fastest = min(ours, key=ours.get)
         cells = " | ".join(fmt_time(row[c]) if np.isfinite(row[c]) else "—" for c in cols)
-        vs = fmt_ratio(row["DEAP eaSimple"] / row["numba"]) if np.isfinite(row["DEAP eaSimple"]) else "—"
+        vs = " | ".join(spread_ratio(samples[n][c], samples[n]["numba"]) if c in samples[n] else "—"
+                        for c in ("DEAP eaSimple", "EvoTorch GA"))
         lines.append(f"| {n:,} | {cells} | {vs} | {fastest}: {n / ours[fastest]:,.3g} |")
     lines += ["", f"Batched replicates: R = {reps} populations of N = {n_b:,} as one (R, N, D) generation "
               f"vs {reps} separate domain steps.", "",
               "| backend | separate steps | one batched step | speed-up |", "|---|---|---|---|"]
     for label, (sep, tog) in batched.items():
-        lines.append(f"| {label} | {fmt_time(sep)} | {fmt_time(tog)} | {fmt_ratio(sep / tog)} |")
+        lines.append(f"| {label} | {fmt_time(min(sep))} | {fmt_time(min(tog))} | {spread_ratio(sep, tog)} |")
     return "\n".join(lines) + "\n"

@@ -8,11 +8,19 @@ restarts on loss included (both tools restart from the state saved when the
 mutation entered); CPU time (``time.process_time``), since the machine is
 shared. Generations per second are neutral generations of the same
 population, simplification every 100 generations included, the start not.
+
+fwdpy11 and msprime run in a subprocess under the interpreter named by
+``COLLAPSESIM_FWDPY11_PYTHON`` (``benchmarks/setup_peers.sh``): the functions
+:func:`fwdpy11_sweep_seconds`, :func:`fwdpy11_generations_per_second` and
+:func:`msprime_sweeps_per_second` are what it runs. msprime's
+``SweepGenicSelection`` is a different algorithm — the structured coalescent
+backwards in time, conditioned on a deterministic-logistic-like trajectory of
+the sweeping allele, for a sample of n genomes only — so its replicates per
+second are a yardstick of what a coalescent user pays, not the same work.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import time
 
 import numpy as np
@@ -22,8 +30,11 @@ from collapsesim.domains.sweep.params import SweepParams
 from collapsesim.engine import get_backend
 from collapsesim.reproductions.sweep.external import forward_sweep, fwdpy11_sweep
 
-from . import section
+from . import peers, scaling, section
 from .timing import Settings, fmt_time
+
+VAR = "COLLAPSESIM_FWDPY11_PYTHON"
+MSPRIME_SAMPLES = 100  # genomes (50 diploids) sampled at the end of the sweep
 
 ANCHORS = {1000: "SLiM 5.2 ≈ 0.20 s, fwdpy11 ≈ 0.53 s", 10_000: "SLiM 5.2 ≈ 14 s"}
 
@@ -43,7 +54,8 @@ def _generations_per_second(N: int, backend: str, generations: int) -> float:
     return generations / (time.process_time() - c0)
 
 
-def _fwdpy11_generations_per_second(N: int, generations: int) -> float:
+def fwdpy11_generations_per_second(N: int, generations: int) -> float:
+    """Neutral generations per second of fwdpy11 (run in the peer's environment)."""
     import fwdpy11
     import msprime
 
@@ -65,10 +77,29 @@ def _sweeps(N: int, backend: str, replicates: int) -> list[float]:
             for j in range(replicates)]
 
 
-def _fwdpy11_sweeps(N: int, replicates: int) -> list[float]:
+def fwdpy11_sweep_seconds(N: int, replicates: int) -> list[float]:
+    """CPU seconds per fixed sweep of fwdpy11 (run in the peer's environment)."""
     p = _params(N)
     return [fwdpy11_sweep(N, p.s, p.L, p.r, p.position, seed=1 + j).cpu_s
             for j in range(replicates)]
+
+
+def msprime_sweeps_per_second(N: int, replicates: int) -> float:
+    """Replicates per second (CPU) of msprime's ``SweepGenicSelection`` (structured
+    coalescent through a hard sweep at the middle of the chromosome, then the
+    standard coalescent) for a sample of ``MSPRIME_SAMPLES`` genomes, same N, s, r, L."""
+    import msprime
+
+    p = _params(N)
+    model = [msprime.SweepGenicSelection(position=p.L // 2, start_frequency=1 / (2 * N),
+                                         end_frequency=1 - 1 / (2 * N), s=p.s, dt=1e-6),
+             msprime.StandardCoalescent()]
+    c0 = time.process_time()
+    for _ in msprime.sim_ancestry(samples=MSPRIME_SAMPLES // 2, population_size=N,
+                                  sequence_length=p.L, recombination_rate=p.r, model=model,
+                                  random_seed=1, num_replicates=replicates):
+        pass
+    return replicates / (time.process_time() - c0)
 
 
 def _cell(times: list[float]) -> str:
@@ -80,24 +111,32 @@ def _cell(times: list[float]) -> str:
 
 @section("sweep")
 def sweep_section(settings: Settings) -> str:
-    have_fwdpy11 = importlib.util.find_spec("fwdpy11") is not None
+    have_peer = peers.python(VAR) is not None
+    missing = peers.MISSING
     plan = ({1000: (2, 100)} if settings.quick else
             {1000: (10, 300), 10_000: (3, 100), 100_000: (0, 20)})
     backends = ("numba", "torch")
     sweep_rows = ["| N | " + " | ".join(f"collapsesim {b}" for b in backends)
-                  + " | fwdpy11 | anchors (issue) |", "|---|" + "---|" * (len(backends) + 2)]
+                  + " | fwdpy11 | anchors (issue) | msprime SweepGenicSelection (n = "
+                  f"{MSPRIME_SAMPLES}), replicates/s |", "|---|" + "---|" * (len(backends) + 3)]
     rate_rows = ["| N | " + " | ".join(f"collapsesim {b}" for b in backends) + " | fwdpy11 |",
                  "|---|" + "---|" * (len(backends) + 1)]
     for N, (reps, gens) in plan.items():
         if reps:
             ours = [_cell(_sweeps(N, b, reps)) for b in backends]
-            theirs = _cell(_fwdpy11_sweeps(N, reps)) if have_fwdpy11 else "not installed"
+            theirs = (_cell(peers.call(VAR, "sweep:fwdpy11_sweep_seconds", N=N, replicates=reps))
+                      if have_peer else missing)
+            ms = (f"{peers.call(VAR, 'sweep:msprime_sweeps_per_second', N=N, replicates=max(reps, 20)):,.1f}"
+                  if have_peer else missing)
             sweep_rows.append(f"| 10^{round(np.log10(N))} | " + " | ".join(ours)
-                              + f" | {theirs} | {ANCHORS.get(N, '—')} |")
-        rates = [f"{_generations_per_second(N, b, gens):,.0f}" for b in backends]
-        theirs = (f"{_fwdpy11_generations_per_second(N, gens):,.0f}" if have_fwdpy11
-                  else "not installed")
-        rate_rows.append(f"| 10^{round(np.log10(N))} | " + " | ".join(rates) + f" | {theirs} |")
+                              + f" | {theirs} | {ANCHORS.get(N, '—')} | {ms} |")
+        rates = {b: _generations_per_second(N, b, gens) for b in backends}
+        for b in backends:
+            scaling.record("sweep", f"{b}, CPU s per neutral generation", N, 1 / rates[b])
+        theirs = (f"{peers.call(VAR, 'sweep:fwdpy11_generations_per_second', N=N, generations=gens):,.0f}"
+                  if have_peer else missing)
+        rate_rows.append(f"| 10^{round(np.log10(N))} | " + " | ".join(f"{rates[b]:,.0f}" for b in backends)
+                         + f" | {theirs} |")
     lines = [
         "## Sweep",
         "",
@@ -105,7 +144,11 @@ def sweep_section(settings: Settings) -> str:
         "(replicates); the msprime equilibrium start and the restarts on loss included). "
         "N = 10³: r = 1e-7, s = 0.1; N = 10⁴: r = 1e-8, s = 0.02 (SLiM's convention, "
         "h = ½). fwdpy11 runs `conditional_models.selective_sweep` with the same start, "
-        "parameters and simplification interval (100).",
+        f"parameters and simplification interval (100), under `{VAR}` "
+        f"({peers.versions(VAR, ('fwdpy11', 'msprime'))}). The last column is a different "
+        "algorithm: msprime's `SweepGenicSelection`, the structured coalescent through a sweep "
+        f"(same N, s, r, L) for a sample of {MSPRIME_SAMPLES} genomes only — what a coalescent "
+        "simulation of the same sweep costs, not the same work.",
         "",
         *sweep_rows,
         "",

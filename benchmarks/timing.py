@@ -6,6 +6,7 @@ import os
 import platform
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -15,30 +16,35 @@ THREADS = 1  # numba and torch threads, set by __main__ before anything runs
 
 @dataclass(frozen=True)
 class Settings:
-    """What a section should measure: ``quick`` runs small sizes, one repetition."""
+    """What a section should measure: ``quick`` runs small sizes, one repetition;
+    ``report_dir`` is the report's folder, ``figures`` where figures go (links
+    in the report are relative to ``report_dir``)."""
 
     quick: bool = False
+    report_dir: Path = Path("docs")
+    figures: Path = Path("docs/figures/benchmarks")
 
     @property
     def sizes(self) -> tuple[int, ...]:
         return (10**4, 10**5) if self.quick else (10**5, 10**6, 10**7)
 
 
-def best_times(fns: dict[str, Callable[[], object]], budget_s: float = 1.5, max_reps: int = 9, sync=None):
-    """Best wall time (seconds) of each function, measured round-robin — one call of
-    each in turn, after one warm-up call each — so that all of them see the same
-    background load; each is repeated up to ``max_reps`` times while the round
-    fits in ``budget_s`` (at least once). ``sync`` (e.g. ``torch.cuda.synchronize``)
-    is called after each call."""
-    best = {}
+def time_samples(fns: dict[str, Callable[[], object]], budget_s: float = 1.5, max_reps: int = 9,
+                 sync=None) -> dict[str, list[float]]:
+    """Wall times (seconds) of every call of each function, measured round-robin —
+    one call of each in turn, after one warm-up call each — so that all of them
+    see the same background load; each is repeated up to ``max_reps`` times while
+    the round fits in ``budget_s`` (at least once). ``sync`` (e.g.
+    ``torch.cuda.synchronize``) is called after each call."""
+    samples: dict[str, list[float]] = {}
     for name, fn in fns.items():
         fn()
         if sync:
             sync()
-        best[name] = np.inf
+        samples[name] = []
     spent = 0.0
     for rep in range(max_reps):
-        if rep and spent + sum(best.values()) > budget_s:
+        if rep and spent + sum(min(v) for v in samples.values()) > budget_s:
             break
         for name, fn in fns.items():
             start = time.perf_counter()
@@ -46,9 +52,33 @@ def best_times(fns: dict[str, Callable[[], object]], budget_s: float = 1.5, max_
             if sync:
                 sync()
             elapsed = time.perf_counter() - start
-            best[name] = min(best[name], elapsed)
+            samples[name].append(elapsed)
             spent += elapsed
-    return best
+    return samples
+
+
+def best_times(fns: dict[str, Callable[[], object]], budget_s: float = 1.5, max_reps: int = 9, sync=None):
+    """Best wall time (seconds) of each function: the minimum of :func:`time_samples`."""
+    return {name: min(v) for name, v in time_samples(fns, budget_s, max_reps, sync).items()}
+
+
+def spread_ratio(num, den) -> str:
+    """``num / den`` as a report cell with its run-to-run spread:
+    ``"4.3× (4.1–4.6)"`` — the ratio of the best (minimum) times, then the range
+    spanned by it and the ratio of the median times. ``num`` and ``den`` are
+    lists of repeated timings (or single numbers, which give no spread).
+    ``python -m benchmarks --compare`` reads these cells: a ratio moved when the
+    two reports' ranges do not overlap."""
+    num, den = np.atleast_1d(np.asarray(num, float)), np.atleast_1d(np.asarray(den, float))
+    if not (num.size and den.size and np.isfinite(num).all() and np.isfinite(den).all()):
+        return "—"
+    best, med = num.min() / den.min(), np.median(num) / np.median(den)
+    lo, hi = min(best, med), max(best, med)
+    return f"{fmt_ratio(best)} ({_num(lo)}–{_num(hi)})"
+
+
+def _num(x: float) -> str:
+    return f"{x:.2g}" if x < 10 else f"{x:.0f}"
 
 
 def cpu_model() -> str:

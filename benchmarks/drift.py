@@ -1,0 +1,65 @@
+"""The drift section: generations per second of one drift replicate per backend,
+for Wright–Fisher and Moran populations of K = 10 types (weakly favoured focal
+type, s = 0.01), N = 10³ … 10⁶.
+
+A Wright–Fisher generation is one multinomial draw of the K type counts, so
+its cost does not depend on N (theory: slope 0); a Moran generation is N
+birth–death events (theory: slope 1). A timing is a block of generations of
+``DriftSimulation.step`` (``collapsesim.domains.drift``), best of up to 5
+blocks after a warm-up, the domain's build excluded.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from collapsesim.config import load
+from collapsesim.domains.drift import Drift
+from collapsesim.engine import get_backend
+
+from . import scaling, section
+from .timing import Settings, spread_ratio, time_samples
+
+BACKENDS = ("numpy", "numba", "torch")
+MODELS = {"Wright–Fisher": ("wright-fisher", 0.0), "Moran": ("moran", 1.0)}  # model, theory slope
+
+
+def block(model: str, backend: str, N: int, generations: int):
+    """A function that runs ``generations`` generations of one replicate."""
+    cfg = load({"domain": "drift", "steps": 1, "backend": backend,
+                "params": {"N": N, "K": 10, "s": 0.01, "model": model}})
+    sim = Drift().build(cfg.params, backend=get_backend(backend), seeds=[np.random.SeedSequence(1)],
+                        steps=generations)
+
+    def run() -> None:
+        for _ in range(generations):
+            sim.step()
+
+    return run
+
+
+@section("drift")
+def drift_section(settings: Settings) -> str:
+    sizes = (10**3, 10**4) if settings.quick else (10**3, 10**4, 10**5, 10**6)
+    budget = 0.3 if settings.quick else 3.0
+    rows = []
+    for name, (model, theory) in MODELS.items():
+        for N in sizes:
+            gens = max(1, min(200, 2 * 10**6 // N)) if model == "moran" else 200
+            samples = time_samples({b: block(model, b, N, gens) for b in BACKENDS}, budget, max_reps=5)
+            per = {b: np.array(v) / gens for b, v in samples.items()}
+            for b in BACKENDS:
+                scaling.record("drift", f"{name}, {b}, s per generation", N, per[b].min(), theory)
+            rows.append(f"| {name} | {N:.0e} | " + " | ".join(f"{1 / per[b].min():,.0f}" for b in BACKENDS)
+                        + f" | {spread_ratio(per['numpy'], per['numba'])} |")
+    cuda = "" if torch.cuda.is_available() else " CUDA untested (no GPU on this machine)."
+    return "\n".join([
+        "## drift: generations per second", "",
+        "One replicate of K = 10 types (focal type s = 0.01), `DriftSimulation.step` per backend on "
+        "one thread, best of up to 5 blocks of generations after a warm-up. A Wright–Fisher "
+        "generation is one multinomial draw of the K counts (its cost does not grow with N); a "
+        "Moran generation is N birth–death events (linear in N). The domain's batched fixation "
+        f"study and the runner's replicates are timed in the `runner` section.{cuda}", "",
+        "| model | N | " + " | ".join(BACKENDS) + " | numpy / numba |", "|---|---|" + "---|" * (len(BACKENDS) + 1),
+        *rows, ""])

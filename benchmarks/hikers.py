@@ -1,0 +1,63 @@
+"""The hikers section: steps per second of one team of N hill-climbers per
+backend, N = 10² … 10⁵ (10³ … 10⁴ quick), on the default scenario's setting:
+Shubert 2-D (CEC'2013 F6), σ = 0.001, and every 5 steps the worst quarter
+copies the best quarter (go-with-the-winners, ``exploit: quantile``).
+
+A timing is a block of 10 steps of ``HikersSimulation.step`` (two exploit
+rounds included), best of up to 5 blocks after a warm-up. A climbing step
+proposes, evaluates and accepts per hiker (linear in N); the exploit round
+ranks the team (N log N): theory slope 1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from collapsesim.config import load
+from collapsesim.domains.hikers import Hikers
+from collapsesim.engine import get_backend
+
+from . import scaling, section
+from .timing import Settings, spread_ratio, time_samples
+
+BACKENDS = ("numpy", "numba", "torch")
+STEPS = 10
+
+
+def block(backend: str, N: int):
+    """A function that runs ``STEPS`` steps of one team of N hikers."""
+    cfg = load({"domain": "hikers", "steps": 1, "backend": backend,
+                "params": {"problem": "F6", "N": N, "sigma": 0.001, "interval": 5,
+                           "exploit": {"kind": "quantile", "q": 0.25}}})
+    sim = Hikers().build(cfg.params, backend=get_backend(backend), seeds=[np.random.SeedSequence(1)],
+                         steps=10**6)
+
+    def run() -> None:
+        for _ in range(STEPS):
+            sim.step()
+
+    return run
+
+
+@section("hikers")
+def hikers_section(settings: Settings) -> str:
+    sizes = (10**3, 10**4) if settings.quick else (10**2, 10**3, 10**4, 10**5)
+    budget = 0.3 if settings.quick else 3.0
+    rows = []
+    for N in sizes:
+        samples = time_samples({b: block(b, N) for b in BACKENDS}, budget, max_reps=5)
+        per = {b: np.array(v) / STEPS for b, v in samples.items()}
+        for b in BACKENDS:
+            scaling.record("hikers", f"{b}, s per step", N, per[b].min())
+        rows.append(f"| {N:.0e} | " + " | ".join(f"{1 / per[b].min():,.0f}" for b in BACKENDS)
+                    + f" | {N / per['numba'].min():,.3g} | {spread_ratio(per['numpy'], per['numba'])} |")
+    cuda = "" if torch.cuda.is_available() else " CUDA untested (no GPU on this machine)."
+    return "\n".join([
+        "## hikers: steps per second", "",
+        "One team of N hill-climbers on Shubert 2-D (F6), σ = 0.001, go-with-the-winners every 5 "
+        "steps (the worst quarter copies the best quarter), genealogy on, as the default scenario "
+        f"runs it; blocks of {STEPS} steps of `HikersSimulation.step` on one thread, best of up to 5 "
+        f"after a warm-up.{cuda}", "",
+        "| N | " + " | ".join(BACKENDS) + " | numba: hiker-steps/s | numpy / numba |",
+        "|---|" + "---|" * (len(BACKENDS) + 2), *rows, ""])

@@ -1,0 +1,167 @@
+"""The scaling and memory sections.
+
+*Scaling*: the domain sections :func:`record` the cost of one unit of work
+(a filter step, a generation, …) at each size they time; this section fits,
+per domain and series, the least-squares line through (log₁₀ N, log₁₀ cost) —
+its slope is the exponent of cost ∝ N^slope — draws the points and the fit
+on log-log axes (one PNG per domain, next to the report) and tables the
+slopes beside the slope theory gives (1 unless the section says otherwise:
+each individual is touched a bounded number of times per unit of work). A
+slope more than 0.1 above theory is flagged ("super-linear" where theory is
+linear); slopes below it are per-call overheads that the larger sizes
+amortise.
+
+*Memory*: the peak resident set size of ``collapsesim run <scenario>`` for
+each domain's largest scenario, in a subprocess of its own (the ``ru_maxrss``
+of that child, from ``os.wait4``), with a time limit: a run stopped at the
+limit reports its peak so far, marked "≥".
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from . import section
+from .timing import Settings
+
+EXCESS = 0.1  # slope above theory that is flagged
+POINTS: dict[str, dict[str, list[tuple[float, float]]]] = defaultdict(lambda: defaultdict(list))
+THEORY: dict[tuple[str, str], float] = {}
+
+# domain -> (scenario, what it is); the full/ scenarios are the largest documented
+# sizes; --replicates 1 (memory is per replicate for the unbatched domains)
+MEMORY = {
+    "drift": ("full/drift_neutral", "--replicates 1"),
+    "particle_filter": ("full/particle_filter_degeneracy", "--replicates 1"),
+    "ga": ("full/ga_royal_road_hitchhiking", "--replicates 1"),
+    "hikers": ("full/hikers_shubert_gww", "--replicates 1"),
+    "sweep": ("full/sweep_hard", "--replicates 1"),
+    "model_collapse": ("full/model_collapse_categorical_large", "--replicates 1"),
+    "gan": ("full/gan_ring_vanilla", "--replicates 1"),
+    "beam": ("full/beam_tree_collapse", "--replicates 1"),
+    "psiblast": ("full/psiblast_overextension_large", "--replicates 1"),
+}
+
+
+def record(domain: str, series: str, n: float, seconds: float, theory: float = 1.0) -> None:
+    """Note that one unit of ``series``'s work at size ``n`` took ``seconds``;
+    ``theory`` is the slope the model predicts for the series."""
+    POINTS[domain][series].append((float(n), float(seconds)))
+    THEORY[(domain, series)] = theory
+
+
+def fit(points) -> tuple[float, float]:
+    """(slope, intercept) of the least-squares line through (log₁₀ n, log₁₀ t)."""
+    x, y = np.log10(np.array(points, float)).T
+    slope, intercept = np.polyfit(x, y, 1)
+    return float(slope), float(intercept)
+
+
+def _plot(domain: str, series: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 3.6))
+    for name, pts in series.items():
+        n, t = np.array(sorted(pts)).T
+        slope, intercept = fit(pts)
+        line = ax.loglog(n, t, "o", label=f"{name}: slope {slope:.2f}")
+        xs = np.geomspace(n.min(), n.max(), 20)
+        ax.loglog(xs, 10 ** (intercept + slope * np.log10(xs)), "-", color=line[0].get_color(), lw=1)
+    ax.set_xlabel("N")
+    ax.set_ylabel("seconds per unit of work")
+    ax.set_title(f"{domain}: cost against N (least squares on log-log)")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+@section("scaling")
+def scaling_section(settings: Settings) -> str:
+    lines = ["## Scaling: cost against N", "",
+             "Per domain, the cost of one unit of work (the series' name says which) at each size the "
+             "domain's section timed (best times), on log-log axes with the least-squares line; its "
+             "slope is the exponent of cost ∝ N^slope, beside the slope theory gives; slopes more than "
+             f"{EXCESS} above theory are flagged (**super-linear** where theory is linear). Below theory, "
+             "per-call overheads dominate the small sizes.", ""]
+    if not POINTS:
+        return "\n".join(lines + ["No domain section ran in this invocation: no points.", ""])
+    fig_dir = settings.figures
+    fig_dir.mkdir(parents=True, exist_ok=True)
+    rows = ["| domain | series | N range | points | slope | theory | |", "|---|---|---|---|---|---|---|"]
+    links = []
+    for domain, series in POINTS.items():
+        series = {k: v for k, v in series.items() if len({n for n, _ in v}) >= 2}
+        if not series:
+            continue
+        path = fig_dir / f"scaling_{domain}.png"
+        _plot(domain, series, path)
+        links.append(f"[{domain}]({os.path.relpath(path, settings.report_dir)})")
+        for name, pts in series.items():
+            slope, _ = fit(pts)
+            n = [p[0] for p in pts]
+            theory = THEORY[(domain, name)]
+            flag = ("" if slope <= theory + EXCESS else
+                    "**super-linear**" if theory == 1 else "**above theory**")
+            rows.append(f"| {domain} | {name} | {min(n):.0e} – {max(n):.0e} | {len(pts)} | "
+                        f"{slope:.2f} | {theory:g} | {flag} |")
+    return "\n".join(lines + ["Figures: " + ", ".join(links) + ".", "", *rows, ""])
+
+
+def peak_rss(argv: list[str], limit_s: float) -> tuple[float, float, bool]:
+    """(peak RSS in MiB, wall seconds, finished) of the command ``argv``, run as a
+    child of its own and stopped (SIGTERM, then SIGKILL) after ``limit_s``."""
+    start = time.perf_counter()
+    child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             env={**os.environ, "OMP_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1"})
+    stopped = threading.Event()
+
+    def stop() -> None:
+        stopped.set()
+        child.send_signal(signal.SIGTERM)
+        threading.Timer(10, lambda: child.poll() is None and child.kill()).start()
+
+    timer = threading.Timer(limit_s, stop)
+    timer.start()
+    _, status, usage = os.wait4(child.pid, 0)
+    timer.cancel()
+    child.returncode = os.waitstatus_to_exitcode(status)
+    err = child.stderr.read().decode(errors="replace")
+    if child.returncode and not stopped.is_set():
+        raise RuntimeError(f"{' '.join(argv)} failed ({child.returncode}):\n{err[-1500:]}")
+    return usage.ru_maxrss / 1024, time.perf_counter() - start, not stopped.is_set()
+
+
+@section("memory")
+def memory_section(settings: Settings) -> str:
+    limit = 20.0 if settings.quick else 90.0
+    rows = ["| domain | scenario | peak RSS | wall time |", "|---|---|---|---|"]
+    with tempfile.TemporaryDirectory() as tmp:
+        for domain, (scenario, extra) in MEMORY.items():
+            argv = [sys.executable, "-m", "collapsesim", "run", scenario, "--out",
+                    str(Path(tmp) / domain), "-q", *extra.split()]
+            rss, wall, done = peak_rss(argv, limit)
+            rows.append(f"| {domain} | `{scenario}` ({extra}) | {'' if done else '≥ '}{rss:,.0f} MiB | "
+                        f"{wall:.0f} s{'' if done else ' (stopped at the limit)'} |")
+    return "\n".join([
+        "## Peak memory per domain", "",
+        "Peak resident set size (`ru_maxrss` from `os.wait4`) of `collapsesim run <scenario> --out "
+        "<tmp> -q` in a subprocess of its own, for each domain's largest documented scenario (its "
+        f"`full/` twin) with one replicate, numba and torch on one thread; each run is stopped after "
+        f"{limit:.0f} s, and a stopped run's peak so far is marked ≥ (the arrays of these domains are "
+        "allocated at the start, so the bound is close). The Python interpreter with numpy, numba "
+        "and torch imported accounts for a few hundred MiB of every row. CUDA "
+        "(`torch.cuda.max_memory_allocated`) untested: no GPU on this machine.", "", *rows, ""])
