@@ -9,7 +9,11 @@ import pytest
 import torch
 
 from collapsesim.domains.gan import GANParams, GANSimulation
-from collapsesim.domains.gan.adagan import AdaGANSimulation, boosting_weights, mixture_bounds
+from collapsesim.domains.gan.adagan import (
+    AdaGANSimulation,
+    boosting_weights,
+    mixture_bounds,
+)
 from collapsesim.engine.backends import get_backend
 from collapsesim.nets import generator
 
@@ -101,8 +105,10 @@ def test_shared_training_and_evaluation_sets_are_the_vanilla_gans():
         [np.random.SeedSequence(7, spawn_key=(k,)) for k in [0, 1]], 9)
     assert torch.equal(ada.data, gan.data) and torch.equal(ada.eval_z, gan.eval_z)
     assert torch.equal(ada.eval_real, gan.eval_real)
-    with pytest.raises(ValueError, match="steps >= adagan.rounds"):
-        _sim(p, [0], steps=2)
+    short = _sim(p, [0], steps=2)  # fewer steps than rounds: one round per step
+    short.step()
+    short.step()
+    assert short.ends == [1, 2] and len(short.rounds) == 2 and short.weights == [0.5, 0.5]
 
 
 def test_reweighting_moves_the_weight_to_the_modes_the_mixture_misses():

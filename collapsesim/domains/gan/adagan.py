@@ -2,9 +2,10 @@
 Alg. 1 and §3): a mixture of GANs grown by boosting, for R replicates at once.
 
 The run's ``steps`` generator updates are split into T = ``adagan.rounds``
-rounds of ``steps // T`` steps (the last round takes the remainder). Each round
-trains a fresh :class:`~.simulation.GANSimulation` on the parameters without
-``adagan`` (and without ``export``: the mixture keeps the samples), its seed
+rounds of ``steps // T`` steps (the last round takes the remainder; a run of
+fewer steps than rounds has one round per step, e.g. the 2-step scenario
+checks). Each round trains a fresh :class:`~.simulation.GANSimulation` on the
+parameters without ``adagan`` (and without ``export``: the mixture keeps the samples), its seed
 child 10 + t of the replicate's SeedSequence (so its own ``init``/``data``/
 ``train``/``eval`` streams are children 0–3 of that). All rounds share the
 replicate's training set and evaluation set, drawn exactly as a plain GAN with
@@ -106,9 +107,7 @@ class AdaGANSimulation:
                  steps: int):
         if params.adagan is None:
             raise ValueError("AdaGANSimulation needs params.adagan")
-        T = params.adagan.rounds
-        if steps < T:
-            raise ValueError(f"AdaGAN needs steps >= adagan.rounds = {T} (one step per round)")
+        T = max(1, min(params.adagan.rounds, steps))  # at least one step per round
         self.p, self.R, self.backend, self.seeds = params, len(seeds), backend, list(seeds)
         self.device = torch.device(backend.device)
         self.round_params = params.model_copy(update={"adagan": None, "export": []})
