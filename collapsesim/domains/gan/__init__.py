@@ -9,7 +9,12 @@ with the remedies from the literature, reproducing PacGAN's Table 1.
 * :mod:`collapsesim.nets` (shared, outside the domain) — R generators and
   discriminators as one batched program;
 * :mod:`.losses` and :mod:`.optim` — objectives, regularisers, Adam/RMSProp;
-* :mod:`.simulation` — the training loop, evaluation and checkpoints;
+* :mod:`.entropy` — the Kozachenko–Leonenko entropy of generated batches (the
+  ``entropy`` remedy's −λ·Ĥ term);
+* :mod:`.simulation` — the training loop, evaluation and checkpoints, with the
+  remedies that add networks: several discriminators (``gman``), a mixture of
+  generators with a classifier (``mgan``), a reconstructor and a joint
+  discriminator (``veegan``);
 * PacGAN's Table 1 protocol (and the reduced CPU protocol) live in
   :mod:`collapsesim.reproductions.gan` (``collapsesim reproduce gan``).
 
@@ -29,8 +34,13 @@ Salimans et al. (2016) Improved techniques for training GANs, NeurIPS;
 Arjovsky, Chintala & Bottou (2017) Wasserstein GAN, ICML; Gulrajani et al.
 (2017) Improved training of Wasserstein GANs, NeurIPS; Metz et al. (2017)
 Unrolled generative adversarial networks, ICLR; Srivastava et al. (2017)
-VEEGAN, NeurIPS; Sønderby et al. (2017) Amortised MAP inference for image
-super-resolution, ICLR (instance noise); Lin et al. (2018) PacGAN: the power of
+VEEGAN: reducing mode collapse in GANs using implicit variational learning,
+NeurIPS; Durugkar, Gemp & Mahadevan (2017) Generative multi-adversarial
+networks, ICLR (GMAN); Hoang et al. (2018) MGAN: training generative
+adversarial nets with multiple generators, ICLR; Kozachenko & Leonenko (1987)
+Sample estimate of the entropy of a random vector, Probl. Inf. Transm.;
+Sønderby et al. (2017) Amortised MAP inference for image super-resolution,
+ICLR (instance noise); Lin et al. (2018) PacGAN: the power of
 two samples in generative adversarial networks, NeurIPS; Mao et al. (2019)
 Mode seeking GANs for diverse image synthesis, CVPR; Kynkäänniemi et al.
 (2019) Improved precision and recall metric for assessing generative models,
@@ -56,7 +66,8 @@ class GAN(Domain):
     backends = ("torch",)
     batched = True
     clock = "iterations"
-    description = "GAN mode collapse on the 2D ring/grid, with PacGAN, WGAN-GP, unrolling and other remedies"
+    description = ("GAN mode collapse on the 2D ring/grid, with PacGAN, WGAN-GP, unrolling, GMAN, "
+                   "MGAN, VEEGAN, entropy and other remedies")
     check_scenario = {
         "steps": 6, "record_every": 3, "replicates": 2,
         "params": {"data": {"n_train": 1000}, "generator": {"hidden": 16, "layers": 2},
