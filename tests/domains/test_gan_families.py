@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 import torch
-
 from pydantic import ValidationError
+
 from collapsesim.domains.gan import GANParams, GANSimulation
 from collapsesim.domains.gan.entropy import kl_entropy
 from collapsesim.engine.backends import get_backend

@@ -35,7 +35,7 @@ RHO2_FLOOR = 1e-30
 def kl_entropy(x: torch.Tensor, k: int = 1) -> torch.Tensor:
     """Ĥ (R,) of each replicate's samples x (R, n, d) (module docstring), in x's dtype;
     differentiable in x. Requires n > k."""
-    R, n, d = x.shape
+    _, n, d = x.shape
     if n <= k:
         raise ValueError(f"the k-NN entropy needs more than k = {k} samples (got {n})")
     y = x.to(torch.float64)
