@@ -171,3 +171,15 @@ def test_replicate_alone_equals_replicate_in_batch():
     # the rounds' resamples differ from the training set and between replicates
     assert not torch.equal(batch.rounds[2].data[0], batch.data[0])
     assert not torch.equal(batch.data_weights[0], batch.data_weights[1])
+
+
+def test_domain_builds_adagan_only_when_switched_on():
+    """The registered domain dispatches on ``params.adagan``: with it, the runner
+    trains the boosted mixture (one round per chunk of steps); without it, a plain GAN."""
+    from collapsesim.domains.gan import GAN
+
+    backend, seeds = get_backend("torch"), [np.random.SeedSequence(3)]
+    assert isinstance(GAN().build(_params(), backend=backend, seeds=seeds, steps=6),
+                      AdaGANSimulation)
+    plain = GAN().build(_params(adagan=None), backend=backend, seeds=seeds, steps=6)
+    assert type(plain) is GANSimulation

@@ -15,6 +15,8 @@ with the remedies from the literature, reproducing PacGAN's Table 1.
   remedies that add networks: several discriminators (``gman``), a mixture of
   generators with a classifier (``mgan``), a reconstructor and a joint
   discriminator (``veegan``);
+* :mod:`.adagan` — AdaGAN's boosted mixture of generators (``adagan``): T fresh
+  GANs, each on the training set reweighted where the mixture is weak;
 * PacGAN's Table 1 protocol (and the reduced CPU protocol) live in
   :mod:`collapsesim.reproductions.gan` (``collapsesim reproduce gan``).
 
@@ -24,7 +26,9 @@ fraction of modes captured and, for equal weights, D1 = K·exp(−reverse_kl).
 Before any sample is high quality the histogram is empty (D1 = 0), a valid
 observation. Domain metrics: ``modes_captured``,
 ``modes_captured_thresholded``, ``hq_fraction``, ``reverse_kl``, ``loglik``,
-``precision``, ``recall``, ``d_loss``, ``g_loss`` (the last step's losses); the
+``precision``, ``recall``, the detection metrics ``pairwise_distance``,
+``logdet_cov``, ``birthday_support``, ``birthday_batch`` (see :mod:`.evaluation`),
+``d_loss``, ``g_loss`` (the last step's losses); the
 Vendi score is computed by the core from the first ``eval.vendi_samples``
 samples. Torch is the only backend: the domain is a neural network, with no
 numpy or numba formulation worth having.
@@ -53,6 +57,7 @@ from ...registry import register
 from ..base import Domain
 from .mixture import Mixture
 from .params import FAST_OPTIMIZER, SMALL_ARCHITECTURE, GANParams
+from .adagan import AdaGANSimulation
 from .simulation import GANSimulation
 
 
@@ -83,7 +88,10 @@ class GAN(Domain):
         optimiser moments (x4, float64) — K generators with ``mgan``, M
         discriminators with ``gman``, the reconstructor with ``veegan`` — a
         minibatch's activations through all of them, and the evaluation samples
-        (through each of the K generators) with their k-NN distance matrix."""
+        (through each of the K generators) with their k-NN distance matrix, and
+        the evaluation samples' float64 distance matrix of the detection
+        metrics (one replicate at a time). With ``adagan`` the T rounds' networks
+        are all kept (T generators and discriminators)."""
         g, d, e = params.generator, params.discriminator, params.eval
         K = params.mgan.generators if params.mgan else 1
         M = params.gman.discriminators if params.gman else 1
@@ -92,16 +100,20 @@ class GAN(Domain):
         d_units = d.pieces * d.hidden * (d.hidden * d.layers + n_in + 1) + (K if K > 1 else 0) * d.hidden
         f_units = (params.veegan.hidden * (params.veegan.hidden * params.veegan.layers + 2 + g.z_dim)
                    if params.veegan else 0)
-        weights = 4 * 8.0 * (K * g_units + M * d_units + f_units)
+        T = params.adagan.rounds if params.adagan else 1
+        weights = 4 * 8.0 * T * (K * g_units + M * d_units + f_units)
         batch = 8.0 * params.batch_size * params.pack * (
             g.hidden * g.layers + M * d.pieces * d.hidden * d.layers
             + (params.veegan.hidden * params.veegan.layers if params.veegan else 0))
         return [("params.data.n_train", 8.0 * 2 * params.pack * params.data.n_train),
                 ("params.generator.hidden", replicates * (weights + batch)),
-                ("params.eval.samples", replicates * 8.0 * (K * e.samples * 2 + e.pr_samples ** 2))]
+                ("params.eval.samples", replicates * 8.0 * (K * e.samples * 2 + e.pr_samples ** 2)
+                 + 8.0 * e.samples ** 2)]
 
-    def build(self, params: GANParams, *, backend, seeds, steps: int) -> GANSimulation:
+    def build(self, params: GANParams, *, backend, seeds, steps: int):
+        if params.adagan:
+            return AdaGANSimulation(params, backend, seeds, steps)
         return GANSimulation(params, backend, seeds, steps)
 
 
-__all__ = ["GAN", "GANParams", "GANSimulation", "Mixture", "SMALL_ARCHITECTURE", "FAST_OPTIMIZER"]
+__all__ = ["GAN", "GANParams", "GANSimulation", "AdaGANSimulation", "Mixture", "SMALL_ARCHITECTURE", "FAST_OPTIMIZER"]
