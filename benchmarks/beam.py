@@ -5,12 +5,15 @@ same GPT-2 (``num_beams=B``, greedy beams, KV cache on both sides: ours
 reorders the cache by the engine's parent indices each step).
 
 An expansion is one scored candidate (B·V per step); tokens are B per step.
-Without transformers the GPT-2 rows read "—".
+transformers runs in a subprocess under the interpreter named by
+``COLLAPSESIM_TRANSFORMERS456_PYTHON`` (transformers 4.56.2, the version
+``collapsesim/reproductions/beam_hf456.py`` pins; built by
+``benchmarks/setup_peers.sh``), which builds the same GPT-2 through collapsesim
+and times ``generate`` (:func:`hf_seconds`); unset, its row is missing.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import warnings
 
 import numpy as np
@@ -19,8 +22,10 @@ import torch
 from collapsesim.domains.beam import BeamParams, BeamSimulation
 from collapsesim.engine import get_backend
 
-from . import section
-from .timing import Settings, best_times
+from . import peers, section
+from .timing import Settings, spread_ratio, time_samples
+
+VAR = "COLLAPSESIM_TRANSFORMERS456_PYTHON"
 
 
 def _ours(backend: str, lm: dict, B: int, L: int):
@@ -53,22 +58,31 @@ def _theirs(B: int, L: int):
     return run
 
 
+def hf_seconds(B: int, L: int, budget: float) -> list[float]:
+    """Timings of transformers' ``generate`` (run in the peer's environment)."""
+    torch.set_num_threads(1)
+    return time_samples({"hf": _theirs(B, L)}, budget, max_reps=3)["hf"]
+
+
 @section("beam")
 def beam(settings: Settings) -> str:
     B, L = (8, 16) if settings.quick else (64, 64)
-    hf = importlib.util.find_spec("transformers") is not None
-    lms = [("tree, V = 64", {"kind": "tree", "V": 64})]
-    if hf:
-        lms.append(("gpt2_random, V = 64", {"kind": "gpt2_random", "V": 64}))
+    budget = 0.5 if settings.quick else 10.0
     rows = []
-    for name, lm in lms:
-        fns = {b: _ours(b, lm, B, L) for b in ("numpy", "numba", "torch")}
+    for name, lm in [("tree, V = 64", {"kind": "tree", "V": 64}),
+                     ("gpt2_random, V = 64", {"kind": "gpt2_random", "V": 64})]:
+        samples = time_samples({b: _ours(b, lm, B, L) for b in ("numpy", "numba", "torch")}, budget,
+                               max_reps=3)
         if lm["kind"] == "gpt2_random":
-            fns["transformers generate"] = _theirs(B, L)
-        best = best_times(fns, budget_s=0.5 if settings.quick else 10.0, max_reps=3)
-        for label, t in best.items():
-            rows.append(f"| {name} | {label} | {B * 64 * L / t:,.0f} | {B * L / t:,.0f} |")
-    note = "" if hf else " transformers is not installed: the GPT-2 rows are missing."
+            hf = peers.call(VAR, "beam:hf_seconds", B=B, L=L, budget=budget)
+            if hf is not None:
+                samples["transformers generate"] = hf
+        for label, t in samples.items():
+            ratio = (spread_ratio(samples["transformers generate"], t)
+                     if "transformers generate" in samples and label != "transformers generate" else "—")
+            rows.append(f"| {name} | {label} | {B * 64 * L / min(t):,.0f} | {B * L / min(t):,.0f} | {ratio} |")
+    version = peers.versions(VAR, ("transformers", "torch"))
+    note = f" transformers ({version}) runs under `{VAR}`, in its own process."
     cuda = "" if torch.cuda.is_available() else " CUDA untested (no GPU on this machine)."
     return "\n".join([
         "## beam: expansions and tokens per second", "",
@@ -77,4 +91,5 @@ def beam(settings: Settings) -> str:
          "ours: the tree is free, the GPT-2 is built once per decode), best of up to 3. The "
          "GPT-2's forward pass is torch on every backend (numpy and numba convert its "
          f"log-probabilities).{note}{cuda}"), "",
-        "| LM | implementation | expansions/s | tokens/s |", "|---|---|---|---|", *rows, ""])
+        "| LM | implementation | expansions/s | tokens/s | transformers / ours |", "|---|---|---|---|---|",
+        *rows, ""])

@@ -4,7 +4,8 @@ A report's ratios are the table cells written ``4.3×`` or, with their
 run-to-run spread, ``4.3× (4.1–4.6)`` (:func:`benchmarks.timing.spread_ratio`:
 the ratio of best times, then the range to the ratio of median times). Each is
 named by its section (the ``##`` heading), its row (the row's leading cells up
-to the first numeric one) and its column header. A ratio *moved* when its
+to the first numeric one, extended until the rows of its table have distinct
+names) and its column header. A ratio *moved* when its
 ranges in the two reports do not overlap, i.e. it changed by more than its
 run-to-run spread; a cell without a spread has a range of one point, so any
 change of such a ratio counts, and the listing says that no spread was recorded.
@@ -34,34 +35,55 @@ def _is_numeric(cell: str) -> bool:
     return bool(re.match(r"^[~≈≥≤]?\s*\d", cell)) or cell.startswith("10^")
 
 
+def _tables(text: str) -> list[tuple[str, list[str], list[list[str]]]]:
+    """(section, header, rows) of every Markdown table, rows as lists of cells."""
+    tables, section, table, lines = [], "", None, text.splitlines()
+    rule = re.compile(r"^\s*\|[\s|:-]+\|\s*$")
+    for i, line in enumerate(lines):
+        if line.startswith("## "):
+            section = line[3:].strip()
+        if not line.lstrip().startswith("|"):
+            table = None
+            continue
+        if table is None:
+            if i + 1 < len(lines) and rule.match(lines[i + 1]):
+                table = (section, _cells(line), [])
+                tables.append(table)
+            continue
+        if not rule.match(line):
+            table[2].append(_cells(line))
+    return tables
+
+
+def _labels(rows: list[list[str]]) -> list[str]:
+    """Each row's name: its leading non-numeric cells, extended cell by cell
+    until the names are unique within the table."""
+    def prefix(cells):
+        k = 1
+        while k < len(cells) and not (_is_numeric(cells[k]) or RATIO.match(cells[k])):
+            k += 1
+        return k
+
+    ks = [prefix(r) for r in rows]
+    while True:
+        names = [" / ".join(r[:k]) for r, k in zip(rows, ks)]
+        clash = {n for n in names if names.count(n) > 1}
+        if not clash or all(k >= len(r) - 1 for r, k, n in zip(rows, ks, names) if n in clash):
+            return names
+        ks = [k + 1 if n in clash and k < len(r) - 1 else k for r, k, n in zip(rows, ks, names)]
+
+
 def parse(text: str) -> dict[tuple[str, str, str], Ratio]:
     """Every ratio cell of a report, keyed by (section, row, column)."""
     out: dict[tuple[str, str, str], Ratio] = {}
-    section, header, lines = "", None, text.splitlines()
-    for i, line in enumerate(lines):
-        if line.startswith("## "):
-            section, header = line[3:].strip(), None
-            continue
-        if not line.lstrip().startswith("|"):
-            header = None
-            continue
-        if i + 1 < len(lines) and re.match(r"^\s*\|[\s|:-]+\|\s*$", lines[i + 1]) and header is None:
-            header = _cells(line)
-            continue
-        if header is None or re.match(r"^\s*\|[\s|:-]+\|\s*$", line):
-            continue
-        cells = _cells(line)
-        label = [cells[0]]
-        for c in cells[1:]:
-            if _is_numeric(c) or RATIO.match(c):
-                break
-            label.append(c)
-        for col, cell in zip(header, cells):
-            m = RATIO.match(cell)
-            if m:
-                v = float(m.group(1))
-                lo, hi = (float(m.group(2)), float(m.group(3))) if m.group(2) else (v, v)
-                out[(section, " / ".join(label), col)] = Ratio(v, min(lo, v), max(hi, v), bool(m.group(2)))
+    for section, header, rows in _tables(text):
+        for label, cells in zip(_labels(rows), rows):
+            for col, cell in zip(header, cells):
+                m = RATIO.match(cell)
+                if m:
+                    v = float(m.group(1))
+                    lo, hi = (float(m.group(2)), float(m.group(3))) if m.group(2) else (v, v)
+                    out[(section, label, col)] = Ratio(v, min(lo, v), max(hi, v), bool(m.group(2)))
     return out
 
 

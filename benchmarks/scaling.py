@@ -13,19 +13,18 @@ amortise.
 
 *Memory*: the peak resident set size of ``collapsesim run <scenario>`` for
 each domain's largest scenario, in a subprocess of its own (the ``ru_maxrss``
-of that child, from ``os.wait4``), with a time limit: a run stopped at the
-limit reports its peak so far, marked "≥".
+of that child, from ``os.wait4`` in a small launcher process: see
+:func:`peak_rss`), with a time limit: a run stopped at the limit reports its
+peak so far, marked "≥".
 """
 
 from __future__ import annotations
 
+import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -121,34 +120,50 @@ def scaling_section(settings: Settings) -> str:
     return "\n".join(lines + ["Figures: " + ", ".join(links) + ".", "", *rows, ""])
 
 
+# Run by a fresh interpreter: on Linux a forked child starts with its parent's
+# high-water mark, so the benchmark process (numpy, numba and torch loaded) would
+# put a floor of several hundred MiB under every reading; a child of this small
+# launcher starts from the launcher's few MiB instead.
+_LAUNCHER = """
+import json, os, signal, subprocess, sys, threading, time
+limit, argv = float(sys.argv[1]), sys.argv[2:]
+start = time.perf_counter()
+child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+stopped = threading.Event()
+def stop():
+    stopped.set()
+    child.send_signal(signal.SIGTERM)
+    threading.Timer(10, lambda: child.poll() is None and child.kill()).start()
+timer = threading.Timer(limit, stop)
+timer.start()
+err = child.stderr.read()
+_, status, usage = os.wait4(child.pid, 0)
+timer.cancel()
+print(json.dumps({"rss_kib": usage.ru_maxrss, "wall": time.perf_counter() - start,
+                  "done": not stopped.is_set(), "rc": os.waitstatus_to_exitcode(status),
+                  "err": err.decode(errors="replace")[-1500:]}))
+"""
+
+
 def peak_rss(argv: list[str], limit_s: float) -> tuple[float, float, bool]:
     """(peak RSS in MiB, wall seconds, finished) of the command ``argv``, run as a
-    child of its own and stopped (SIGTERM, then SIGKILL) after ``limit_s``."""
-    start = time.perf_counter()
-    child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                             env={**os.environ, "OMP_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1"})
-    stopped = threading.Event()
-
-    def stop() -> None:
-        stopped.set()
-        child.send_signal(signal.SIGTERM)
-        threading.Timer(10, lambda: child.poll() is None and child.kill()).start()
-
-    timer = threading.Timer(limit_s, stop)
-    timer.start()
-    _, status, usage = os.wait4(child.pid, 0)
-    timer.cancel()
-    child.returncode = os.waitstatus_to_exitcode(status)
-    err = child.stderr.read().decode(errors="replace")
-    if child.returncode and not stopped.is_set():
-        raise RuntimeError(f"{' '.join(argv)} failed ({child.returncode}):\n{err[-1500:]}")
-    return usage.ru_maxrss / 1024, time.perf_counter() - start, not stopped.is_set()
+    child of a small launcher process and stopped (SIGTERM, then SIGKILL) after
+    ``limit_s``; its ``ru_maxrss`` from ``os.wait4``."""
+    done = subprocess.run([sys.executable, "-c", _LAUNCHER, str(limit_s), *argv], capture_output=True,
+                          text=True, check=True,
+                          env={**os.environ, "OMP_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1"})
+    out = json.loads(done.stdout.splitlines()[-1])
+    if out["rc"] and out["done"]:
+        raise RuntimeError(f"{' '.join(argv)} failed ({out['rc']}):\n{out['err']}")
+    return out["rss_kib"] / 1024, out["wall"], out["done"]
 
 
 @section("memory")
 def memory_section(settings: Settings) -> str:
     limit = 20.0 if settings.quick else 90.0
     rows = ["| domain | scenario | peak RSS | wall time |", "|---|---|---|---|"]
+    base, _, _ = peak_rss([sys.executable, "-c", "import collapsesim.cli, numba, torch"], limit)
+    rows.append(f"| (baseline) | `import collapsesim.cli, numba, torch` | {base:,.0f} MiB | — |")
     with tempfile.TemporaryDirectory() as tmp:
         for domain, (scenario, extra) in MEMORY.items():
             argv = [sys.executable, "-m", "collapsesim", "run", scenario, "--out",
@@ -162,6 +177,8 @@ def memory_section(settings: Settings) -> str:
         "<tmp> -q` in a subprocess of its own, for each domain's largest documented scenario (its "
         f"`full/` twin) with one replicate, numba and torch on one thread; each run is stopped after "
         f"{limit:.0f} s, and a stopped run's peak so far is marked ≥ (the arrays of these domains are "
-        "allocated at the start, so the bound is close). The Python interpreter with numpy, numba "
-        "and torch imported accounts for a few hundred MiB of every row. CUDA "
+        "allocated at the start, so the bound is close). The baseline row is the interpreter with "
+        "collapsesim's command line, numba and torch imported, which every row includes. Each run "
+        "is the child of a small launcher process, not of the benchmark process, whose high-water "
+        "mark a forked child would inherit. CUDA "
         "(`torch.cuda.max_memory_allocated`) untested: no GPU on this machine.", "", *rows, ""])
