@@ -520,8 +520,8 @@ SWEEPS = {
 NOT_SWEPT = {
     "vanilla": "the baseline",
     "feature_matching": "a switch without a knob",
-    "wgan_gp": "its knob (the penalty weight) is not a diversity knob, and each cell costs "
-               "about 5× vanilla's",
+    "wgan_gp": "its penalty weight is not a diversity knob, and each cell costs about 5× "
+               "vanilla's",
 }
 
 #: The reduced CPU protocol of the remedy table (``collapsesim reproduce gan --protocol
@@ -532,7 +532,9 @@ NOT_SWEPT = {
 #: 6.5, entropy 7.7, MGAN 8, feature matching, label smoothing and instance noise 11–13 (the
 #: load rose), minibatch discrimination 20, GMAN 27, WGAN-GP 37, unrolled 72; an evaluation of
 #: 10 seeds 1.5 s. So 8 seeds × 2000 iterations of 14 arms on two datasets, the pilot and the
-#: sweeps (3 seeds) come to about 45 minutes on one unloaded core (about 75 under that load).
+#: sweeps (3 seeds; the paper's setting is the table's run) come to about 45 minutes on one
+#: unloaded core (about 75 under that load; a check of 4 arms, the pilot and the entropy
+#: sweep took 680 s of training at a load of ~3.5).
 REMEDY_DEFAULTS = {"datasets": ["ring", "grid"], "iterations": 2000, "record_every": 500,
                    "architecture": "small", "max_seeds": 8, "pilot_seeds": 8,
                    "sweep_seeds": 3, "checkpoint_every": 500}
@@ -773,12 +775,11 @@ def _get(params: dict, key: str):
 
 
 def sweep_values(arm: Arm, sweep: Sweep, params: dict) -> tuple[object, list]:
-    """The arm's paper setting of the knob and the sweep's values (the setting included)."""
+    """The arm's paper setting of the knob and the sweep's other values (the setting
+    itself is the table's run of the arm, not run again)."""
     paper = _get(params, sweep.key)
     vals = list(sweep.values) or [round(paper * f, 10) for f in sweep.factors]
-    if paper not in vals:
-        vals.append(paper)
-    return paper, sorted(vals)
+    return paper, sorted(v for v in vals if v != paper)
 
 
 def _fmt_value(v) -> str:
@@ -991,14 +992,19 @@ def remedy_table_markdown(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def sweeps_markdown(sweeps: list[SweepRun]) -> str:
-    """Every sweep: knob value (the paper's marked), seeds, modes captured, D1 and %HQ
-    (mean [95 % CI] over seeds)."""
+def sweeps_markdown(sweeps: list[SweepRun], paper_runs: dict[str, ArmRun]) -> str:
+    """Every sweep: knob value, seeds, modes captured, D1 and %HQ (mean [95 % CI] over
+    seeds); the paper's setting is the table's run of the arm on the ring
+    (``paper_runs``: arm name → run), marked."""
     lines = ["| remedy | knob | value | seeds | modes captured | D1 | %HQ |",
              "|---|---|---|---|---|---|---|"]
     for sw in sweeps:
-        for value, fin in sw.final.items():
-            mark = " (paper)" if value == sw.paper else ""
+        rows = dict(sw.final)
+        if sw.arm.name in paper_runs:
+            rows[sw.paper] = paper_runs[sw.arm.name].final
+        for value in sorted(rows):
+            fin = rows[value]
+            mark = " (paper: the table's run)" if value == sw.paper else ""
             c = {k: dict(zip(("mean", "lo", "hi"), t_interval(np.asarray(fin[k]) * s)))
                  for k, _, _, s in REMEDY_METRICS}
             lines.append(f"| {sw.arm.label} | `{sw.key.removeprefix('params.')}` | "
@@ -1103,10 +1109,11 @@ def remedies_text(result: RemedyResult, figure: str | None) -> str:
             "through `collapsesim batch` (the batch scenario and command line are in "
             "`sweeps/<remedy>/scenario.yaml` and `command.txt` of the protocol's folder; its seeds "
             "are the batch's, `SeedSequence(seed, spawn_key=(cell hash, j))`, so they differ from "
-            "the table's). Not swept: "
+            "the table's; the paper's setting is the table's run, with its seeds). Not swept: "
             + "; ".join(f"{dict(REMEDY_ARMS)[k]} ({v})" for k, v in NOT_SWEPT.items())
             + "; unrolling to 10 steps (16× vanilla's cost) is left out.")
-        parts.append(sweeps_markdown(result.sweeps))
+        parts.append(sweeps_markdown(result.sweeps, {a: r for (d, a), r in result.runs.items()
+                                                     if d == "ring"}))
         fails = [f"{s.arm.label}: {f}" for s in result.sweeps for f in s.failures]
         if fails:
             parts.append("Failed sweep runs: " + "; ".join(fails) + ".")

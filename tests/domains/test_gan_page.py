@@ -35,7 +35,7 @@ def test_page_at_tiny_scale_has_every_section_and_figure(tmp_path):
             assert f"| {d} | {m} | 2 | 4 |" in text
     assert "6.3 ± 0.5" in text and "23.8 ± 0.7" in text  # published columns
     # the remedy table at tiny scale: 2 arms, 2 seeds, ring and grid, the pack sweep
-    assert text.count("| GAN (vanilla) | 2 |") == 2 and "| PacGAN2 | `pack` | 2 (paper) | 2 |" in text
+    assert text.count("| GAN (vanilla) | 2 |") == 2 and "| PacGAN2 | `pack` | 2 (paper: the table's run) | 2 |" in text
     assert "CUDA untested" in text and "runs/gan-page-seed<seed>/remedies/" in text
     # true samples reach the ceilings: every mode, %HQ near 1 − e^(−4.5)
     assert "| modes captured (N = 100,000) | 8 / 8 | 25 / 25 | K |" in text

@@ -121,17 +121,17 @@ def test_sweep_batch_files_are_a_collapsesim_batch(tmp_path):
     args = parse_remedy_args(["--out", str(tmp_path), "--sweep-seeds", "3"])
     pac2 = Arm("pac2", "PacGAN2", {"pack": 2})
     path, grid, out, command, paper = write_sweep_batch(pac2, args)
-    assert grid == ["params.pack=1,2,3,4"] and paper == 2
-    assert command == (f"collapsesim batch {path} --grid params.pack=1,2,3,4 --out {out} "
+    assert grid == ["params.pack=1,3,4"] and paper == 2  # 2: the table's run of the arm
+    assert command == (f"collapsesim batch {path} --grid params.pack=1,3,4 --out {out} "
                        "--workers 1 --quiet")
     assert (path.parent / "command.txt").read_text() == command + "\n"
     cells, reps, base = plan(str(path), parse_grid(grid), None)
     assert reps == 3 and base["steps"] == args.iterations and base["params"]["pack"] == 2
-    assert [c.config["params"]["pack"] for c in cells] == [1, 2, 3, 4]
-    # a knob swept by factors of the paper's setting includes the setting itself
+    assert [c.config["params"]["pack"] for c in cells] == [1, 3, 4]
+    # a knob swept by factors of the paper's setting
     ms = Arm("mode_seeking", "MSGAN", {"mode_seeking": 1.0})
     _, grid, _, _, paper = write_sweep_batch(ms, args)
-    assert SWEEPS["mode_seeking"].factors and grid == ["params.mode_seeking=0.1,1,10"]
+    assert SWEEPS["mode_seeking"].factors and grid == ["params.mode_seeking=0.1,10"]
     assert paper == 1.0
 
 
@@ -166,11 +166,12 @@ def test_tiny_protocol_end_to_end_and_read_back(tmp_path, monkeypatch):
     assert set(result.pilot) == {"vanilla", "pac2"}
     assert load(tmp_path / "pilot" / "ring_vanilla" / "config.yaml").seed == 11
     (sweep,) = result.sweeps
-    assert sorted(sweep.final) == [1, 2, 3, 4] and all(len(f["D1"]) == 2 for f in sweep.final.values())
+    assert sorted(sweep.final) == [1, 3, 4] and all(len(f["D1"]) == 2 for f in sweep.final.values())
     assert (tmp_path / "sweeps" / "pac2" / "batch" / "batch.json").is_file()
     text = (tmp_path / "table.md").read_text()
     assert "| GAN (vanilla) | 2 |" in text and "| PacGAN2 | 2 |" in text
-    assert "| PacGAN2 | `pack` | 2 (paper) | 2 |" in text and "CUDA untested" in text
+    assert "| PacGAN2 | `pack` | 2 (paper: the table's run) | 2 |" in text and "CUDA untested" in text
+    assert text.index("| `pack` | 1 |") < text.index("| `pack` | 2 (paper") < text.index("| `pack` | 3 |")
     assert (tmp_path / "figures" / "gan_remedies_modes.png").stat().st_size > 0
     saved = json.loads((tmp_path / "results.json").read_text())
     assert saved["finished"] and [r["arm"] for r in saved["rows"]["grid"]] == ["vanilla", "pac2"]
