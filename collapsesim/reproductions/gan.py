@@ -527,14 +527,14 @@ NOT_SWEPT = {
 #: The reduced CPU protocol of the remedy table (``collapsesim reproduce gan --protocol
 #: remedies``): the small networks and fast optimiser, ring and grid, the same iterations
 #: for every arm, seeds from the pilot capped at ``max_seeds``; sweeps on the ring only.
-#: Cost, measured on this 2-core machine under a load of ~3.5 (10 seeds × 250 iterations per
-#: arm on the ring, training time per 250 iterations): vanilla 4.3 s, PacGAN2 6.3, mode seeking
-#: 6.5, entropy 7.7, MGAN 8, feature matching, label smoothing and instance noise 11–13 (the
-#: load rose), minibatch discrimination 20, GMAN 27, WGAN-GP 37, unrolled 72; an evaluation of
-#: 10 seeds 1.5 s. So 8 seeds × 2000 iterations of 14 arms on two datasets, the pilot and the
-#: sweeps (3 seeds; the paper's setting is the table's run) come to about 45 minutes on one
-#: unloaded core (about 75 under that load; a check of 4 arms, the pilot and the entropy
-#: sweep took 680 s of training at a load of ~3.5).
+#: Cost, measured on this 2-core machine (10 seeds × 250 ring iterations per arm, training
+#: time relative to vanilla's 3.4 s at a load of ~2.6): PacGAN2 1.3, mode seeking 1.15,
+#: VEEGAN 1.3, entropy 1.5, MGAN 1.6, AdaGAN 1.6 (its classifier's steps), minibatch
+#: discrimination ~2, GMAN (5 discriminators) 4.3, WGAN-GP ~6, unrolled ~9; an evaluation of
+#: 10 seeds ~0.8 s. So 8 seeds × 2000 iterations of the 14 arms on two datasets (~1760 s),
+#: the pilot (~60 s) and the sweeps (3 seeds; the paper's setting is the table's run; ~440 s)
+#: come to about 40 minutes on one core of a machine that is not oversubscribed, about 60 at
+#: a load of 4 (a check of 4 arms, the pilot and the entropy sweep took 680 s at ~3.5).
 REMEDY_DEFAULTS = {"datasets": ["ring", "grid"], "iterations": 2000, "record_every": 500,
                    "architecture": "small", "max_seeds": 8, "pilot_seeds": 8,
                    "sweep_seeds": 3, "checkpoint_every": 500}
@@ -1227,7 +1227,7 @@ def remedies_main(argv=None) -> int:
           description="the remedy table: vanilla and every remedy at its paper's setting, ring "
                       "and grid, small networks, seeds from a pilot power calculation (capped at "
                       "8), Welch tests with Holm's correction, and each remedy's knob swept "
-                      "through collapsesim batch; about 45 CPU-minutes unloaded, resumable; "
+                      "through collapsesim batch; about 40 CPU-minutes, resumable; "
                       "OUT/gan_remedies/")
 def remedies(out: Path, *, seed: int, backend: str) -> Path:
     if backend != "torch":
