@@ -4,6 +4,12 @@ The report is a list of *sections*; each is a function registered with
 :func:`section` that takes a :class:`~benchmarks.timing.Settings` and returns
 its Markdown. The engine adds ``engine``; a domain adds its own module here and
 registers a section the same way (and imports it in :mod:`benchmarks.sections`).
+
+Peers (particles, DEAP and EvoTorch, fwdpy11 and msprime, transformers) run in
+their own environments through :mod:`benchmarks.peers`
+(``benchmarks/setup_peers.sh`` builds them); sections record their cost
+against size for :mod:`benchmarks.scaling`, which runs last; ratios carry their
+run-to-run spread for ``--compare`` (:mod:`benchmarks.compare`).
 """
 
 from __future__ import annotations

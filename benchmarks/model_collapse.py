@@ -22,7 +22,7 @@ from collapsesim.domains.model_collapse import (
 )
 from collapsesim.engine import get_backend
 
-from . import section
+from . import scaling, section
 from .timing import Settings, best_times
 
 MODELS = {
@@ -66,6 +66,7 @@ def _per_n(settings: Settings, R: int) -> list[str]:
             for label, b, dev in backends:
                 sim = _sim(model, n, b, dev, _seeds(R))
                 t = best_times({label: sim.step}, budget_s=budget, max_reps=5, sync=_sync(dev))[label]
+                scaling.record("model_collapse", f"{name.split(' (')[0]}, {label}, s per generation (N = n)", n, t)
                 cells.append(f"{1.0 / t:,.1f}")
             rows.append(f"| {name} | {n:,} | " + " | ".join(cells) + " |")
     head = "| model | n | " + " | ".join(lbl for lbl, *_ in backends) + " |"

@@ -162,8 +162,8 @@ def peak_rss(argv: list[str], limit_s: float) -> tuple[float, float, bool]:
 def memory_section(settings: Settings) -> str:
     limit = 20.0 if settings.quick else 90.0
     rows = ["| domain | scenario | peak RSS | wall time |", "|---|---|---|---|"]
-    base, _, _ = peak_rss([sys.executable, "-c", "import collapsesim.cli, numba, torch"], limit)
-    rows.append(f"| (baseline) | `import collapsesim.cli, numba, torch` | {base:,.0f} MiB | — |")
+    base, _, _ = peak_rss([sys.executable, "-m", "collapsesim", "--help"], limit)
+    rows.append(f"| (baseline) | `collapsesim --help` | {base:,.0f} MiB | — |")
     with tempfile.TemporaryDirectory() as tmp:
         for domain, (scenario, extra) in MEMORY.items():
             argv = [sys.executable, "-m", "collapsesim", "run", scenario, "--out",
@@ -177,8 +177,9 @@ def memory_section(settings: Settings) -> str:
         "<tmp> -q` in a subprocess of its own, for each domain's largest documented scenario (its "
         f"`full/` twin) with one replicate, numba and torch on one thread; each run is stopped after "
         f"{limit:.0f} s, and a stopped run's peak so far is marked ≥ (the arrays of these domains are "
-        "allocated at the start, so the bound is close). The baseline row is the interpreter with "
-        "collapsesim's command line, numba and torch imported, which every row includes. Each run "
+        "allocated at the start, so the bound is close). The baseline row is the command line's start-up "
+        "alone (`collapsesim --help`), which every row includes; a domain's backend imports come on "
+        "top. Each run "
         "is the child of a small launcher process, not of the benchmark process, whose high-water "
         "mark a forked child would inherit. CUDA "
         "(`torch.cuda.max_memory_allocated`) untested: no GPU on this machine.", "", *rows, ""])
