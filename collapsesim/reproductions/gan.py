@@ -1681,7 +1681,7 @@ def _scenario_sentence(reduced_cells: list[Cell], seed: int) -> str:
           description="the page: metrics on true samples, the reduced CPU protocol (GAN vs "
                       "PacGAN2 on the ring, 14 seeds, with its 8-seed pilot) and PacGAN's "
                       "Table 1 on CPU for 2 seeds × 2000 iterations (GAN, PacGAN2; ring, grid) and "
-                      "the remedy table (protocol remedies); about 70 CPU-minutes, runs resumable "
+                      "the remedy table (protocol remedies); about 60 CPU-minutes, runs resumable "
                       "in runs/gan-page-seed<seed>/")
 def page(out: Path, *, seed: int, backend: str, scale: float = 1.0,
          runs: Path | None = None) -> Path:
