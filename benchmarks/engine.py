@@ -334,7 +334,10 @@ def engine_section(settings: Settings) -> str:
         "",
         *_table(times, columns),
         "",
-        f"{met} of {len(times)} rows meet their bar.",
+        f"{met} of {len(times)} rows meet their bar (on a shared machine, rows near their bar can flip "
+        "between runs). A ratio below 1× means numba's compiled draws beat numpy's bulk fill of the "
+        "same numbers (Gaussian mutation: the same ziggurat normals, drawn inside the kernel), so that "
+        "floor is loose.",
         "",
         "Truncation (top n, fittest first) against `np.partition` / `torch.topk` of the same n, "
         "at n = N/2 and at beam-search shapes (top B of N = B·V candidates):",
