@@ -55,9 +55,9 @@ from __future__ import annotations
 
 from ...registry import register
 from ..base import Domain
+from .adagan import AdaGANSimulation
 from .mixture import Mixture
 from .params import FAST_OPTIMIZER, SMALL_ARCHITECTURE, GANParams
-from .adagan import AdaGANSimulation
 from .simulation import GANSimulation
 
 

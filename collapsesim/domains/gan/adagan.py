@@ -61,13 +61,12 @@ import torch
 
 from ...engine.rng import child_seed
 from ...nets import elementwise, init_mlp, mlp
-from ..base import Observation, Series, check_finite
+from ..base import Observation, check_finite
 from . import losses
-from .evaluation import evaluate
 from .mixture import Mixture
 from .optim import Optimizer
 from .params import GANParams
-from .simulation import GANSimulation, one_thread
+from .simulation import GANSimulation, observations, one_thread
 
 DATA_STREAM, EVAL_STREAM, BOOST_STREAM, FIRST_ROUND_STREAM = 1, 3, 4, 10
 
@@ -233,18 +232,8 @@ class AdaGANSimulation:
             return self._observe()
 
     def _observe(self) -> list[Observation]:
-        x = self.samples()
-        check_finite("generator output", x)
-        last = self.rounds[-1].last_losses
-        out, n_vendi = [], self.p.eval.vendi_samples
-        for r in range(self.R):
-            counts, metrics = evaluate(x[r], self.eval_real[r], self.mixture, self.p.eval.k)
-            metrics["d_loss"] = float(last[0, r])
-            metrics["g_loss"] = float(last[1, r])
-            out.append(Observation(
-                series={"modes": Series(counts.cpu().numpy(), self.mixture.weights)},
-                metrics=metrics, samples=x[r, :n_vendi] if n_vendi else None))
-        return out
+        return observations(self.samples(), self.eval_real, self.mixture, self.p.eval,
+                            self.rounds[-1].last_losses)
 
     # -- checkpoints ---------------------------------------------------------------------------
     def state_dict(self) -> dict:

@@ -87,8 +87,17 @@ import numpy as np
 import torch
 
 from ...engine.rng import child_seed
-from ...nets import (discriminator, elementwise, generator, init_discriminator, init_generator,
-                      init_linear, init_mlp, linear, mlp)
+from ...nets import (
+    discriminator,
+    elementwise,
+    generator,
+    init_discriminator,
+    init_generator,
+    init_linear,
+    init_mlp,
+    linear,
+    mlp,
+)
 from ..base import Observation, Series, check_finite
 from . import losses
 from .entropy import kl_entropy
@@ -111,6 +120,23 @@ def one_thread():
         yield
     finally:
         torch.set_num_threads(n)
+
+
+def observations(x: torch.Tensor, eval_real: torch.Tensor, mixture: Mixture, eval_params,
+                 last_losses: torch.Tensor) -> list[Observation]:
+    """One observation per replicate of the evaluation samples ``x`` (R, N, 2):
+    the mode histogram against the mixture weights, :func:`.evaluation.evaluate`'s
+    metrics on them and ``eval_real``, the last step's losses ``last_losses``
+    (2, R: D's, G's) and the first ``eval_params.vendi_samples`` samples."""
+    check_finite("generator output", x)
+    out, n_vendi = [], eval_params.vendi_samples
+    for r in range(x.shape[0]):
+        counts, metrics = evaluate(x[r], eval_real[r], mixture, eval_params.k)
+        metrics["d_loss"] = float(last_losses[0, r])
+        metrics["g_loss"] = float(last_losses[1, r])
+        out.append(Observation(series={"modes": Series(counts.cpu().numpy(), mixture.weights)},
+                               metrics=metrics, samples=x[r, :n_vendi] if n_vendi else None))
+    return out
 
 
 class GANSimulation:
@@ -386,17 +412,8 @@ class GANSimulation:
             return self._observe()
 
     def _observe(self) -> list[Observation]:
-        x = self.samples()
-        check_finite("generator output", x)
-        out, n_vendi = [], self.p.eval.vendi_samples
-        for r in range(self.R):
-            counts, metrics = evaluate(x[r], self.eval_real[r], self.mixture, self.p.eval.k)
-            metrics["d_loss"] = float(self.last_losses[0, r])
-            metrics["g_loss"] = float(self.last_losses[1, r])
-            out.append(Observation(
-                series={"modes": Series(counts.cpu().numpy(), self.mixture.weights)},
-                metrics=metrics, samples=x[r, :n_vendi] if n_vendi else None))
-        return out
+        return observations(self.samples(), self.eval_real, self.mixture, self.p.eval,
+                            self.last_losses)
 
     # -- checkpoints ---------------------------------------------------------------------------
     def state_dict(self) -> dict:
