@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import traceback
 from pathlib import Path
 
 from . import compare, peers, timing
@@ -56,10 +57,16 @@ def main(argv: list[str] | None = None) -> int:
     chosen = [name for name in SECTIONS if not args.section or name in args.section]
     chosen.sort(key=lambda name: name in LAST)  # stable: the others keep their order
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    parts = []
+    parts, failed = [], []
     for name in chosen:
         print(f"benchmarks: running section {name!r}", file=sys.stderr)
-        parts.append(SECTIONS[name](settings))
+        try:
+            parts.append(SECTIONS[name](settings))
+        except Exception as error:  # one broken section must not cost the others' hours
+            traceback.print_exc()
+            failed.append(name)
+            parts.append(f"## {name}\n\nThis section failed in this run: `{type(error).__name__}: "
+                         f"{str(error).splitlines()[0] if str(error) else ''}`.\n")
     header = [
         "# Benchmarks",
         "",
@@ -85,10 +92,11 @@ def main(argv: list[str] | None = None) -> int:
     ]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(header) + "\n" + "\n".join(parts))
-    print(f"benchmarks: wrote {args.out}", file=sys.stderr)
+    print(f"benchmarks: wrote {args.out}" + (f"; failed sections: {', '.join(failed)}" if failed else ""),
+          file=sys.stderr)
     if old is not None:
         print(compare.report(old, args.out.read_text(), str(args.compare), str(args.out)), end="")
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

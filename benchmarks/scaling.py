@@ -160,7 +160,7 @@ def peak_rss(argv: list[str], limit_s: float) -> tuple[float, float, bool]:
 
 @section("memory")
 def memory_section(settings: Settings) -> str:
-    limit = 20.0 if settings.quick else 90.0
+    limit = 20.0 if settings.quick else 60.0
     rows = ["| domain | scenario | peak RSS | wall time |", "|---|---|---|---|"]
     base, _, _ = peak_rss([sys.executable, "-m", "collapsesim", "--help"], limit)
     rows.append(f"| (baseline) | `collapsesim --help` | {base:,.0f} MiB | — |")

@@ -4,12 +4,13 @@ synthetic reports, the spread cells, the scaling fit and the set-up script's syn
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from benchmarks import compare, scaling
+from benchmarks import compare, peers, scaling
 from benchmarks.__main__ import main
 from benchmarks.timing import spread_ratio
 
@@ -113,8 +114,6 @@ def test_setup_peers_script_parses():
 
 
 def test_peak_rss_sees_an_allocation_and_not_the_parents_memory():
-    import sys
-
     base, _, done = scaling.peak_rss([sys.executable, "-c", "import numpy"], 30)
     assert done and base < 200  # a fresh numpy interpreter, not this process's high-water mark
     code = "import numpy as np; a = np.ones(25_000_000); a += 1"  # 191 MiB touched
@@ -125,7 +124,7 @@ def test_peak_rss_sees_an_allocation_and_not_the_parents_memory():
 
 
 def test_quick_drift_report_with_its_scaling_figure(tmp_path, monkeypatch):
-    for var, _ in (v for v in __import__("benchmarks.peers").peers.PEERS.values()):
+    for var, _ in peers.PEERS.values():
         monkeypatch.delenv(var, raising=False)
     out = tmp_path / "report.md"
     assert main(["--quick", "--section", "scaling", "--section", "drift", "--out", str(out)]) == 0
