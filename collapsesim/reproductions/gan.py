@@ -1508,6 +1508,16 @@ METRICS_TEXT = """\
   tested through the shared metric) and the Vendi score of the first 250
   samples (`eval.vendi_samples`; its eigendecomposition is O(n³) in the number
   of samples).
+- Detection metrics of the same N samples (`collapsesim/domains/gan/evaluation.py`):
+  `pairwise_distance`, their mean pairwise L2 distance (latent diversity: z is
+  fixed); `logdet_cov`, ln det of their 2×2 covariance (−inf if collinear);
+  `birthday_support` = 1/p̂ with p̂ the fraction of pairs closer than ε = 6σ
+  (Arora & Zhang 2017: the collision form of the birthday-paradox test, D2 over
+  ε-cells, ≈ K on the true mixture and ≈ 1 on one mode) and `birthday_batch` =
+  ½ + √(¼ + 2 ln 2/p̂), the batch size with a duplicate at probability ½ (both
+  NaN when no pair collides). The class-coverage entropy of the mode histogram
+  is the core's D1 of `modes`. `tests/domains/test_gan_detection.py` checks each
+  against its closed form on the true ring and grid and on a one-mode generator.
 
 On samples of the true distribution (computed by this command with the torch
 seeds of `tests/domains/test_gan_metrics.py`, which asserts the expected
