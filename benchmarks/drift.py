@@ -14,12 +14,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from collapsesim.config import load
-from collapsesim.domains.drift import Drift
-from collapsesim.engine import get_backend
-
 from . import scaling, section
-from .timing import Settings, spread_ratio, time_samples
+from .timing import Settings, replicate, spread_ratio, stepper, time_samples
 
 BACKENDS = ("numpy", "numba", "torch")
 NUMPY_MORAN = 10**4  # numpy's Moran events are a Python loop: larger N take minutes
@@ -28,16 +24,9 @@ MODELS = {"Wright–Fisher": ("wright-fisher", 0.0), "Moran": ("moran", 1.0)}  #
 
 def block(model: str, backend: str, N: int, generations: int):
     """A function that runs ``generations`` generations of one replicate."""
-    cfg = load({"domain": "drift", "steps": 1, "backend": backend,
-                "params": {"N": N, "K": 10, "s": 0.01, "model": model}})
-    sim = Drift().build(cfg.params, backend=get_backend(backend), seeds=[np.random.SeedSequence(1)],
-                        steps=generations)
-
-    def run() -> None:
-        for _ in range(generations):
-            sim.step()
-
-    return run
+    sim = replicate({"domain": "drift", "steps": 1, "backend": backend,
+                     "params": {"N": N, "K": 10, "s": 0.01, "model": model}}, steps=generations)
+    return stepper(sim, generations)
 
 
 @section("drift")

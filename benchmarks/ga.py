@@ -23,14 +23,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from collapsesim.config import load
-from collapsesim.domains.ga import GA
 from collapsesim.engine import get_backend
 from collapsesim.problems import rastrigin
 from collapsesim.problems.functions import rastrigin as rastrigin_function
 
 from . import peers, scaling, section
-from .timing import Settings, fmt_time, spread_ratio, time_samples
+from .timing import Settings, fmt_time, replicate, spread_ratio, time_samples
 
 VAR = "COLLAPSESIM_DEAP_PYTHON"
 
@@ -49,13 +47,11 @@ SYNC = torch.cuda.synchronize if torch.cuda.is_available() else None
 
 
 def _domain_step(backend: str, device: str, n: int):
-    cfg = load({"domain": "ga", "steps": 1, "backend": backend, "device": device,
-                "params": {"problem": "rastrigin", "dim": DIM, "N": n,
-                           "selection": {"kind": "tournament", "k": 3},
-                           "mutation": {"kind": "gaussian", "sigma": 0.01, "rate": 1.0}}})
-    sim = GA().build(cfg.params, backend=get_backend(backend, device),
-                     seeds=[np.random.SeedSequence(1)], steps=1)
-    return sim.step
+    return replicate({"domain": "ga", "steps": 1, "backend": backend, "device": device,
+                      "params": {"problem": "rastrigin", "dim": DIM, "N": n,
+                                 "selection": {"kind": "tournament", "k": 3},
+                                 "mutation": {"kind": "gaussian", "sigma": 0.01, "rate": 1.0}}},
+                     steps=1).step
 
 
 def _batched_step(backend: str, device: str, replicates: int, n: int):

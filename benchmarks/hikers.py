@@ -15,12 +15,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from collapsesim.config import load
-from collapsesim.domains.hikers import Hikers
-from collapsesim.engine import get_backend
-
 from . import scaling, section
-from .timing import Settings, spread_ratio, time_samples
+from .timing import Settings, replicate, spread_ratio, stepper, time_samples
 
 BACKENDS = ("numpy", "numba", "torch")
 STEPS = 10
@@ -28,17 +24,10 @@ STEPS = 10
 
 def block(backend: str, N: int):
     """A function that runs ``STEPS`` steps of one team of N hikers."""
-    cfg = load({"domain": "hikers", "steps": 1, "backend": backend,
-                "params": {"problem": "F6", "N": N, "sigma": 0.001, "interval": 5,
-                           "exploit": {"kind": "quantile", "q": 0.25}}})
-    sim = Hikers().build(cfg.params, backend=get_backend(backend), seeds=[np.random.SeedSequence(1)],
-                         steps=10**6)
-
-    def run() -> None:
-        for _ in range(STEPS):
-            sim.step()
-
-    return run
+    sim = replicate({"domain": "hikers", "steps": 1, "backend": backend,
+                     "params": {"problem": "F6", "N": N, "sigma": 0.001, "interval": 5,
+                                "exploit": {"kind": "quantile", "q": 0.25}}}, steps=10**6)
+    return stepper(sim, STEPS)
 
 
 @section("hikers")

@@ -29,6 +29,27 @@ class Settings:
         return (10**4, 10**5) if self.quick else (10**5, 10**6, 10**7)
 
 
+def replicate(config: dict, steps: int):
+    """One replicate (seed 1) of a scenario ``config`` built by its registered
+    domain on the config's backend and device, for ``steps`` steps."""
+    from collapsesim.config import load
+    from collapsesim.engine import get_backend
+    from collapsesim.registry import get_domain
+
+    cfg = load(config)
+    return get_domain(cfg.domain)().build(cfg.params, backend=get_backend(cfg.backend, cfg.device),
+                                          seeds=[np.random.SeedSequence(1)], steps=steps)
+
+
+def stepper(sim, steps: int) -> Callable[[], None]:
+    """A function that advances ``sim`` by ``steps`` steps (a timing block)."""
+    def run() -> None:
+        for _ in range(steps):
+            sim.step()
+
+    return run
+
+
 def time_samples(fns: dict[str, Callable[[], object]], budget_s: float = 1.5, max_reps: int = 9,
                  sync=None) -> dict[str, list[float]]:
     """Wall times (seconds) of every call of each function, measured round-robin —
