@@ -15,9 +15,6 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from collapsesim.domains.particle_filter.models import build_model
-from collapsesim.domains.particle_filter.smc import SMC
-from collapsesim.engine import get_backend
 from collapsesim.reproductions.particle_filter import run_particles, studies
 
 from . import peers, scaling, section
@@ -36,21 +33,6 @@ def _particles_ns(sizes) -> dict[int, float]:
                                  "sigma_y": 1.0, "N": 10, "runs": 0, "seed": 1, "ess_rmin": 1.0,
                                  "resampling": "systematic", "timing_N": list(sizes)})
     return {int(n): v for n, v in out["ns_per_particle_step"].items()}
-
-
-def _genealogy_run(backend: str, N: int):
-    """:func:`studies.speed_run` with the genealogy on."""
-    params, _, data, _ = studies.linear_gaussian_data(T)
-    be = get_backend(backend)
-    model = build_model(params.model, be)
-    seeds = iter(range(10**9))
-
-    def run() -> None:
-        smc = SMC(model, data.y, N, be, be.rng(next(seeds)), scheme="systematic", genealogy=True)
-        for _ in range(T - 1):
-            smc.step()
-
-    return run
 
 
 @section("particle_filter")
@@ -74,7 +56,7 @@ def particle_filter(settings: Settings) -> str:
                     f"{spread_ratio(ref, ns['numba']) if np.isfinite(ref) else '—'} |")
     n_gen = sizes[-2]
     gen = time_samples({"off": studies.speed_run("numba", n_gen, T),
-                        "on": _genealogy_run("numba", n_gen)},
+                        "on": studies.speed_run("numba", n_gen, T, genealogy=True)},
                        budget_s=0.5 if settings.quick else 20.0, max_reps=3)
     head = " | ".join(label for label, _, _ in columns)
     cuda = "" if torch.cuda.is_available() else " CUDA untested (no GPU on this machine)."

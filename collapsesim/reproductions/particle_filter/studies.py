@@ -151,9 +151,9 @@ def merger_sums(N: int, runs: int, steps: int, *, rho: float = 0.9, sigma_y: flo
     return out
 
 
-def speed_run(backend: str, N: int, T: int = 100, device: str = "cpu"):
+def speed_run(backend: str, N: int, T: int = 100, device: str = "cpu", genealogy: bool = False):
     """A zero-argument function that runs one bootstrap filter (systematic
-    resampling every step, no genealogy, like ``particles``) over T
+    resampling every step; by default no genealogy, like ``particles``) over T
     observations of the linear-Gaussian model: what the timings time."""
     params, _, data, _ = linear_gaussian_data(T)
     be = get_backend(backend, device)
@@ -161,7 +161,7 @@ def speed_run(backend: str, N: int, T: int = 100, device: str = "cpu"):
     seeds = iter(range(10**9))
 
     def run() -> None:
-        smc = SMC(model, data.y, N, be, be.rng(next(seeds)), scheme="systematic", genealogy=False)
+        smc = SMC(model, data.y, N, be, be.rng(next(seeds)), scheme="systematic", genealogy=genealogy)
         for _ in range(T - 1):
             smc.step()
 
