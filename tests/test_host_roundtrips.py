@@ -73,12 +73,13 @@ def _reads(scenario, overrides):
 
 
 RESAMPLER = "engine/backends/torch_resampling.py:cumulative_weights"
-NORMALISE = "domains/particle_filter/kernels.py:normalise_torch"
-SCALED = "domains/particle_filter/smc.py:_scaled"
+#: The filter's one read of (max lw, ΣW, ΣW²): once to normalise, once more for the
+#: auxiliary filter's first-stage weights.
+SUMS = "domains/particle_filter/kernels.py:scaled_sums"
 ALLOWED = {
-    ("particle_filter", ()): ({NORMALISE: 1, RESAMPLER: 1}, {}),
+    ("particle_filter", ()): ({SUMS: 1, RESAMPLER: 1}, {}),
     ("particle_filter", ("params.resampling=adaptive", "params.filter=auxiliary")):
-        ({NORMALISE: 1, SCALED: 1, RESAMPLER: 1}, {}),
+        ({SUMS: 2, RESAMPLER: 1}, {}),
     ("ga", ()): ({}, {}),
     ("ga", ("params.islands={count: 4, migrants: 2, interval: 3}", "params.elitism=2")): ({}, {}),
     ("ga", ("params.stop_at_optimum=true", "params.problem=F1")):
@@ -105,7 +106,7 @@ def test_particle_filter_reads_at_most_one_value_set_per_step_without_the_engine
     """Without the engine's weight check, the filter's own reads are one per step."""
     reads = _reads("particle_filter", [])
     own = {k: v for k, v in reads["step"].items() if k != RESAMPLER}
-    assert own == {NORMALISE: STEPS}
+    assert own == {SUMS: STEPS}
 
 
 def test_cuda_check_runs_on_cpu(tmp_path, capsys):

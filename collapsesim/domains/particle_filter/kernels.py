@@ -130,27 +130,21 @@ def propagate_numba(backend, model, x, ancestors, base, y, t, rng, workspace):
     return x_new, lw
 
 
-@implements("particle_filter.normalise", "numpy")
+def scaled_sums(xp, lw):
+    """(W = exp(lw − max lw), max lw, ΣW, ΣW²) on the array module ``xp``'s arrays;
+    the three numbers reach the host in one read (one transfer on a GPU). W is
+    meaningless (NaN) when max lw is −inf or NaN."""
+    m = lw.max()
+    with np.errstate(invalid="ignore"):
+        W = xp.exp(lw - m)
+        m, s, sq = (float(v) for v in xp.stack([m, W.sum(), (W * W).sum()]).tolist())
+    return W, m, s, sq
+
+
+@implements("particle_filter.normalise", "numpy", "torch")
 def normalise_spec(backend, lw, workspace):
     """The specification of the weights' normalisation (see the module docstring)."""
-    m = float(lw.max())
-    if not math.isfinite(m):
-        return lw, None, m, 0.0
-    W = backend.xp.exp(lw - m)
-    s = float(W.sum())
-    ell = m + math.log(s)
-    return (lw - ell if math.isfinite(ell) else lw), W, ell, s * s / float((W * W).sum())
-
-
-@implements("particle_filter.normalise", "torch")
-def normalise_torch(backend, lw, workspace):
-    """The specification with one host read: max lw, ΣW and ΣW² in one transfer
-    (the same numbers: W = exp(lw − max) is computed on the device either way)."""
-    import torch
-
-    m = lw.max()
-    W = torch.exp(lw - m)
-    m, s, sq = torch.stack([m, W.sum(), (W * W).sum()]).tolist()
+    W, m, s, sq = scaled_sums(backend.xp, lw)
     if not math.isfinite(m):
         return lw, None, m, 0.0
     ell = m + math.log(s)

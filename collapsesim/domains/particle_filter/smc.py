@@ -40,7 +40,7 @@ import numpy as np
 
 from ...engine.genealogy import Genealogy
 from ..base import DivergenceError
-from . import kernels  # noqa: F401  (registers the particle_filter.* operators)
+from . import kernels  # also registers the particle_filter.* operators
 from .remedies import resample_move, roughen
 
 
@@ -181,11 +181,7 @@ class SMC:
     def _scaled(self, lw):
         """(exp(lw − max lw), log Σ exp(lw), (ΣW)²/ΣW²) on the backend's arrays; the
         three sums reach the host in one read."""
-        xp = self.backend.xp
-        m = lw.max()
-        with np.errstate(invalid="ignore"):  # max −inf: W is NaN, returned as None below
-            W = xp.exp(lw - m)
-            m, s, sq = (float(v) for v in xp.stack([m, W.sum(), (W * W).sum()]).tolist())
+        W, m, s, sq = kernels.scaled_sums(self.backend.xp, lw)
         if not math.isfinite(m):
             return None, m, 0.0
         return W, m + math.log(s), s * s / sq
