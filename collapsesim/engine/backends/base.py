@@ -24,14 +24,33 @@ from typing import Any
 
 import numpy as np
 
+from ..replicates import RANDOM_METHODS, RowGenerators, by_rows
+
 RESAMPLING_SCHEMES = ("multinomial", "residual", "stratified", "systematic")
 
 
 class Backend:
-    """Abstract backend. Subclasses: NumpyBackend, NumbaBackend, TorchBackend."""
+    """Abstract backend. Subclasses: NumpyBackend, NumbaBackend, TorchBackend.
+
+    Every random method (:data:`~collapsesim.engine.replicates.RANDOM_METHODS`)
+    of a subclass accepts, as its ``rng``, the per-replicate generators of
+    :meth:`row_rngs`: row r of the batched call is then the lone call with
+    replicate r's generator (:mod:`collapsesim.engine.replicates`)."""
 
     name: str = ""
     device: str = "cpu"
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for m in RANDOM_METHODS:
+            fn = cls.__dict__.get(m)
+            if fn is not None and not getattr(fn, "by_rows", False):
+                setattr(cls, m, by_rows(fn))
+
+    def row_rngs(self, seeds):
+        """One generator per replicate row, ``self.rng(seeds[r])`` for row r, as
+        :class:`~collapsesim.engine.replicates.RowGenerators`."""
+        return RowGenerators([self.rng(s) for s in seeds])
 
     # -- arrays and randomness -------------------------------------------------
     def rng(self, seed: np.random.SeedSequence) -> Any:

@@ -71,7 +71,27 @@ def registered(op: str | None = None) -> dict[str, tuple[str, ...]]:
 
 def lookup(op: str, backend) -> Callable:
     """``op`` bound to ``backend``: its own implementation, else its fallback's,
-    else a built-in backend method of that name."""
+    else a built-in backend method of that name. A registered implementation
+    with an ``rng`` parameter accepts per-replicate generators
+    (:mod:`collapsesim.engine.replicates`)."""
+    key = (op, backend.name, backend.device)
+    fn = _BOUND.get(key)
+    if fn is None or fn.backend is not backend:
+        fn = _BOUND[key] = _Bound(_lookup(op, backend), backend)
+    return fn.fn
+
+
+class _Bound:
+    def __init__(self, fn: Callable, backend):
+        from ..replicates import by_rows
+
+        self.fn, self.backend = by_rows(fn), backend
+
+
+_BOUND: dict[tuple, _Bound] = {}
+
+
+def _lookup(op: str, backend) -> Callable:
     _load()
     name = backend.name
     while name is not None:
