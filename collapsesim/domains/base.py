@@ -140,6 +140,30 @@ class Observation:
     samples: Any | None = None  # unlabelled samples (n × d) for the Vendi score
 
 
+@dataclass
+class Observations:
+    """What ``observe()`` of a batched simulation may return for its R rows
+    at once, as stacked arrays (cheaper than R :class:`Observation` objects
+    when R is large and each replicate is small).
+
+    ``series``: name → :class:`Series` whose ``abundances`` is an (R, K) array
+    (zeros pad rows with fewer types) and whose ``reference`` is one reference
+    for every row (a (K,) array or a scalar) or one per row ((R, K) or (R,)).
+    ``metrics``: name → (R,) float array; NaN means "not defined for this
+    row" and records no row (unlike a per-replicate ``None``, recorded as NaN).
+    """
+
+    series: dict[str, Series]
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        for s in self.series.values():
+            return int(np.shape(s.abundances)[0])
+        for v in self.metrics.values():
+            return int(np.shape(v)[0])
+        return 0
+
+
 @runtime_checkable
 class Simulation(Protocol):
     """One replicate (or, for a batched domain, all replicates) of a domain.
@@ -158,6 +182,27 @@ class Simulation(Protocol):
       simulation from the same seeds, calls ``load_state_dict`` and continues,
       and the rows must equal an uninterrupted run's. Without them, resume
       restarts an unfinished replicate group from step 0.
+    Batched simulations (``batched = True``, R replicates) may also end
+    replicates one at a time, as lone runs would:
+
+    * ``finished`` as a boolean array of length R (once true, stays true):
+      the runner records replicate r at the step its flag turns true, marks
+      it ``completed`` with that many steps, and never observes or records it
+      again; the group ends when every flag is true or the steps run out;
+    * ``diverged``, a boolean array of length R, and ``divergence``, a dict
+      row → message: a replicate whose flag turns true during step t is marked
+      ``diverged`` (``"step t: <message>"``) keeping its rows up to t − 1,
+      as a lone run raising :class:`DivergenceError` at step t would; the other
+      rows continue. (Raising :class:`DivergenceError` still ends the whole
+      group.)
+
+    A simulation with either array must accept ``observe(rows)``, ``rows`` an
+    increasing int array of row positions, returning those rows'
+    observations in that order. The simulation keeps stepping every row;
+    what a step does to an ended row is never observed, but must not raise.
+    ``observe`` of a batched simulation may return :class:`Observations`
+    (stacked arrays) instead of a list.
+
     * ``export(folders: list[pathlib.Path])``: write domain artefacts (tree
       sequences, VCF, samples) into ``folders`` -- one per replicate of this
       simulation, ``<run>/replicates/<j>/``, created by the runner. Called when
@@ -223,6 +268,59 @@ class Domain:
               steps: int) -> Simulation:
         """Return a simulation of ``len(seeds)`` replicates (one unless ``batched``)."""
         raise NotImplementedError
+
+
+class ReplicateStack:
+    """R lone simulations behind the batched contract of :class:`Simulation`:
+    for the variants of a batched domain that are not (yet) one array program.
+    Each ``step()`` steps every live replicate in turn; ``finished`` and
+    ``diverged`` are per replicate (a lone :class:`DivergenceError` ends only
+    its replicate); ``observe(rows)`` gathers the lone observations. Each
+    replicate's numbers are therefore its lone run's."""
+
+    def __init__(self, sims: Sequence):
+        self.sims = list(sims)
+        R = len(self.sims)
+        self._done = np.zeros(R, dtype=bool)
+        self.diverged = np.zeros(R, dtype=bool)
+        self.divergence: dict[int, str] = {}
+
+    @property
+    def finished(self) -> np.ndarray:
+        done = np.array([bool(getattr(s, "finished", False)) for s in self.sims], dtype=bool)
+        self._done |= done
+        return self._done.copy()
+
+    def step(self) -> None:
+        ended = self._done | self.diverged
+        for r, sim in enumerate(self.sims):
+            if ended[r]:
+                continue
+            try:
+                sim.step()
+            except DivergenceError as exc:
+                self.diverged[r] = True
+                self.divergence[r] = str(exc)
+
+    def observe(self, rows=None) -> list:
+        rows = range(len(self.sims)) if rows is None else rows
+        return [self.sims[int(r)].observe() for r in rows]
+
+    def state_dict(self) -> dict:
+        """Every replicate's ``state_dict()`` and the per-replicate flags."""
+        return {"sims": [s.state_dict() for s in self.sims], "done": self._done.copy(),
+                "diverged": self.diverged.copy(), "divergence": dict(self.divergence)}
+
+    def load_state_dict(self, state: dict) -> None:
+        for s, st in zip(self.sims, state["sims"]):
+            s.load_state_dict(st)
+        self._done = np.asarray(state["done"]).copy()
+        self.diverged = np.asarray(state["diverged"]).copy()
+        self.divergence = dict(state["divergence"])
+
+    def export(self, folders) -> None:
+        for s, f in zip(self.sims, folders):
+            s.export([f])
 
 
 def check_finite(name: str, value) -> None:
