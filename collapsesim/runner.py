@@ -51,9 +51,10 @@ from pathlib import Path
 import numpy as np
 
 from .config import ScenarioConfig, dump, load, option_overrides
-from .domains.base import DivergenceError, Observation
+from .domains.base import DivergenceError, Observation, Observations
 from .engine.backends import get_backend
-from .metrics import diversity, vendi
+from .engine.rng import ReplicateSeeds
+from .metrics import diversity, diversity_rows, vendi
 from .progress import Progress
 from .registry import get_domain
 from .results import Result, build_summary, write_atomic
@@ -187,54 +188,103 @@ def read_log(path: Path) -> list[dict]:
 # -- recording ----------------------------------------------------------------------
 
 
-@dataclass
 class _Recorder:
-    """Columnar store of tidy rows for one run (many replicates), mirrored to the log."""
+    """Columnar store of tidy rows for one run (many replicates), mirrored to the
+    log: chunks of equal-length columns, concatenated once at the end."""
 
-    replicate: list = field(default_factory=list)
-    step: list = field(default_factory=list)
-    series: list = field(default_factory=list)
-    metric: list = field(default_factory=list)
-    value: list = field(default_factory=list)
-    log: _Log | None = None
+    def __init__(self):
+        self.chunks: list[tuple] = []
+        self.log: _Log | None = None
 
     def extend(self, step: int, rows: list) -> None:
-        for rep, series, metric, value in rows:
-            self.replicate.append(rep)
-            self.step.append(step)
-            self.series.append(series)
-            self.metric.append(metric)
-            self.value.append(value)
+        """Rows as ``[replicate, series, metric, value]`` lists."""
+        if rows:
+            rep, series, metric, value = zip(*rows)
+            self.add(step, np.asarray(rep, dtype=np.int64), np.asarray(series, dtype=object),
+                     np.asarray(metric, dtype=object), np.asarray(value, dtype=np.float64))
+
+    def add(self, step: int, rep, series, metric, value) -> None:
+        """One chunk of columns (arrays of one length; ``step`` for all)."""
+        self.chunks.append((np.full(len(rep), step, dtype=np.int64), rep, series, metric, value))
+
+    def columns(self) -> tuple:
+        """(replicate, step, series, metric, value), concatenated."""
+        if not self.chunks:
+            return (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, object),
+                    np.zeros(0, object), np.zeros(0, np.float64))
+        step, rep, series, metric, value = (np.concatenate(c) for c in zip(*self.chunks))
+        return rep, step, series, metric, value
+
+
+def _add_rows(rows: list, rep, series, metrics) -> None:
+    rows.extend([rep, series, k, math.nan if v is None else float(v)] for k, v in metrics.items())
 
 
 def _rows(obs_list: Sequence[Observation], reps: Sequence[int]) -> list:
     if len(obs_list) != len(reps):
         raise RuntimeError(f"observe() returned {len(obs_list)} observations for {len(reps)} replicates")
-    rows = []
-
-    def add(rep, series, metrics):
-        rows.extend([rep, series, k, math.nan if v is None else float(v)] for k, v in metrics.items())
-
+    rows: list = []
     for rep, obs in zip(reps, obs_list):
         for name, s in obs.series.items():
             try:
                 values = diversity(s.abundances, s.reference)
             except ValueError as exc:
                 raise DivergenceError(f"series {name!r}: {exc}") from None
-            add(rep, name, values)
+            _add_rows(rows, rep, name, values)
         if obs.samples is not None:
-            add(rep, "samples", vendi(obs.samples))
+            _add_rows(rows, rep, "samples", vendi(obs.samples))
         if obs.metrics:
-            add(rep, "domain", obs.metrics)
+            _add_rows(rows, rep, "domain", obs.metrics)
     return rows
 
 
-def _record(rec: _Recorder, sim, reps: Sequence[int], step: int, status: dict) -> None:
-    obs = sim.observe()
-    rows = _rows([obs] if isinstance(obs, Observation) else list(obs), reps)
-    if rec.log is not None:
-        rec.log.write({"step": step, "rows": rows})
-    rec.extend(step, rows)
+def _stacked_columns(obs: Observations, reps: np.ndarray) -> list[tuple]:
+    """Column chunks ``(replicate, series, metric, value)`` of stacked observations:
+    the shared metric of every series in one call over its (R, K) rows; a
+    domain metric's NaN records no row."""
+    if len(obs) != len(reps):
+        raise RuntimeError(f"observe() returned {len(obs)} observations for {len(reps)} replicates")
+    out = []
+
+    def col(series, metric, values, keep=None):
+        values = np.asarray(values, dtype=np.float64)
+        r = reps if keep is None else reps[keep]
+        v = values if keep is None else values[keep]
+        out.append((r, np.full(len(r), series, dtype=object), np.full(len(r), metric, dtype=object), v))
+
+    for name, s in obs.series.items():
+        try:
+            values = diversity_rows(s.abundances, s.reference)
+        except ValueError as exc:
+            raise DivergenceError(f"series {name!r}: {exc}") from None
+        for metric, v in values.items():
+            col(name, metric, v)
+    for metric, v in obs.metrics.items():
+        v = np.asarray(v, dtype=np.float64)
+        col("domain", metric, v, keep=~np.isnan(v))
+    return out
+
+
+def _record(rec: _Recorder, sim, reps: Sequence[int], step: int, status: dict,
+            rows: np.ndarray | None = None) -> None:
+    """Observe the simulation (only its ``rows``, positions in ``reps``, when
+    given) and record the shared and domain metrics at ``step``."""
+    if rows is None:
+        obs, reps = sim.observe(), list(reps)
+    else:
+        obs, reps = sim.observe(rows), [reps[int(i)] for i in rows]
+    if isinstance(obs, Observations):
+        chunks = _stacked_columns(obs, np.asarray(reps, dtype=np.int64))
+        if rec.log is not None:
+            rec.log.write({"step": step, "rows": [[int(r), se, m, float(v)] for c in chunks
+                                                  for r, se, m, v in zip(*c)]})
+        for c in chunks:
+            rec.add(step, *c)
+    else:
+        rows_ = _rows([obs] if isinstance(obs, Observation) else list(obs), reps)
+        if rec.log is not None:
+            rec.log.write({"step": step, "rows": rows_})
+        rec.extend(step, rows_)
     for r in reps:
         status[r]["last_recorded_step"] = step
 
@@ -290,14 +340,134 @@ def execute(cfg: ScenarioConfig, *, spawn_keys: Sequence[tuple] | None = None,
                     run_label=run_label, out=out, checkpoint_every=checkpoint_every, prior=None)
 
 
+def _flags(sim, name: str, R: int) -> np.ndarray | None:
+    """A batched simulation's per-replicate ``finished``/``diverged`` flags as a
+    bool array of length R; None when the attribute is absent or not an array
+    (a lone simulation's ``finished`` is read as a truth value)."""
+    v = getattr(sim, name, None)
+    if R == 1 and not isinstance(v, np.ndarray) or v is None or isinstance(v, (bool, np.bool_)):
+        return None
+    v = np.asarray(v, dtype=bool)
+    if v.shape != (R,):
+        raise RuntimeError(f"{name} of a simulation of {R} replicates has shape {v.shape}")
+    return v
+
+
+def _run_group(cfg, domain, backend, group, rec: _Recorder, status: dict, bar, *, out,
+               checkpoint_every, ckpt) -> None:
+    """Build one group (one replicate, or a batched domain's R) and run it to
+    its end: the loop, recording, per-replicate ends, checkpoints, divergence."""
+    reps, seeds = group
+    R = len(reps)
+    t0 = time.perf_counter() - (ckpt["wall_time_s"] if ckpt else 0.0)
+    t = at = 0  # t: steps completed; at: the step being simulated or recorded
+    ended = np.zeros(R, dtype=bool)  # rows whose replicate has ended (finished or diverged)
+    sim = None
+
+    last: list = []  # rows ended with the group: logged after the export
+
+    def end_rows(rows, steps_run, how="completed", message=None, log=True):
+        now = time.perf_counter() - t0
+        for i in rows:
+            r = reps[int(i)]
+            status[r].update(status=how, steps_run=steps_run, wall_time_s=now)
+            if message is not None:
+                status[r]["message"] = message(int(i))
+        ended[rows] = True
+        if not log:
+            last.extend(int(i) for i in rows)
+        elif rec.log is not None and len(rows):
+            rec.log.write({"end": {str(reps[int(i)]): status[reps[int(i)]] for i in rows}})
+
+    try:
+        sim = domain.build(cfg.params, backend=backend, seeds=seeds, steps=cfg.steps)
+        if ckpt:
+            sim.load_state_dict(ckpt["state"])
+            t = ckpt["step"]
+            for r, st in ckpt.get("ended", {}).items():
+                status[int(r)].update(st)
+                ended[reps.index(int(r))] = True
+            bar.update(t)
+        else:
+            _record(rec, sim, reps, 0, status)
+        saves = checkpoint_every and out is not None and hasattr(sim, "state_dict")
+        while t < cfg.steps:
+            at = t + 1
+            sim.step()
+            t += 1
+            bar.update(1)
+            diverged = _flags(sim, "diverged", R)
+            if diverged is not None and (new := np.flatnonzero(diverged & ~ended)).size:
+                end_rows(new, t - 1, "diverged",
+                         lambda i: f"step {t}: {sim.divergence.get(i, 'diverged')}")
+            per_row = _flags(sim, "finished", R)
+            if per_row is None:
+                finished = bool(getattr(sim, "finished", False))
+                if t % cfg.record_every == 0 or t == cfg.steps or finished:
+                    live = np.flatnonzero(~ended)
+                    if live.size:
+                        _record(rec, sim, reps, t, status, None if live.size == R else live)
+                if finished or ended.all():
+                    bar.update(cfg.steps - t)
+                    break
+            else:
+                newly = per_row & ~ended
+                on_grid = t % cfg.record_every == 0 or t == cfg.steps
+                rows = np.flatnonzero(~ended if on_grid else newly)
+                if rows.size:
+                    _record(rec, sim, reps, t, status, None if rows.size == R else rows)
+                end_rows(np.flatnonzero(newly), t)
+                if ended.all():
+                    bar.update(cfg.steps - t)
+                    break
+            if saves and t % checkpoint_every == 0 and t < cfg.steps:
+                (out / CHECKPOINTS).mkdir(exist_ok=True)
+                write_atomic(out / CHECKPOINTS / f"rep{reps[0]}.pkl", pickle.dumps(
+                    {"step": t, "wall_time_s": time.perf_counter() - t0, "state": sim.state_dict(),
+                     "ended": {reps[int(i)]: dict(status[reps[int(i)]]) for i in np.flatnonzero(ended)}},
+                    protocol=pickle.HIGHEST_PROTOCOL))
+        end_rows(np.flatnonzero(~ended), t, log=False)
+    except DivergenceError as exc:
+        end_rows(np.flatnonzero(~ended), t, "diverged", lambda i: f"step {at}: {exc}", log=False)
+        bar.update(cfg.steps - t)
+    finally:
+        for r in reps:
+            if status[r]["status"] == "pending":  # interrupted: the caller marks them
+                status[r]["steps_run"] = t
+                status[r]["wall_time_s"] = time.perf_counter() - t0
+        _export(sim, cfg.params, out, reps, status)
+        if rec.log is not None and last:
+            rec.log.write({"end": {str(reps[i]): status[reps[i]] for i in last}})
+
+
+
+def _codes(values: np.ndarray) -> tuple[np.ndarray, list]:
+    """(codes, categories) of an object array of strings."""
+    uniq, codes = np.unique(values.astype(str), return_inverse=True) if len(values) else ([], values)
+    return np.asarray(codes, dtype=np.int64), [str(u) for u in uniq]
+
+
+def _strings(codes: np.ndarray, categories: list):
+    """A pandas ``string`` column from integer codes into ``categories``
+    (built through a categorical: one Python string per category, not per row)."""
+    import pandas as pd
+
+    if categories == [None]:
+        return pd.Series(pd.array([None] * len(codes), dtype="string"))
+    cat = pd.Categorical.from_codes(codes, categories=pd.Index(categories, dtype=object))
+    return pd.Series(cat).astype("string")
+
+
 def _execute(cfg, spawn_keys, replicate_ids, *, quiet, source, run_label, out, checkpoint_every,
              prior: _Prior | None) -> Result:
     domain_cls = get_domain(cfg.domain)
     domain = domain_cls()
     backend = get_backend(cfg.backend, cfg.device)
-    seeds = [np.random.SeedSequence(cfg.seed, spawn_key=k) for k in spawn_keys]
-    pairs = list(zip(replicate_ids, seeds))
-    groups = [pairs] if domain_cls.batched else [[p] for p in pairs]
+    seeds = ReplicateSeeds(cfg.seed, spawn_keys)
+    if domain_cls.batched:
+        groups = [(replicate_ids, seeds)]
+    else:
+        groups = [([r], seeds[i:i + 1]) for i, r in enumerate(replicate_ids)]
 
     rec = _Recorder()
     status = {rid: {"status": "pending", "message": "", "steps_run": 0, "last_recorded_step": None,
@@ -312,7 +482,7 @@ def _execute(cfg, spawn_keys, replicate_ids, *, quiet, source, run_label, out, c
             status[int(r)].update(st)
     if out is not None:
         rec.log = _Log(out / LOG)
-    todo = [g for g in groups if status[g[0][0]]["status"] == "pending"]
+    todo = [g for g in groups if any(status[r]["status"] == "pending" for r in g[0])]
     bar = Progress(total=cfg.steps * len(todo), quiet=quiet,
                    label=f"{cfg.name or cfg.domain} [{cfg.backend}]")
     interrupted = False
@@ -320,50 +490,9 @@ def _execute(cfg, spawn_keys, replicate_ids, *, quiet, source, run_label, out, c
     t_start = time.perf_counter()
     try:
         for group in todo:
-            reps = [r for r, _ in group]
-            ckpt = prior.checkpoints.get(reps[0]) if prior is not None else None
-            t0 = time.perf_counter() - (ckpt["wall_time_s"] if ckpt else 0.0)
-            t = at = 0  # t: steps completed; at: the step being simulated or recorded
-            sim = None
-            try:
-                sim = domain.build(cfg.params, backend=backend, seeds=[s for _, s in group],
-                                   steps=cfg.steps)
-                if ckpt:
-                    sim.load_state_dict(ckpt["state"])
-                    t = ckpt["step"]
-                    bar.update(t)
-                else:
-                    _record(rec, sim, reps, 0, status)
-                saves = checkpoint_every and out is not None and hasattr(sim, "state_dict")
-                while t < cfg.steps:
-                    at = t + 1
-                    sim.step()
-                    t += 1
-                    bar.update(1)
-                    finished = bool(getattr(sim, "finished", False))
-                    if t % cfg.record_every == 0 or t == cfg.steps or finished:
-                        _record(rec, sim, reps, t, status)
-                    if finished:
-                        bar.update(cfg.steps - t)
-                        break
-                    if saves and t % checkpoint_every == 0 and t < cfg.steps:
-                        (out / CHECKPOINTS).mkdir(exist_ok=True)
-                        write_atomic(out / CHECKPOINTS / f"rep{reps[0]}.pkl", pickle.dumps(
-                            {"step": t, "wall_time_s": time.perf_counter() - t0,
-                             "state": sim.state_dict()}, protocol=pickle.HIGHEST_PROTOCOL))
-                for r in reps:
-                    status[r]["status"] = "completed"
-            except DivergenceError as exc:
-                for r in reps:
-                    status[r].update(status="diverged", message=f"step {at}: {exc}")
-                bar.update(cfg.steps - t)
-            finally:
-                for r in reps:
-                    status[r]["steps_run"] = t
-                    status[r]["wall_time_s"] = time.perf_counter() - t0
-                _export(sim, cfg.params, out, reps, status)
-            if rec.log is not None:
-                rec.log.write({"end": {str(r): status[r] for r in reps}})
+            _run_group(cfg, domain, backend, group, rec, status, bar, out=out,
+                       checkpoint_every=checkpoint_every,
+                       ckpt=prior.checkpoints.get(group[0][0]) if prior is not None else None)
     except KeyboardInterrupt:
         interrupted = True
         name = _signal_name(stop.signum)
@@ -381,17 +510,21 @@ def _execute(cfg, spawn_keys, replicate_ids, *, quiet, source, run_label, out, c
 
     label = run_label or cfg.name or cfg.domain
     run_ids = {r: f"{label}-seed{cfg.seed}-rep{r}" for r in replicate_ids}
-    n = len(rec.value)
+    rep, step, series, metric, value = rec.columns()
+    n = len(value)
+    ids = np.asarray(replicate_ids, dtype=np.int64)
+    order = np.argsort(ids, kind="stable")
+    run_id_codes = order[np.searchsorted(ids[order], rep)] if n else np.zeros(0, np.int64)
     df = pd.DataFrame({
-        "run_id": pd.Series([run_ids[r] for r in rec.replicate], dtype="string"),
-        "scenario": pd.Series([cfg.name] * n, dtype="string"),
-        "domain": pd.Series([cfg.domain] * n, dtype="string"),
+        "run_id": _strings(run_id_codes, [run_ids[r] for r in replicate_ids]),
+        "scenario": _strings(np.zeros(n, np.int64), [cfg.name]),
+        "domain": _strings(np.zeros(n, np.int64), [cfg.domain]),
         "seed": np.full(n, cfg.seed, dtype=np.int64),
-        "replicate": np.asarray(rec.replicate, dtype=np.int64),
-        "step": np.asarray(rec.step, dtype=np.int64),
-        "series": pd.Series(rec.series, dtype="string"),
-        "metric": pd.Series(rec.metric, dtype="string"),
-        "value": np.asarray(rec.value, dtype=np.float64),
+        "replicate": rep,
+        "step": step,
+        "series": _strings(*_codes(series)),
+        "metric": _strings(*_codes(metric)),
+        "value": value,
     })
     summary = build_summary(df, cfg, domain_cls, status, run_ids, wall_time_s=wall,
                             spawn_keys=dict(zip(replicate_ids, spawn_keys)), source=source)
@@ -458,6 +591,8 @@ def resume(directory, *, quiet: bool = True, checkpoint_every: int | None = None
     for ev in events:
         if "end" in ev:
             ended.update({int(r): st for r, st in ev["end"].items()})
+    if batched and set(ended) != set(replicate_ids):
+        ended = {}  # replicates that ended inside an unfinished batch: from its checkpoint
     group_of = {r: (replicate_ids[0] if batched else r) for r in replicate_ids}
     kept = []
     for ev in events:

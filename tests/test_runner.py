@@ -13,7 +13,7 @@ from pydantic import Field
 
 import collapsesim as cs
 from collapsesim import registry
-from collapsesim.domains.base import Domain, DomainParams, Observation, Series
+from collapsesim.domains.base import Domain, DomainParams, Observation, ReplicateStack, Series
 from collapsesim.metrics import SHARED_METRICS
 from collapsesim.runner import RunFolderError, execute, resume, stop_signals
 from collapsesim.testing import check_domain
@@ -346,3 +346,69 @@ def test_running_one_builtin_domain_imports_only_that_domain():
             "'collapsesim.domains.sweep') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# -- batched groups: replicates that end one at a time ------------------------------------
+
+
+class BatchedHooks(Hooks):
+    """The toy domain's replicates as one batched group (ReplicateStack): each
+    replicate may finish or diverge on its own, as lone runs do."""
+
+    batched = True
+
+    def build(self, params, *, backend, seeds, steps):
+        return ReplicateStack([_HookSim(params, backend, s) for s in seeds])
+
+
+@pytest.fixture
+def batched_hooks():
+    registry._load()
+    registry.register("bhooks")(BatchedHooks)
+    BUILDS.clear()
+    SENT.clear()
+    yield BatchedHooks
+    registry._DOMAINS.pop("bhooks", None)
+
+
+def _sorted(res):
+    m = res.metrics.drop(columns=["run_id", "scenario", "domain"])
+    return m.sort_values(["replicate", "step", "series", "metric"]).reset_index(drop=True)
+
+
+def _statuses(res):
+    return [{k: v for k, v in r.items() if k not in ("wall_time_s", "run_id")}
+            for r in res.summary["per_replicate"]]
+
+
+@pytest.mark.parametrize("params", [{}, {"finish_rep": 1, "finish_at": 7},
+                                    {"diverge_rep": 2}, {"finish_rep": 0, "finish_at": 9,
+                                                         "diverge_rep": 1}])
+def test_batched_group_equals_lone_runs(hooks, batched_hooks, params):
+    """Rows and statuses of a batched group whose replicates finish or diverge
+    one at a time equal those of lone runs (a replicate alone equals its row)."""
+    lone = execute(cs.load(hook_scenario(**params)))
+    sc = {**hook_scenario(**params), "domain": "bhooks"}
+    together = execute(cs.load(sc))
+    pd.testing.assert_frame_equal(_sorted(together), _sorted(lone))
+    assert _statuses(together) == _statuses(lone)
+    alone = execute(cs.load(sc), spawn_keys=[(1,)], replicate_ids=[1])
+    pd.testing.assert_frame_equal(_sorted(alone), _sorted(lone).query("replicate == 1")
+                                  .reset_index(drop=True))
+
+
+def test_batched_resume_keeps_replicates_that_ended(batched_hooks, tmp_path):
+    """Interrupted at step 22 with replicate 0 finished at 7 (before the checkpoint
+    at 20) and replicate 2 diverged at 5: the resumed run equals an uninterrupted one."""
+    params = {"finish_rep": 0, "finish_at": 7, "diverge_rep": 2}
+    sc = {**hook_scenario(**params), "domain": "bhooks"}
+    ref = execute(cs.load(sc))
+    out = tmp_path / "run"
+    with stop_signals():
+        part = execute(cs.load({**sc, "params": {**params, "signal_rep": 1, "signal_at": 22}}),
+                       out=out, checkpoint_every=4)
+    assert part.interrupted
+    assert (out / "checkpoints" / "rep0.pkl").is_file()
+    done = resume(out)
+    pd.testing.assert_frame_equal(_sorted(done), _sorted(ref))
+    assert _statuses(done) == _statuses(ref)

@@ -7,6 +7,8 @@ DESIGN.md fixes the scheme: the YAML ``seed`` is the root entropy and replicate
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 SeedLike = int | np.random.SeedSequence
@@ -50,3 +52,27 @@ def streams(seed: SeedLike, *names: str) -> dict[str, np.random.SeedSequence]:
     if len(set(names)) != len(names):
         raise ValueError(f"stream names must be distinct, got {names}")
     return {name: child_seed(seed, i) for i, name in enumerate(names)}
+
+
+class ReplicateSeeds(Sequence):
+    """The seeds of a run's replicates, ``SeedSequence(entropy, spawn_key=k)``
+    for each spawn key ``k`` (DESIGN.md), made when first read — so that a
+    batched domain with a compiled stream for every replicate (from
+    ``entropy`` and ``spawn_keys``) never makes R Python objects."""
+
+    def __init__(self, entropy: int, spawn_keys: Sequence[tuple]):
+        self.entropy = int(entropy)
+        self.spawn_keys = [tuple(int(x) for x in k) for k in spawn_keys]
+        self._made: dict[int, np.random.SeedSequence] = {}
+
+    def __len__(self) -> int:
+        return len(self.spawn_keys)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return ReplicateSeeds(self.entropy, self.spawn_keys[i])
+        i = range(len(self))[i]
+        seed = self._made.get(i)
+        if seed is None:
+            seed = self._made[i] = np.random.SeedSequence(self.entropy, spawn_key=self.spawn_keys[i])
+        return seed

@@ -64,3 +64,68 @@ def diversity(abundances, reference) -> dict[str, float | None]:
         present = ref > 0
         out["coverage"] = float(np.count_nonzero(a[present] > 0) / np.count_nonzero(present))
     return out
+
+
+def _hill_rows(A: np.ndarray) -> dict[str, np.ndarray]:
+    """D0, D1, D2, D∞ of every row of abundances ``A`` (R × K) at once; an empty
+    row gives 0 for every order (as :func:`.hill.hill_numbers`)."""
+    if A.size and (np.any(A < 0) or not np.all(np.isfinite(A))):
+        raise ValueError("abundances must be finite and non-negative")
+    total = A.sum(axis=1)
+    empty = total <= 0
+    P = A / np.where(empty, 1.0, total)[:, None]
+    pos = P > 0
+    plogp = np.zeros_like(P)
+    np.multiply(P, np.log(P, where=pos, out=np.zeros_like(P)), out=plogp, where=pos)
+    with np.errstate(divide="ignore"):
+        out = {
+            "D0": np.count_nonzero(pos, axis=1).astype(np.float64),
+            "D1": np.exp(-plogp.sum(axis=1)),
+            "D2": 1.0 / np.square(P).sum(axis=1),
+            "Dinf": 1.0 / (P.max(axis=1) if P.shape[1] else np.zeros(len(P))),
+        }
+    for v in out.values():
+        v[empty] = 0.0
+    return out
+
+
+def diversity_rows(abundances, reference) -> dict[str, np.ndarray]:
+    """The shared metric of R observations of one series at once: ``abundances``
+    an (R, K) array (zeros pad rows with fewer types), ``reference`` one for all
+    rows (a (K,) array or a scalar effective number) or one per row ((R, K) or
+    (R,)). Returns :data:`SHARED_METRICS` → (R,) arrays, NaN where
+    :func:`diversity` gives None. Row r equals :func:`diversity` of row r up
+    to rounding (the sums run over padded rows)."""
+    A = np.asarray(_host(abundances), dtype=np.float64)
+    if A.ndim != 2:
+        raise ValueError(f"stacked abundances must be an (R, K) array, got shape {A.shape}")
+    R = A.shape[0]
+    out: dict[str, np.ndarray] = dict(_hill_rows(A))
+    ref = np.asarray(_host(reference), dtype=np.float64)
+    if ref.ndim == 0 or (ref.ndim == 1 and ref.shape[0] == R and A.shape[1] != R):
+        d1_ref = np.broadcast_to(ref, (R,)).astype(np.float64)
+        if not np.all((d1_ref > 0) & np.isfinite(d1_ref)):
+            raise ValueError("a scalar reference must be a positive effective number")
+        ref_rows = None
+    else:
+        ref_rows = np.broadcast_to(ref, A.shape) if ref.ndim == 1 else ref
+        if ref_rows.shape != A.shape:
+            raise ValueError(f"reference has {ref_rows.shape[-1]} types but abundances have "
+                             f"{A.shape[1]}; an array reference must be over the same types "
+                             "(or give a scalar effective number)")
+        d1_ref = (_hill_rows(ref[None, :])["D1"].repeat(R) if ref.ndim == 1
+                  else _hill_rows(ref_rows)["D1"])
+    if np.any(d1_ref <= 0):
+        raise ValueError("the reference has no types (D1(reference) = 0)")
+    d1 = out["D1"]
+    out["relative_diversity"] = d1 / d1_ref
+    one = np.isclose(d1_ref, 1.0, rtol=0, atol=1e-12)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ci = 1.0 - np.log(np.where(d1 > 0, d1, 1.0)) / np.log(np.where(one, 2.0, d1_ref))
+    out["collapse_index"] = np.where(one, np.nan, np.where(d1 <= 0, 1.0, ci))
+    if ref_rows is None:
+        out["coverage"] = np.full(R, np.nan)
+    else:
+        present = ref_rows > 0
+        out["coverage"] = np.count_nonzero((A > 0) & present, axis=1) / np.count_nonzero(present, axis=1)
+    return out
