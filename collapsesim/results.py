@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .metrics import SHARED_METRICS, summarize_series
+from .metrics import SHARED_METRICS, summarize_blocks
 from .provenance import provenance
 
 NON_DIVERSITY_SERIES = ("domain", "samples")
@@ -57,17 +57,12 @@ def _json_num(v):
     return v
 
 
-def _block_summary(name: str, steps: np.ndarray, columns: dict[str, np.ndarray], threshold: float) -> dict:
-    """Run summary of one (replicate, series) block: ``columns`` maps each metric
-    the series recorded to its values over ``steps`` (NaN where not recorded)."""
-    if name in NON_DIVERSITY_SERIES:
-        out = {}
-        for m, v in columns.items():
-            fin = v[~np.isnan(v)]
-            out[f"final_{m}"] = _json_num(fin[-1]) if fin.size else None
-        return out
-    values = {m: columns[m] for m in SHARED_METRICS if m in columns}
-    return {k: _json_num(v) for k, v in summarize_series(steps, values, threshold).items()}
+def _last_finite(starts: np.ndarray, v: np.ndarray) -> list:
+    """The last non-NaN value of every block of rows (None if none)."""
+    idx = np.where(~np.isnan(v), np.arange(len(v)), -1)
+    last = np.maximum.reduceat(idx, starts)
+    ok = last >= np.asarray(starts)
+    return [_json_num(v[i]) if k else None for i, k in zip(last.tolist(), ok.tolist())]
 
 
 def replicate_summaries(df: pd.DataFrame, threshold: float) -> dict[int, dict]:
@@ -75,35 +70,55 @@ def replicate_summaries(df: pd.DataFrame, threshold: float) -> dict[int, dict]:
     ``domain`` and ``samples`` series the final value of every metric), for all
     replicates in one grouped pass: ``{replicate: {series: summary}}``, series in
     the order they were first recorded. The last value recorded for a
-    (replicate, series, step, metric) counts."""
+    (replicate, series, step, metric) counts. Blocks of one series with the
+    same metrics are summarised together (:func:`summarize_blocks`)."""
     if df.empty:
         return {}
     keys = ["replicate", "series", "step", "metric"]
     last = df.groupby(keys, sort=True, observed=True)["value"].last()
-    metric_codes, metric_names = pd.factorize(last.index.get_level_values("metric"), sort=True)
-    cell = last.index.droplevel("metric")
-    row_codes, rows = cell.factorize()  # cells come sorted by (replicate, series, step)
-    rows = rows.set_names(cell.names)
-    wide = np.full((len(rows), len(metric_names)), np.nan)
+    idx = last.index  # sorted by (replicate, series, step, metric)
+    rep_c, series_c, step_c, metric_codes = (np.asarray(c) for c in idx.codes)
+    metric_names = idx.levels[3]
+    series_names = idx.levels[1]
+    new_cell = np.ones(len(last), bool)
+    new_cell[1:] = (np.diff(rep_c) != 0) | (np.diff(series_c) != 0) | (np.diff(step_c) != 0)
+    row_codes = np.cumsum(new_cell) - 1
+    heads = np.flatnonzero(new_cell)  # one row per (replicate, series, step) cell
+    n_rows = len(heads)
+    wide = np.full((n_rows, len(metric_names)), np.nan)
     wide[row_codes, metric_codes] = last.to_numpy(dtype=float)
-    present = np.zeros((len(rows), len(metric_names)), bool)
+    present = np.zeros((n_rows, len(metric_names)), bool)
     present[row_codes, metric_codes] = True
-    rep = rows.get_level_values("replicate").to_numpy()
-    series = rows.get_level_values("series").to_numpy(dtype=object)
-    step = rows.get_level_values("step").to_numpy()
-    change = np.flatnonzero((rep[1:] != rep[:-1]) | (series[1:] != series[:-1])) + 1
-    bounds = np.concatenate([[0], change, [len(rows)]])
-    blocks: dict[int, dict] = {}
-    for a, b in zip(bounds[:-1], bounds[1:]):
-        used = np.flatnonzero(present[a:b].any(0))
-        columns = {str(metric_names[j]): wide[a:b, j] for j in used}
-        name = str(series[a])
-        blocks.setdefault(int(rep[a]), {})[name] = _block_summary(name, step[a:b], columns, threshold)
+    rep = np.asarray(idx.levels[0])[rep_c[heads]]
+    series_codes = series_c[heads]
+    step = np.asarray(idx.levels[2])[step_c[heads]]
+    change = np.flatnonzero((rep[1:] != rep[:-1]) | (series_codes[1:] != series_codes[:-1])) + 1
+    starts = np.concatenate([[0], change])
+    used = np.logical_or.reduceat(present, starts, axis=0)  # blocks × metrics
+    used_codes, used_sets = pd.factorize(pd.Series([u.tobytes() for u in used]))
+    kinds = series_codes[starts] * len(used_sets) + used_codes  # (series, metrics used)
+    blocks: dict[tuple, dict] = {}
+    for kind in np.unique(kinds):
+        which = np.flatnonzero(kinds == kind)
+        name = str(series_names[series_codes[starts[which[0]]]])
+        cols = np.flatnonzero(used[which[0]])
+        lengths = np.diff(np.append(starts, n_rows))[which]
+        sub_starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        take = np.repeat(starts[which] - sub_starts, lengths) + np.arange(lengths.sum())
+        if name in NON_DIVERSITY_SERIES:
+            out = {f"final_{metric_names[j]}": _last_finite(sub_starts, wide[take, j]) for j in cols}
+            summaries = [dict(zip(out, vals)) for vals in zip(*out.values())]
+        else:
+            values = {m: wide[take, j] for m in SHARED_METRICS
+                      for j in cols if metric_names[j] == m}
+            summaries = summarize_blocks(sub_starts, step[take], values, threshold)
+        for b, summ in zip(which, summaries):
+            blocks[(int(rep[starts[b]]), name)] = summ
     first = df.drop_duplicates(["replicate", "series"])
     order: dict[int, list[str]] = {}
     for r, s in zip(first["replicate"].to_numpy(), first["series"].to_numpy(dtype=object)):
         order.setdefault(int(r), []).append(str(s))
-    return {r: {s: blocks[r][s] for s in order[r]} for r in blocks}
+    return {r: {s: blocks[(r, s)] for s in order[r]} for r in order if (r, order[r][0]) in blocks}
 
 
 def aggregate(per_rep: list[dict]) -> dict:

@@ -190,28 +190,38 @@ def read_log(path: Path) -> list[dict]:
 
 class _Recorder:
     """Columnar store of tidy rows for one run (many replicates), mirrored to the
-    log: chunks of equal-length columns, concatenated once at the end."""
+    log: chunks of equal-length columns (series and metric names as codes into
+    ``names``), concatenated once at the end."""
 
     def __init__(self):
         self.chunks: list[tuple] = []
+        self.names: dict[str, int] = {}
         self.log: _Log | None = None
+
+    def code(self, name: str) -> int:
+        return self.names.setdefault(name, len(self.names))
 
     def extend(self, step: int, rows: list) -> None:
         """Rows as ``[replicate, series, metric, value]`` lists."""
         if rows:
             rep, series, metric, value = zip(*rows)
-            self.add(step, np.asarray(rep, dtype=np.int64), np.asarray(series, dtype=object),
-                     np.asarray(metric, dtype=object), np.asarray(value, dtype=np.float64))
+            self.add(step, np.asarray(rep, dtype=np.int64),
+                     np.fromiter(map(self.code, series), np.int64, len(rows)),
+                     np.fromiter(map(self.code, metric), np.int64, len(rows)),
+                     np.asarray(value, dtype=np.float64))
 
     def add(self, step: int, rep, series, metric, value) -> None:
-        """One chunk of columns (arrays of one length; ``step`` for all)."""
-        self.chunks.append((np.full(len(rep), step, dtype=np.int64), rep, series, metric, value))
+        """One chunk of columns: arrays of one length, or a name (str) for the
+        whole chunk; ``step`` for all."""
+        n = len(rep)
+        series = np.full(n, self.code(series), np.int64) if isinstance(series, str) else series
+        metric = np.full(n, self.code(metric), np.int64) if isinstance(metric, str) else metric
+        self.chunks.append((np.full(n, step, dtype=np.int64), rep, series, metric, value))
 
     def columns(self) -> tuple:
-        """(replicate, step, series, metric, value), concatenated."""
+        """(replicate, step, series codes, metric codes, value), concatenated."""
         if not self.chunks:
-            return (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, object),
-                    np.zeros(0, object), np.zeros(0, np.float64))
+            return tuple(np.zeros(0, t) for t in (np.int64,) * 4 + (np.float64,))
         step, rep, series, metric, value = (np.concatenate(c) for c in zip(*self.chunks))
         return rep, step, series, metric, value
 
@@ -239,7 +249,7 @@ def _rows(obs_list: Sequence[Observation], reps: Sequence[int]) -> list:
 
 
 def _stacked_columns(obs: Observations, reps: np.ndarray) -> list[tuple]:
-    """Column chunks ``(replicate, series, metric, value)`` of stacked observations:
+    """Column chunks ``(replicate, series name, metric name, values)`` of stacked observations:
     the shared metric of every series in one call over its (R, K) rows; a
     domain metric's NaN records no row."""
     if len(obs) != len(reps):
@@ -249,8 +259,7 @@ def _stacked_columns(obs: Observations, reps: np.ndarray) -> list[tuple]:
     def col(series, metric, values, keep=None):
         values = np.asarray(values, dtype=np.float64)
         r = reps if keep is None else reps[keep]
-        v = values if keep is None else values[keep]
-        out.append((r, np.full(len(r), series, dtype=object), np.full(len(r), metric, dtype=object), v))
+        out.append((r, series, metric, values if keep is None else values[keep]))
 
     for name, s in obs.series.items():
         try:
@@ -276,8 +285,8 @@ def _record(rec: _Recorder, sim, reps: Sequence[int], step: int, status: dict,
     if isinstance(obs, Observations):
         chunks = _stacked_columns(obs, np.asarray(reps, dtype=np.int64))
         if rec.log is not None:
-            rec.log.write({"step": step, "rows": [[int(r), se, m, float(v)] for c in chunks
-                                                  for r, se, m, v in zip(*c)]})
+            rec.log.write({"step": step, "rows": [[int(r), c[1], c[2], float(v)] for c in chunks
+                                                  for r, v in zip(c[0], c[3])]})
         for c in chunks:
             rec.add(step, *c)
     else:
@@ -441,21 +450,22 @@ def _run_group(cfg, domain, backend, group, rec: _Recorder, status: dict, bar, *
 
 
 
-def _codes(values: np.ndarray) -> tuple[np.ndarray, list]:
-    """(codes, categories) of an object array of strings."""
-    uniq, codes = np.unique(values.astype(str), return_inverse=True) if len(values) else ([], values)
-    return np.asarray(codes, dtype=np.int64), [str(u) for u in uniq]
-
-
 def _strings(codes: np.ndarray, categories: list):
-    """A pandas ``string`` column from integer codes into ``categories``
-    (built through a categorical: one Python string per category, not per row)."""
+    """A pandas ``string`` column from integer codes into ``categories``: one
+    Python string per category, not per row (pyarrow's take where pandas
+    stores strings in arrow, else through a categorical)."""
     import pandas as pd
 
     if categories == [None]:
         return pd.Series(pd.array([None] * len(codes), dtype="string"))
+    dtype = pd.StringDtype()
+    if dtype.storage == "pyarrow":
+        import pyarrow as pa
+
+        taken = pa.array(categories, pa.string()).take(pa.array(codes, pa.int64()))
+        return pd.Series(pd.arrays.ArrowStringArray(taken), dtype=dtype)
     cat = pd.Categorical.from_codes(codes, categories=pd.Index(categories, dtype=object))
-    return pd.Series(cat).astype("string")
+    return pd.Series(cat).astype(dtype)
 
 
 def _execute(cfg, spawn_keys, replicate_ids, *, quiet, source, run_label, out, checkpoint_every,
@@ -511,6 +521,7 @@ def _execute(cfg, spawn_keys, replicate_ids, *, quiet, source, run_label, out, c
     label = run_label or cfg.name or cfg.domain
     run_ids = {r: f"{label}-seed{cfg.seed}-rep{r}" for r in replicate_ids}
     rep, step, series, metric, value = rec.columns()
+    names = list(rec.names)
     n = len(value)
     ids = np.asarray(replicate_ids, dtype=np.int64)
     order = np.argsort(ids, kind="stable")
@@ -522,8 +533,8 @@ def _execute(cfg, spawn_keys, replicate_ids, *, quiet, source, run_label, out, c
         "seed": np.full(n, cfg.seed, dtype=np.int64),
         "replicate": rep,
         "step": step,
-        "series": _strings(*_codes(series)),
-        "metric": _strings(*_codes(metric)),
+        "series": _strings(series, names),
+        "metric": _strings(metric, names),
         "value": value,
     })
     summary = build_summary(df, cfg, domain_cls, status, run_ids, wall_time_s=wall,

@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 import collapsesim as cs
-from collapsesim.domains.drift.model import DriftSimulation
+from collapsesim.domains.drift.model import DriftBatch
 from collapsesim.runner import execute, resume, stop_signals
 
 SCENARIO = """domain: drift
@@ -94,29 +94,30 @@ def test_sigkill_at_a_random_moment_then_resume_loses_and_repeats_nothing(tmp_pa
 
 @pytest.mark.parametrize("backend", ["numpy", "torch"])
 def test_drift_checkpoint_resume_equals_an_uninterrupted_run(tmp_path, monkeypatch, backend):
-    """Ctrl-C in replicate 1 at generation 100 (its 300th step overall); checkpoints
-    every 40 generations, so replicate 1 continues from generation 80."""
+    """Ctrl-C at generation 100 of the batched replicates; checkpoints every 40
+    generations, so both replicates continue from generation 80."""
     sc = {"domain": "drift", "name": "d", "seed": 4, "replicates": 2, "steps": 200,
           "record_every": 9, "backend": backend, "params": {"N": 200, "K": 5, "mu": 0.002}}
     reference = execute(cs.load(sc))
-    step, calls = DriftSimulation.step, []
+    step, calls, sent = DriftBatch.step, [], []
 
     def step_with_ctrl_c(self):
         calls.append(self.generation)
-        if len(calls) == 301:
+        if len(calls) == 101 and not sent:
+            sent.append(True)
             raise KeyboardInterrupt
         step(self)
 
-    monkeypatch.setattr(DriftSimulation, "step", step_with_ctrl_c)
+    monkeypatch.setattr(DriftBatch, "step", step_with_ctrl_c)
     out = tmp_path / "run"
     with stop_signals():
         part = execute(cs.load(sc), out=out, checkpoint_every=40)
     assert part.interrupted and calls[-1] == 100
-    assert [r["status"] for r in part.summary["per_replicate"]] == ["completed", "interrupted"]
-    assert pickle.loads((out / "checkpoints" / "rep1.pkl").read_bytes())["step"] == 80
+    assert [r["status"] for r in part.summary["per_replicate"]] == ["interrupted", "interrupted"]
+    assert pickle.loads((out / "checkpoints" / "rep0.pkl").read_bytes())["step"] == 80
     calls.clear()
     done = resume(out)
-    assert len(calls) == 200 - 80  # only replicate 1, from its checkpoint
+    assert len(calls) == 200 - 80  # from the checkpoint
     pd.testing.assert_frame_equal(done.metrics, reference.metrics)
     assert_same_rows(out, reference.metrics)
 

@@ -71,3 +71,79 @@ def summarize_series(steps, values: dict[str, np.ndarray], threshold: float = 0.
         else:
             out[f"min_{name}"] = _clean(fin.min()) if fin.size else None
     return out
+
+
+# -- many series at once ----------------------------------------------------------------------
+
+
+def _finite(v: np.ndarray) -> np.ndarray:
+    return np.where(np.isfinite(v), v, np.nan)
+
+
+def _none_if_nan(v: np.ndarray) -> list:
+    """Floats, None where not finite."""
+    return [x if math.isfinite(x) else None for x in np.asarray(v, dtype=float).tolist()]
+
+
+def block_collapse_steps(starts: np.ndarray, steps: np.ndarray, rd: np.ndarray,
+                         threshold: float) -> list:
+    """:func:`collapse_step` of every block of rows (blocks start at ``starts``,
+    increasing, the last running to the end), in one pass."""
+    import pandas as pd
+
+    n = len(rd)
+    bid = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, n)))
+    rd = _finite(np.asarray(rd, dtype=float))
+    runmax = pd.Series(rd).groupby(bid).cummax().to_numpy()
+    hit = np.where(rd < threshold * runmax, np.arange(n), n)
+    first = np.minimum.reduceat(hit, starts)
+    return [int(steps[i]) if i < n else None for i in first.tolist()]
+
+
+def block_areas(starts: np.ndarray, steps: np.ndarray, rd: np.ndarray) -> list:
+    """:func:`area_under_curve` of every block of rows, in one pass (the
+    trapezoid terms of each block summed in order)."""
+    n = len(rd)
+    nb = len(starts)
+    bid = np.repeat(np.arange(nb), np.diff(np.append(starts, n)))
+    rd = np.asarray(rd, dtype=float)
+    ok = np.isfinite(rd)
+    b, s, y = bid[ok], np.asarray(steps, dtype=float)[ok], rd[ok]
+    count = np.bincount(b, minlength=nb)
+    first = np.full(nb, np.nan)
+    last = np.full(nb, np.nan)
+    first[b[::-1]] = s[::-1]
+    last[b] = s
+    y_last = np.full(nb, np.nan)
+    y_last[b] = y
+    span = last - first
+    x = (s - first[b]) / np.where(span[b] > 0, span[b], 1.0)
+    pair = b[1:] == b[:-1]
+    terms = (x[1:] - x[:-1]) * (y[1:] + y[:-1]) / 2.0
+    area = np.bincount(b[1:][pair], weights=terms[pair], minlength=nb)
+    out = np.where((count == 1) | (span == 0), y_last, area)
+    return [None if c == 0 or not math.isfinite(a) else a for c, a in zip(count.tolist(), out.tolist())]
+
+
+def summarize_blocks(starts: np.ndarray, steps: np.ndarray, values: dict[str, np.ndarray],
+                     threshold: float = 0.5) -> list[dict]:
+    """:func:`summarize_series` of many series at once: rows of every series
+    stacked, series b starting at row ``starts[b]``; ``values`` maps metric
+    name → the stacked trajectories. Every block gets every metric given."""
+    n = len(steps)
+    ends = np.append(starts[1:], n) - 1
+    cols: dict[str, list] = {}
+    rd = values.get("relative_diversity")
+    if rd is not None:
+        cols["collapse_step"] = block_collapse_steps(starts, steps, rd, threshold)
+        cols["auc"] = block_areas(starts, steps, rd)
+    for name, traj in values.items():
+        arr = np.asarray(traj, dtype=float)
+        cols[f"final_{name}"] = _none_if_nan(_finite(arr[ends]))
+        fin = _finite(arr)
+        if name == "collapse_index":
+            cols["max_collapse_index"] = _none_if_nan(np.fmax.reduceat(fin, starts))
+        else:
+            cols[f"min_{name}"] = _none_if_nan(np.fmin.reduceat(fin, starts))
+    keys = list(cols)
+    return [dict(zip(keys, row)) for row in zip(*cols.values())] if keys else [{} for _ in starts]

@@ -59,7 +59,7 @@ import pandas as pd
 import yaml
 
 from ..config import BACKENDS, ConfigError, load
-from ..domains.base import DivergenceError, Domain, DomainParams, Observation
+from ..domains.base import DivergenceError, Domain, DomainParams, Observation, Observations, Series
 from ..engine.backends import get_backend
 from ..metrics import SHARED_METRICS
 from ..registry import available, get_domain
@@ -159,6 +159,28 @@ def check_default_scenario_valid(cls: type[Domain]) -> None:
 # -- checks per backend -----------------------------------------------------------------------
 
 
+def _unstack(cls, obs: Observations, R: int) -> list[Observation]:
+    """Stacked observations as R :class:`Observation` (NaN metrics dropped), checked."""
+    _require(len(obs) == R, f"{cls.name}: stacked observations of {len(obs)} rows for {R} replicates")
+    out = []
+    for r in range(R):
+        series = {}
+        for name, s in obs.series.items():
+            a = np.asarray(s.abundances)
+            _require(a.ndim == 2, f"{cls.name}: stacked series {name!r} is not (R, K)")
+            ref = np.asarray(s.reference)
+            per_row = ref.ndim == 2 or (ref.ndim == 1 and ref.shape[0] == R and a.shape[1] != R)
+            series[name] = Series(a[r], ref[r] if per_row else s.reference)
+        metrics = {}
+        for k, v in obs.metrics.items():
+            v = np.asarray(v, dtype=float)
+            _require(v.shape == (R,), f"{cls.name}: stacked metric {k!r} has shape {v.shape}")
+            if not np.isnan(v[r]):
+                metrics[k] = float(v[r])
+        out.append(Observation(series=series, metrics=metrics))
+    return out
+
+
 def _check_observation(cls, obs: Observation) -> None:
     _require(isinstance(obs, Observation), f"{cls.name}: observe() must return Observation(s)")
     _require(cls.headline in obs.series, f"{cls.name}: headline series {cls.headline!r} missing")
@@ -181,6 +203,8 @@ def check_observations_valid(cls: type[Domain], backend: str, device: str = "cpu
                           steps=cfg.steps)
         for t in range(min(cfg.steps, 3) + 1):
             obs = sim.observe()
+            if isinstance(obs, Observations):
+                obs = _unstack(cls, obs, len(group))
             obs = [obs] if isinstance(obs, Observation) else list(obs)
             _require(len(obs) == len(group), f"{cls.name}: {len(obs)} observations for "
                                              f"{len(group)} replicates")

@@ -1,20 +1,26 @@
 """Structure of one drift replicate: conservation, mutation, types, fixation,
-reproducibility (the Moran operator is tested in tests/engine/test_moran.py)."""
+reproducibility (the Moran operator is tested in tests/engine/test_moran.py);
+and the batched replicates (DriftBatch): row r is replicate r run alone."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from collapsesim.domains.base import Observation
 from collapsesim import theory
-from collapsesim.domains.drift import Drift, DriftParams
+import collapsesim as cs
+from collapsesim.domains.base import Observations, ReplicateStack
+from collapsesim.domains.drift import Drift, DriftBatch, DriftParams, DriftSimulation
 from collapsesim.engine.backends import get_backend
+from collapsesim.runner import execute
 
 BACKENDS = ["numpy", "numba", "torch"]
 
 
 def build(backend="numpy", seed=0, **kw):
-    return Drift().build(DriftParams(**kw), backend=get_backend(backend, "cpu"),
-                         seeds=[np.random.SeedSequence(seed, spawn_key=(0,))], steps=100)
+    """One replicate, the model alone (the domain's build batches replicates)."""
+    return DriftSimulation(DriftParams(**kw), get_backend(backend, "cpu"),
+                           np.random.SeedSequence(seed, spawn_key=(0,)))
 
 
 def run(sim, steps):
@@ -104,3 +110,96 @@ def test_fixed_type_is_recorded_from_fixation_on():
     m = sim.observe().metrics
     assert m["fixed_type"] == np.flatnonzero(sim.counts)[0]
     assert m["focal_frequency"] == (1.0 if m["fixed_type"] == 0 else 0.0)
+
+
+# -- batched replicates ---------------------------------------------------------------------
+
+SEEDS = [np.random.SeedSequence(7, spawn_key=(j,)) for j in range(5)]
+
+
+def batch(backend, **kw):
+    return Drift().build(DriftParams(**kw), backend=get_backend(backend, "cpu"), seeds=SEEDS,
+                         steps=100)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("kw", [
+    {"N": 12, "K": 3, "s": [0.3, 0.0, -0.2]},  # rows fix at different generations
+    {"N": 60, "K": 4, "mu": 0.05},
+    {"N": [{"generation": 0, "N": 30}, {"generation": 4, "N": 5}, {"generation": 9, "N": 40}],
+     "K": 3},
+])
+def test_batch_rows_are_the_lone_replicates(backend, kw):
+    """Every generation, row r's counts equal replicate r's alone (same draws),
+    also after rows fixed and stopped drawing; fixation generations agree."""
+    sim = batch(backend, **kw)
+    assert isinstance(sim, DriftBatch)
+    lone = [DriftSimulation(DriftParams(**kw), get_backend(backend, "cpu"), s) for s in SEEDS]
+    for _ in range(40):
+        sim.step()
+        for r, one in enumerate(lone):
+            if not one.finished:
+                one.step()
+                np.testing.assert_array_equal(sim.counts[r], one.counts)
+    fixed = [-1 if o.fixation_generation is None else o.fixation_generation for o in lone]
+    np.testing.assert_array_equal(sim.fixation_generation, fixed)
+    if kw.get("mu", 0) == 0:
+        np.testing.assert_array_equal(sim.finished, [o.finished for o in lone])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_stacked_observation_matches_the_lone_one(backend):
+    kw = {"N": 20, "K": 3, "s": [0.2, 0.0, 0.0]}
+    sim = run(batch(backend, **kw), 15)
+    lone = [run(DriftSimulation(DriftParams(**kw), get_backend(backend, "cpu"), s), 15) for s in SEEDS]
+    obs = sim.observe(np.array([1, 3]))
+    assert isinstance(obs, Observations) and len(obs) == 2
+    for i, r in enumerate([1, 3]):
+        one = lone[r].observe()
+        np.testing.assert_array_equal(obs.series["types"].abundances[i], one.series["types"].abundances)
+        got = {k: float(v[i]) for k, v in obs.metrics.items() if not np.isnan(v[i])}
+        assert got.keys() == one.metrics.keys()
+        for k, v in one.metrics.items():
+            assert got[k] == pytest.approx(v, rel=1e-14, abs=1e-15), k
+
+
+@pytest.mark.parametrize("kw", [{"N": 30, "K": 2, "mu": 0.05, "mutation": "infinite"},
+                                {"N": 30, "K": 3, "model": "moran"}])
+def test_moran_and_infinite_alleles_run_as_stacked_lone_replicates(kw):
+    sim = batch("numpy", **kw)
+    assert isinstance(sim, ReplicateStack)
+    lone = DriftSimulation(DriftParams(**kw), get_backend("numpy", "cpu"), SEEDS[2])
+    run(sim, 10), run(lone, 10)
+    np.testing.assert_array_equal(sim.sims[2].counts, lone.counts)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_replicate_alone_equals_its_row_in_a_run_with_fixations(backend):
+    """Through the runner: replicates fix at different steps (recorded there,
+    then never again); replicate 3 re-run alone gives its rows of the run."""
+    sc = {"domain": "drift", "name": "fix", "seed": 4, "steps": 300, "record_every": 300,
+          "replicates": 6, "backend": backend, "params": {"N": 15, "K": 2}}
+    res = cs.run(sc)
+    per = res.summary["per_replicate"]
+    steps_run = [r["steps_run"] for r in per]
+    assert all(r["status"] == "completed" for r in per) and len(set(steps_run)) > 1
+    m = res.metrics
+    for r in per:  # recorded at 0 and at its own fixation step only
+        assert sorted(set(m.loc[m.replicate == r["replicate"], "step"])) == [0, r["steps_run"]]
+    alone = execute(cs.load(sc), spawn_keys=[(3,)], replicate_ids=[3]).metrics
+    cols = ["step", "series", "metric", "value"]
+    a = alone[cols].sort_values(cols[:3]).reset_index(drop=True)
+    b = m.loc[m.replicate == 3, cols].sort_values(cols[:3]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_batched_checkpoint_resume_equals_an_uninterrupted_run(tmp_path):
+    sim = batch("numba", N=12, K=3, s=[0.3, 0.0, -0.2])
+    run(sim, 5)
+    state = sim.state_dict()
+    run(sim, 10)
+    again = batch("numba", N=12, K=3, s=[0.3, 0.0, -0.2])
+    again.load_state_dict(state)
+    run(again, 10)
+    np.testing.assert_array_equal(again.counts, sim.counts)
+    np.testing.assert_array_equal(again.fixation_generation, sim.fixation_generation)

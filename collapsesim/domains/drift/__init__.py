@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from ...registry import register
 from ..base import Domain
-from .model import DriftSimulation
+from .model import DriftBatch, DriftSimulation, build
 from .params import DriftParams, Epoch
 
 
@@ -48,7 +48,7 @@ class Drift(Domain):
     Params = DriftParams
     headline = "types"
     backends = ("numpy", "numba", "torch")
-    batched = False
+    batched = True
     clock = "generations"
     description = "Wright–Fisher/Moran drift of K types with selection and mutation"
     agreement = {"numba": "exact"}  # numba shares numpy's generator and draw order
@@ -57,12 +57,13 @@ class Drift(Domain):
     @classmethod
     def memory_estimate(cls, params: DriftParams, replicates: int) -> list[tuple[str, float]]:
         """Upper bound: a few length-N arrays (Moran events, infinite-alleles
-        labels) and K-type counts, 8 bytes each, for one replicate at a time."""
+        labels) per replicate stepped at a time, and K-type counts of every
+        replicate (batched), 8 bytes each."""
         n = params.N if isinstance(params.N, int) else max(e.N for e in params.N)
-        return [("params.N", 8.0 * 8 * n), ("params.K", 8.0 * 8 * params.K)]
+        return [("params.N", 8.0 * 8 * n), ("params.K", 8.0 * 8 * params.K * max(replicates, 1))]
 
-    def build(self, params: DriftParams, *, backend, seeds, steps: int) -> DriftSimulation:
-        return DriftSimulation(params, backend, self.single_seed(seeds))
+    def build(self, params: DriftParams, *, backend, seeds, steps: int):
+        return build(params, backend, seeds)
 
 
-__all__ = ["Drift", "DriftParams", "Epoch", "DriftSimulation"]
+__all__ = ["Drift", "DriftParams", "Epoch", "DriftBatch", "DriftSimulation"]

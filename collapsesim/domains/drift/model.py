@@ -21,6 +21,18 @@ The counts live on the host (K numbers); the backend draws the random numbers
 (its multinomial for Wright–Fisher, its uniform stream for Moran's events) and
 dispatches the Moran operator (numpy: the specification; numba and torch: the
 compiled kernel — the same counts from the same uniforms).
+
+**Replicates.** The domain is batched (:func:`build`): Wright–Fisher with
+K-allele (or no) mutation runs all R replicates as one (R, K) array program,
+:class:`DriftBatch` — fitness, mutation and observation on the whole array, the
+multinomial draw of row r from replicate r's own generator
+(``backend.row_rngs``; the numba backend draws every row in one compiled kernel
+from the replicates' PCG64 states, bitwise numpy's); rows that fixed without
+mutation stop drawing and end one at a time (``finished`` per replicate). Moran
+and infinite alleles, whose events and type lists differ per replicate, run as
+lone :class:`DriftSimulation` replicates stacked
+(:class:`~collapsesim.domains.base.ReplicateStack`). Either way a replicate run
+alone gives bitwise its numbers inside the batch.
 """
 
 from __future__ import annotations
@@ -30,7 +42,7 @@ import copy
 import numpy as np
 
 from ...theory import equilibrium_d1
-from ..base import Observation, Series
+from ..base import Observation, Observations, ReplicateStack, Series
 from .params import DriftParams
 
 
@@ -158,3 +170,102 @@ class DriftSimulation:
         return Observation(series={"types": Series(abundances=self.counts.copy(),
                                                    reference=self.reference())},
                            metrics=metrics)
+
+
+class DriftBatch:
+    """R Wright–Fisher replicates with K-allele (or no) mutation as one (R, K)
+    program; see the module docstring. Row r draws from replicate r's generator
+    exactly what :class:`DriftSimulation` of replicate r draws."""
+
+    def __init__(self, params: DriftParams, backend, seeds):
+        self.params = params
+        self.backend = backend
+        self.rows = backend.row_rngs(seeds)
+        self.generation = 0
+        self.initial = params.initial_population()
+        self.counts = np.tile(self.initial, (len(seeds), 1))
+        self.fitness = params.fitness()
+        self.fixation_generation = np.full(len(seeds), -1, dtype=np.int64)
+        self.fixed_type = np.full(len(seeds), -1, dtype=np.int64)
+        self._note_fixation(np.arange(len(seeds)))
+
+    def _live(self) -> np.ndarray:
+        """Rows still drawing: all with mutation; the unfixed ones without."""
+        if self.params.mu > 0:
+            return np.arange(len(self.counts))
+        return np.flatnonzero(self.fixation_generation < 0)
+
+    def step(self) -> None:
+        """Advance every live row one generation (DriftSimulation._wright_fisher)."""
+        size = self.params.size_at(self.generation + 1)
+        live = self._live()
+        if live.size:
+            mu, K = self.params.mu, self.params.K
+            w = self.counts[live] * self.fitness
+            q = w / w.sum(axis=1, keepdims=True)
+            p = q * (1.0 - mu) + (1.0 - q) * (mu / (K - 1)) if mu > 0 else q
+            rows = self.rows if live.size == len(self.counts) else self.rows.subset(live)
+            b = self.backend
+            self.counts[live] = b.to_numpy(b.multinomial_counts(size, b.asarray(p), rows))
+        self.generation += 1
+        self._note_fixation(live)
+
+    def _note_fixation(self, live: np.ndarray) -> None:
+        c = self.counts[live]
+        new = live[(np.count_nonzero(c, axis=1) == 1) & (self.fixation_generation[live] < 0)]
+        self.fixation_generation[new] = self.generation
+        self.fixed_type[new] = np.argmax(self.counts[new] > 0, axis=1)
+
+    @property
+    def finished(self) -> np.ndarray | bool:
+        """Per replicate: one type has fixed and, without mutation, stays fixed."""
+        return self.fixation_generation >= 0 if self.params.mu == 0 else False
+
+    # -- checkpoints ------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        """Everything ``step`` changes, the generators' states included (copies)."""
+        return {"generation": self.generation, "counts": self.counts.copy(),
+                "fixation_generation": self.fixation_generation.copy(),
+                "fixed_type": self.fixed_type.copy(), "rows": copy.deepcopy(self.rows)}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Continue from ``state_dict()``: the same steps and draws follow."""
+        self.generation = int(state["generation"])
+        self.counts = np.asarray(state["counts"]).copy()
+        self.fixation_generation = np.asarray(state["fixation_generation"]).copy()
+        self.fixed_type = np.asarray(state["fixed_type"]).copy()
+        self.rows = copy.deepcopy(state["rows"])
+
+    # -- observation ------------------------------------------------------------------
+    def observe(self, rows=None) -> Observations:
+        """The rows' (all by default) counts and the metrics of
+        :meth:`DriftSimulation.observe`, stacked."""
+        rows = np.arange(len(self.counts)) if rows is None else np.asarray(rows)
+        counts = self.counts[rows]
+        n = counts.sum(axis=1)
+        p = counts / n[:, None]
+        h = 1.0 - np.einsum("ij,ij->i", p, p)
+        fixed_at = self.fixation_generation[rows].astype(np.float64)
+        fixed_at[fixed_at < 0] = np.nan
+        fixed_type = np.where(np.isnan(fixed_at), np.nan, self.fixed_type[rows])
+        metrics = {
+            "heterozygosity": h,
+            "heterozygosity_unbiased": n / (n - 1) * h,
+            "n_types": np.count_nonzero(counts, axis=1).astype(np.float64),
+            "focal_frequency": p[:, 0],
+            "fixed": (np.count_nonzero(counts, axis=1) == 1).astype(np.float64),
+            "N": n.astype(np.float64),
+            "fixation_generation": fixed_at,
+            "fixed_type": fixed_type,
+        }
+        return Observations(series={"types": Series(abundances=counts, reference=self.initial)},
+                            metrics=metrics)
+
+
+def build(params: DriftParams, backend, seeds):
+    """All replicates of ``seeds``: one :class:`DriftBatch` for Wright–Fisher with
+    K-allele (or no) mutation, else lone :class:`DriftSimulation` replicates
+    stacked (module docstring)."""
+    if params.model == "wright-fisher" and params.mutation == "k-allele":
+        return DriftBatch(params, backend, seeds)
+    return ReplicateStack([DriftSimulation(params, backend, s) for s in seeds])
