@@ -173,3 +173,61 @@ def test_metrics_and_summaries_never_warn(traj, a):
     assert 0 <= v["vendi"] <= len(a) + 1e-9 and 0 <= v["vendi_q2"] <= len(a) + 1e-9
     with pytest.raises(ValueError, match="finite"):
         vendi(np.array([[0.0], [np.inf]]))
+
+
+# -- many observations and series at once (the runner's stacked path) ------------------------
+
+stacked = st.lists(st.lists(st.integers(0, 50), min_size=5, max_size=5), min_size=1, max_size=12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(stacked, st.sampled_from(["array", "scalar", "rows", "row_scalars"]))
+def test_diversity_rows_is_diversity_of_each_row(rows, ref_kind):
+    """Row r of diversity_rows equals diversity() of row r (to rounding), for every
+    kind of reference; undefined values are NaN where diversity gives None."""
+    A = np.array(rows, dtype=float)
+    R = len(A)
+    ref = {"array": np.array([1.0, 2, 3, 4, 5]), "scalar": 2.5,
+           "rows": A[::-1] + 1.0, "row_scalars": np.arange(R) + 1.0}[ref_kind]
+    if ref_kind == "row_scalars" and A.shape[1] == R:
+        return  # (R,) with K = R would be read as one (K,) reference
+    got = cs.metrics.diversity_rows(A, ref)
+    for r in range(R):
+        one = ref if ref_kind in ("array", "scalar") else ref[r]
+        want = diversity(A[r], one)
+        for k, v in want.items():
+            if v is None:
+                assert math.isnan(got[k][r]), k
+            else:
+                assert got[k][r] == pytest.approx(v, rel=1e-12, abs=1e-15), k
+
+
+def test_diversity_rows_refuses_mismatched_reference():
+    with pytest.raises(ValueError, match="same types"):
+        cs.metrics.diversity_rows(np.ones((3, 4)), np.ones(5))
+
+
+trajectories = st.lists(st.lists(st.floats(0, 1e308) | st.just(math.nan), min_size=1, max_size=15),
+                        min_size=1, max_size=10)
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+@settings(max_examples=60, deadline=None)
+@given(trajectories)
+def test_summarize_blocks_is_summarize_series_of_each_block(blocks):
+    """Stacked blocks summarised at once equal each block summarised alone (to rounding)."""
+    lengths = [len(b) for b in blocks]
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(int)
+    steps = np.concatenate([np.arange(n) * 3 for n in lengths])
+    rd = np.concatenate([np.array(b, dtype=float) for b in blocks])
+    got = cs.metrics.summarize_blocks(starts, steps, {"relative_diversity": rd,
+                                                      "collapse_index": 1 - rd}, 0.5)
+    for b, (a, n) in enumerate(zip(starts, lengths)):
+        want = summarize_series(steps[a:a + n], {"relative_diversity": rd[a:a + n],
+                                                 "collapse_index": 1 - rd[a:a + n]}, 0.5)
+        assert list(got[b]) == list(want)
+        for k, v in want.items():
+            if v is None or got[b][k] is None:
+                assert v is got[b][k] or (v is not None and not math.isfinite(v)), (b, k)
+            else:
+                assert got[b][k] == pytest.approx(v, rel=1e-12, abs=1e-15), (b, k)

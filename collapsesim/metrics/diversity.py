@@ -108,7 +108,8 @@ def diversity_rows(abundances, reference) -> dict[str, np.ndarray]:
             raise ValueError("a scalar reference must be a positive effective number")
         ref_rows = None
     else:
-        ref_rows = np.broadcast_to(ref, A.shape) if ref.ndim == 1 else ref
+        ref_rows = ref if ref.ndim == 2 else (np.broadcast_to(ref, A.shape)
+                                              if ref.shape == A.shape[1:] else ref[None, :])
         if ref_rows.shape != A.shape:
             raise ValueError(f"reference has {ref_rows.shape[-1]} types but abundances have "
                              f"{A.shape[1]}; an array reference must be over the same types "

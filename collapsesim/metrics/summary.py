@@ -45,7 +45,9 @@ def area_under_curve(steps, relative_diversity) -> float | None:
     if rd.size == 1 or s[-1] == s[0]:
         return float(rd[-1])
     x = (s - s[0]) / (s[-1] - s[0])
-    return float(np.trapezoid(rd, x))
+    with np.errstate(over="ignore", invalid="ignore"):  # values near the float maximum
+        area = float(np.trapezoid(rd, x))
+    return area if math.isfinite(area) else None
 
 
 def _clean(v):
@@ -119,8 +121,9 @@ def block_areas(starts: np.ndarray, steps: np.ndarray, rd: np.ndarray) -> list:
     span = last - first
     x = (s - first[b]) / np.where(span[b] > 0, span[b], 1.0)
     pair = b[1:] == b[:-1]
-    terms = (x[1:] - x[:-1]) * (y[1:] + y[:-1]) / 2.0
-    area = np.bincount(b[1:][pair], weights=terms[pair], minlength=nb)
+    with np.errstate(over="ignore", invalid="ignore"):  # values near the float maximum
+        terms = (x[1:] - x[:-1]) * (y[1:] + y[:-1]) / 2.0
+        area = np.bincount(b[1:][pair], weights=terms[pair], minlength=nb)
     out = np.where((count == 1) | (span == 0), y_last, area)
     return [None if c == 0 or not math.isfinite(a) else a for c, a in zip(count.tolist(), out.tolist())]
 
