@@ -12,8 +12,9 @@ Justified reads:
 * particle_filter: the normalisation's one read of (max lw, ΣW, ΣW²) per step
   (the log-likelihood increment on the host, a ``DivergenceError`` raised at the
   step where the weights fail, the adaptive resampling decision), and the
-  engine's resampler validating the weights' sum (``cumulative_weights``:
-  engine code, outside this domain);
+  engine's resampler validating the weights' sum (``_require``: engine code,
+  outside this domain, made on the CPU only — skipped on CUDA, see
+  :mod:`collapsesim.engine.backends.torch_resampling`);
 * ga / hikers: ``finished`` with ``stop_at_optimum`` (one boolean per step: the
   runner stops at the first step it is true); hikers' random restarts read how
   many hikers restart (that many fresh hikers are drawn, as on the host);
@@ -72,7 +73,7 @@ def _reads(scenario, overrides):
     return where
 
 
-RESAMPLER = "engine/backends/torch_resampling.py:cumulative_weights"
+RESAMPLER = "engine/backends/torch_resampling.py:_require"  # CPU only
 #: The filter's one read of (max lw, ΣW, ΣW²): once to normalise, once more for the
 #: auxiliary filter's first-stage weights.
 SUMS = "domains/particle_filter/kernels.py:scaled_sums"

@@ -17,6 +17,13 @@ with numpy in distribution only.
   categories (split each block's count binomially between its halves): exact
   multinomial counts with O(K) work and log2(K) vectorised ``torch.binomial``
   calls, whatever the number of rows.
+
+Input checks (positive finite weights, probabilities, non-negative counts) raise
+``ValueError`` on the CPU. On CUDA each would be a host synchronisation per call,
+so they are skipped there: a CUDA caller validates its own inputs (the particle
+filter reads its weights' sums once per step and stops on a zero or NaN sum).
+The residual scheme reads the longest row of residual draws to size its one
+draw of exponentials: its one host read per call.
 """
 
 from __future__ import annotations
@@ -28,6 +35,12 @@ import torch
 from .base import RESAMPLING_SCHEMES
 
 F64 = torch.float64
+
+
+def _require(ok: torch.Tensor, message: str) -> None:
+    """``ValueError(message)`` unless ``ok`` is all true, on the CPU (module docstring)."""
+    if ok.device.type == "cpu" and not bool(torch.all(ok)):
+        raise ValueError(message)
 
 
 def _rows(w) -> tuple[torch.Tensor, bool]:
@@ -42,8 +55,8 @@ def cumulative_weights(w2: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Row-wise ``cumsum`` (float64) and its last column ``T`` (shape (R, 1))."""
     c = torch.cumsum(w2, dim=-1)
     total = c[:, -1:]
-    if not bool(torch.all(torch.isfinite(total) & (total > 0))):
-        raise ValueError("weights must be non-negative with a positive, finite sum")
+    _require(torch.isfinite(total) & (total > 0),
+             "weights must be non-negative with a positive, finite sum")
     return c, total
 
 
@@ -52,7 +65,8 @@ def expand_counts(cumcounts: torch.Tensor, n: int) -> torch.Tensor:
     rows, size = cumcounts.shape
     counts = torch.diff(cumcounts, dim=-1, prepend=torch.zeros_like(cumcounts[:, :1]))
     labels = torch.arange(size, device=cumcounts.device).expand(rows, size)
-    return torch.repeat_interleave(labels.reshape(-1), counts.reshape(-1)).reshape(rows, n)
+    return torch.repeat_interleave(labels.reshape(-1), counts.reshape(-1),
+                                   output_size=rows * n).reshape(rows, n)
 
 
 def _stratum_cumcounts(w2: torch.Tensor, n: int, u: torch.Tensor) -> torch.Tensor:
@@ -108,12 +122,11 @@ def residual_split(w2: torch.Tensor, n: int) -> tuple[torch.Tensor, torch.Tensor
 def _residual(w2: torch.Tensor, n: int, su: torch.Tensor, lefts: torch.Tensor, copies, rest) -> torch.Tensor:
     """Residual indices; row r uses the first ``lefts[r]`` entries of ``su[r]``."""
     cum = torch.cumsum(copies, dim=-1)
-    need = lefts > 0
-    if bool(need.any()):
-        rows = need.nonzero().squeeze(-1)
-        valid = torch.arange(su.shape[-1], device=su.device) < lefts[rows, None]
-        points = torch.where(valid, su[rows], torch.inf)
-        cum[rows] += _merge_cumcounts(rest[rows], lefts[rows, None], points)
+    valid = torch.arange(su.shape[-1], device=su.device) < lefts[:, None]
+    points = torch.where(valid, su, torch.inf)
+    # a row with nothing left (whose remainders may all be 0) merges no points: zeros
+    rest = torch.where(lefts[:, None] > 0, rest, 1.0)
+    cum += _merge_cumcounts(rest, lefts[:, None], points)
     return expand_counts(cum, n)
 
 
@@ -164,11 +177,10 @@ def multinomial_counts(n, p, gen: torch.Generator) -> torch.Tensor:
     n = torch.as_tensor(n, dtype=F64, device=p.device)
     shape = torch.broadcast_shapes(n.shape, p.shape[:-1]) + p.shape[-1:]
     p = (p / p.sum(-1, keepdim=True)).expand(shape).reshape(-1, shape[-1])
-    if not bool(torch.all(torch.isfinite(p) & (p >= 0))):
-        raise ValueError("probabilities must be non-negative with a positive, finite sum")
+    _require(torch.isfinite(p) & (p >= 0),
+             "probabilities must be non-negative with a positive, finite sum")
     n = n.expand(shape[:-1]).reshape(-1, 1)
-    if bool(torch.any(n < 0)):
-        raise ValueError("the number of draws must be non-negative")
+    _require(n >= 0, "the number of draws must be non-negative")
     k = shape[-1]
     depth = math.ceil(math.log2(k)) if k > 1 else 0
     masses = [torch.nn.functional.pad(p, (0, 2**depth - k))]
