@@ -54,6 +54,40 @@ def _generations_per_second(N: int, backend: str, generations: int) -> float:
     return generations / (time.process_time() - c0)
 
 
+def recording_share(N: int, generations: int) -> float:
+    """The fraction of a neutral generation's CPU time (numba) spent building the
+    tree sequence on the host: assembling the generation's edges (the engine's
+    ``assemble_gametes``), adding them to the tables and simplifying (tskit)."""
+    from collapsesim.domains.sweep import model, treeseq
+
+    spent = [0.0]
+
+    def timed(fn):
+        def wrapper(*a, **k):
+            c0 = time.process_time()
+            try:
+                return fn(*a, **k)
+            finally:
+                spent[0] += time.process_time() - c0
+        return wrapper
+
+    originals = (model.assemble, treeseq.Recorder.add_generation)
+    model.assemble = timed(originals[0])
+    treeseq.Recorder.add_generation = timed(originals[1])
+    try:
+        sim = SweepSimulation(_params(N, onset=10**9), get_backend("numba"), np.random.SeedSequence(1))
+        for _ in range(2 * sim.params.simplify_every):  # compiled, and the tables at their size
+            sim.step()
+        spent[0] = 0.0
+        c0 = time.process_time()
+        for _ in range(generations):
+            sim.step()
+        total = time.process_time() - c0
+    finally:
+        model.assemble, treeseq.Recorder.add_generation = originals
+    return spent[0] / total
+
+
 def fwdpy11_generations_per_second(N: int, generations: int) -> float:
     """Neutral generations per second of fwdpy11 (run in the peer's environment)."""
     import fwdpy11
@@ -137,6 +171,8 @@ def sweep_section(settings: Settings) -> str:
                   if have_peer else missing)
         rate_rows.append(f"| 10^{round(np.log10(N))} | " + " | ".join(f"{rates[b]:,.0f}" for b in backends)
                          + f" | {theirs} |")
+    simplify = _params(1000).simplify_every
+    shares = {N: recording_share(N, 500 if N <= 1000 else 300) for N in plan if N <= 10_000}
     lines = [
         "## Sweep",
         "",
@@ -158,7 +194,20 @@ def sweep_section(settings: Settings) -> str:
         *rate_rows,
         "",
         "Threads: numba 1, torch 1 (set by `python -m benchmarks`); fwdpy11 is single-threaded. "
-        "CUDA untested (no GPU in this session); the sweep domain runs one replicate per "
-        "population on the host, so a GPU would only serve the parent sampling.",
+        "CUDA untested (no GPU in this session).",
+        "",
+        f"Why the replicates are not batched on a GPU (the issue's ≥ 100 fixed sweeps/s at N = 10³ "
+        f"on CUDA): building the tree sequence on the host — the generation's edges, added to "
+        f"tskit's tables and simplified every {simplify} generations — takes "
+        + ", ".join(f"{100 * share:.0f} % (N = 10^{round(np.log10(N))})" for N, share in shares.items())
+        + " of a neutral generation's CPU time (numba), and tskit's tables and `simplify` exist "
+        "only on the host, one replicate at a time. Moving the rest to a device leaves that part: "
+        "at most "
+        + " and ".join(f"{1 / share:.1f}× (N = 10^{round(np.log10(N))})" for N, share in shares.items())
+        + " faster per replicate and host core (Amdahl): the fixed sweep at N = 10³ above would "
+        "still cost its recording share on a host core, short of 100 sweeps/s per core. A batched "
+        "device path would have to drop or defer the tree "
+        "sequence; the domain's observations (haplotype windows, π, θ_W, nSL/iHS, the founders "
+        "of the tree) need it, so it was not built.",
     ]
     return "\n".join(lines) + "\n"
