@@ -36,7 +36,7 @@ Deb & Preuss (2017) Evol. Comput. 25:439 (RS-CMSA).
 from __future__ import annotations
 
 from ...registry import register
-from ..base import Domain
+from ..base import Domain, ReplicateStack
 from .model import GASimulation
 from .params import GAParams
 
@@ -48,7 +48,7 @@ class GA(Domain):
     Params = GAParams
     headline = "optima"
     backends = ("numpy", "numba", "torch")
-    batched = False
+    batched = True
     clock = "generations"
     description = "genetic algorithms on CEC'2013/Goldberg/Royal Road problems: premature convergence and niching"
     agreement = {"numba": "exact"}  # numba shares numpy's generator and draw order
@@ -70,11 +70,25 @@ class GA(Domain):
         return [("params.N", 1024.0 * n + pairwise), ("params.nbc.sample", sample)]
 
     def build(self, params: GAParams, *, backend, seeds, steps: int):
+        """All replicates at once: the GA as one population of every replicate's
+        demes (:class:`GASimulation`); NBC-CMA as stacked lone runs
+        (:class:`NBCStack`)."""
         if params.method == "nbc-cma":
             from .nbc import NBCSimulation
 
-            return NBCSimulation(params, backend, self.single_seed(seeds))
-        return GASimulation(params, backend, self.single_seed(seeds))
+            return NBCStack([NBCSimulation(params, backend, s) for s in seeds])
+        return GASimulation(params, backend, seeds)
 
 
-__all__ = ["GA", "GAParams", "GASimulation"]
+class NBCStack(ReplicateStack):
+    """NBC-CMA's replicates as stacked lone runs (:class:`~collapsesim.domains.base.ReplicateStack`):
+    its clustering, restarts and CMA-ES instances differ from replicate to
+    replicate, so it is not one array program. A lone NBC-CMA run keeps no
+    checkpoint, so neither does the stack (resume restarts the group)."""
+
+    @property
+    def state_dict(self):
+        raise AttributeError("NBC-CMA keeps no checkpoint")
+
+
+__all__ = ["GA", "GAParams", "GASimulation", "NBCStack"]

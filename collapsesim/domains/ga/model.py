@@ -1,16 +1,17 @@
-"""One replicate of the genetic algorithm.
+"""The genetic algorithm, R replicates as one array program.
 
-The population is one :class:`~collapsesim.engine.Population` of ``I`` demes
-(islands, its leading batch axis) of ``n = N/I`` individuals: state
-``(I, n, D)`` real coordinates (or ``(I, n, W)`` packed bits), fitness
-``(I, n)`` and parent ``(I, n)`` on the backend (no label or founder arrays:
-the :class:`~collapsesim.engine.Genealogy` keeps the lineages). Between steps
+The population is one :class:`~collapsesim.engine.Population` of ``R·I``
+demes along its leading batch axis — replicate r's ``I`` demes (islands) are
+rows ``r·I … r·I + I − 1`` — of ``n = N/I`` individuals: state ``(R·I, n, D)``
+real coordinates (or ``(R·I, n, W)`` packed bits), fitness ``(R·I, n)`` and
+parent ``(R·I, n)`` on the backend (no label or founder arrays: the
+:class:`~collapsesim.engine.Genealogy` keeps the lineages). Between steps
 ``parent`` holds what the genealogy records: each individual's parent as an
-index into the previous generation flattened deme by deme (``i·n + j``;
--1 at founding).
+index into its replicate's previous generation flattened deme by deme
+(``i·n + j``; -1 at founding).
 Selection, replacement, elitism, immigrants and migration move state,
 fitness and parent together through the population's ``select``/``take``/
-``put``/``concatenate``. One step is one generation:
+``put``/``concatenate``. One step is one generation of every replicate:
 
 1. the fitness selection sees (niching: shared or cleared fitness, else raw);
 2. parents: a random permutation (deterministic crowding) or λ draws of the
@@ -18,17 +19,29 @@ fitness and parent together through the population's ``select``/``take``/
    evaluated (real coordinates clipped into the box);
 3. replacement: generational, (μ, λ), (μ + λ), crowding or restricted
    tournament selection; then elitism, random immigrants and, every
-   ``islands.interval`` generations, ring migration of the best ``migrants``
-   of each deme over the worst of the next;
+   ``islands.interval`` generations, ring migration (within each replicate)
+   of the best ``migrants`` of each deme over the worst of the next;
 4. the genealogy gains a generation: each individual's parent is the parent it
    was copied from (child 2j+1 of a pair descends from the pair's second
    parent), itself when it survived, the replaced individual's parent for an
    immigrant (immigrants carry no lineage of their own).
 
-No Python loop runs over individuals: every operator acts on whole arrays
-(clearing's sequential walk is a compiled loop). Arrays and random numbers
-come only from the backend (one generator per replicate, from its seed) and
-the engine's operators (:mod:`collapsesim.engine.kernels`).
+Random numbers: replicate r has its own backend generator, from its seed
+(``backend.row_rngs``). Every random call of the step is made for all
+replicates at once with those generators (:class:`ReplicateDemes` hands
+replicate r's ``(I, …)`` slice to its generator, :mod:`collapsesim.engine.replicates`),
+so row r draws exactly the numbers, in the order, of a lone run of replicate r:
+a replicate alone equals its rows in a batch, bitwise on CPU. Everything else
+(fitness, niching, sorting, replacement, observation) runs once on the whole
+``(R·I, …)`` array. No Python loop runs over individuals (clearing's
+sequential walk is a compiled loop); the only loops over replicates are the
+per-row draws and the per-replicate observations.
+
+The runs end per replicate: the evaluation budget ends every replicate at the
+same generation; ``stop_at_optimum`` ends replicate r at the first generation
+one of its individuals reaches f_opt (:attr:`GASimulation.finished`, a
+boolean per replicate). Ended replicates keep stepping (with their own
+generators, unobserved), as the batched contract allows.
 """
 
 from __future__ import annotations
@@ -36,6 +49,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...engine import Genealogy, Population
+from ...engine.replicates import RANDOM_METHODS, RowGenerators
 from ...problems.observe import observe_population
 from ...problems.population import SolverPopulation, box, random_population
 from .niching import restricted_tournament
@@ -44,25 +58,93 @@ from .selection import best_of, select_parents
 from .variation import crossover, mutate
 
 
-class GASimulation(SolverPopulation):
-    """One replicate of :class:`~collapsesim.domains.ga.params.GAParams` with ``method: ga``."""
+def _per_row(a, rows: int) -> bool:
+    """Whether ``a`` is an array (numpy or torch) or a shape whose first axis is ``rows``."""
+    if isinstance(a, tuple):
+        return bool(a) and all(isinstance(s, (int, np.integer)) for s in a) and int(a[0]) == rows
+    return hasattr(a, "shape") and hasattr(a, "reshape") and len(a.shape) >= 1 and a.shape[0] == rows
 
-    def __init__(self, params: GAParams, backend, seed: np.random.SeedSequence):
+
+class ReplicateDemes:
+    """The backend as the GA's operators see it: arrays hold ``R·I`` demes
+    (replicate-major), while :class:`~collapsesim.engine.replicates.RowGenerators`
+    draw per replicate. A random method or named operator called with the
+    replicates' generators gets every ``(R·I, …)`` array (and a shape starting
+    with ``R·I``) as ``(R, I, …)``, so replicate r's call sees the ``(I, …)``
+    demes its lone run passes; the results come back as ``(R·I, …)``. Every
+    other attribute is the backend's."""
+
+    def __init__(self, backend, R: int, I: int):
+        self._be, self.R, self.I = backend, R, I
+
+    def __getattr__(self, name):
+        attr = getattr(self._be, name)
+        return self._rows(attr) if name in RANDOM_METHODS else attr
+
+    def op(self, name: str):
+        return self._rows(self._be.op(name))
+
+    def _split(self, a):
+        if not _per_row(a, self.R * self.I):
+            return a
+        if isinstance(a, tuple):
+            return (self.R, self.I) + tuple(int(s) for s in a[1:])
+        return a.reshape((self.R, self.I) + tuple(a.shape[1:]))
+
+    def _join(self, out):
+        if isinstance(out, tuple):
+            return tuple(self._join(o) for o in out)
+        return out.reshape((self.R * self.I,) + tuple(out.shape[2:]))
+
+    def _rows(self, fn):
+        def call(*args, **kwargs):
+            if not any(isinstance(a, RowGenerators) for a in (*args, *kwargs.values())):
+                return fn(*args, **kwargs)
+            out = fn(*(self._split(a) for a in args), **{k: self._split(v) for k, v in kwargs.items()})
+            return self._join(out)
+
+        return call
+
+
+class _Host:
+    """Host arrays seen as a backend by :func:`observe_population` (already on the host)."""
+
+    @staticmethod
+    def to_numpy(a) -> np.ndarray:
+        return np.asarray(a)
+
+
+class GASimulation(SolverPopulation):
+    """The replicates ``seeds`` (one or more) of :class:`~collapsesim.domains.ga.params.GAParams`
+    with ``method: ga``, as one population of ``R·I`` demes."""
+
+    def __init__(self, params: GAParams, backend, seeds):
         self.p = params
         self.problem = params.build_problem()
         self.bits = self.problem.kind == "bits"
-        self.backend = backend
-        self.rng = backend.rng(seed)
+        self.R = len(seeds)
+        self.I, self.n = params.islands.count, params.deme_size
+        self.base = backend
+        self.backend = ReplicateDemes(backend, self.R, self.I)
+        self.rng = backend.row_rngs(seeds)
         self.evaluate = self.problem.evaluator(backend)
         self.lower, self.span = (None, None) if self.bits else box(self.problem, backend)
-        self.I, self.n = params.islands.count, params.deme_size
-        self.evaluations = 0
-        x = random_population(self.problem, (self.I, self.n), backend, self.rng)
+        self.evaluations = 0  # per replicate (every replicate spends the same)
+        x = random_population(self.problem, (self.R * self.I, self.n), self.backend, self.rng)
         self.pop = Population.new(x, self._evaluate(x), backend=backend, batched=True, founders=False)
-        self.genealogy = Genealogy(params.N)
-        self._parents = None  # the last generation's parents, flat, on the backend
+        # one forest of R·N founders: replicate r's individuals are R·N's r·N … r·N + N − 1
+        self.genealogy = Genealogy(self.R * params.N)
+        self._parents = None  # the last generation's parents (R, N), per replicate, on the backend
         self.generation = 0
         self.budget = params.budget(self.problem)
+        self._done = np.zeros(self.R, dtype=bool)
+        self._deme = backend.arange(self.R * self.I) % self.I  # each deme's index within its replicate
+        self._offset = params.N * backend.arange(self.R)  # each replicate's first individual in the forest
+
+    def _evaluate(self, x):
+        """Fitness of ``x`` on the backend; every individual of a replicate counts one of its evaluations."""
+        self.evaluations += int(np.prod(tuple(x.shape[:-1]))) // self.R
+        return self.base.asarray(self.evaluate(x))
 
     # -- helpers --------------------------------------------------------------------------
     def _selection_fitness(self):
@@ -88,7 +170,7 @@ class GASimulation(SolverPopulation):
         p, be = self.p, self.backend
         fsel = self._selection_fitness()
         if p.replacement == "crowding":
-            mates = self.pop.select(be.argsort(be.uniform((self.I, self.n), self.rng)))
+            mates = self.pop.select(be.argsort(be.uniform((self.R * self.I, self.n), self.rng)))
             even = self.n - self.n % 2
             children = self._vary(mates.state[:, :even])
             x, f = be.op("crowding_replacement")(mates.state[:, :even], mates.fitness[:, :even], children,
@@ -102,19 +184,21 @@ class GASimulation(SolverPopulation):
             new = self._replace(self.pop.replace(state=children, fitness=self._evaluate(children),
                                                  parent=parent[:, :lam]))
         new = self._immigrants(self._elitism(new))
-        new = new.replace(parent=new.parent + self.n * be.arange(self.I)[:, None])
+        new = new.replace(parent=new.parent + self.n * self._deme[:, None])
         self.generation += 1
         if self.I > 1 and p.islands.migrants and self.generation % p.islands.interval == 0:
             new = self._migrate(new)
         self.pop = new
-        self._parents = new.parent.reshape(-1)
-        self.genealogy.update(self._parents)  # a torch tensor stays on its device
+        self._parents = new.parent.reshape(self.R, self.p.N)
+        # a torch tensor stays on its device
+        self.genealogy.update((self._parents + self._offset[:, None]).reshape(-1))
 
     @property
     def parents(self) -> np.ndarray | None:
-        """The last generation's parents (host int64, flattened deme by deme; None
-        before the first step), read on demand: the step moves nothing to the host."""
-        return None if self._parents is None else self.backend.to_numpy(self._parents).astype(np.int64)
+        """The last generation's parents ``(R, N)`` (host int64, each replicate's
+        flattened deme by deme; None before the first step), read on demand: the
+        step moves nothing to the host."""
+        return None if self._parents is None else self.base.to_numpy(self._parents).astype(np.int64)
 
     def _replace(self, children: Population) -> Population:
         """The next generation from the current one and the λ ``children`` (parent:
@@ -149,30 +233,49 @@ class GASimulation(SolverPopulation):
         if not k:
             return new
         be = self.backend
-        slots = be.argsort(be.uniform((self.I, self.n), self.rng))[:, :k]
-        fresh = random_population(self.problem, (self.I, k), be, self.rng)
+        slots = be.argsort(be.uniform((self.R * self.I, self.n), self.rng))[:, :k]
+        fresh = random_population(self.problem, (self.R * self.I, k), be, self.rng)
         return new.put(slots, new.take(slots).replace(state=fresh, fitness=self._evaluate(fresh)))
 
     def _migrate(self, new: Population) -> Population:
-        """Ring migration: deme i's best ``migrants`` (with their parents) replace the
-        worst of deme i + 1."""
-        m, be = self.p.islands.migrants, self.backend
+        """Ring migration within each replicate: deme i's best ``migrants`` (with
+        their parents) replace the worst of deme i + 1 (deme I − 1's, of deme 0)."""
+        m, be, R, I = self.p.islands.migrants, self.backend, self.R, self.I
+
+        def ring(a):
+            a = a.reshape((R, I) + tuple(a.shape[1:]))
+            return be.xp.roll(a, 1, 1).reshape((R * I,) + tuple(a.shape[2:]))
+
         best = best_of(new.fitness, m, be)
         worst = best_of(-new.fitness, m, be)
-        migrants = new.take(best).apply(lambda a: be.xp.roll(a, 1, 0))
-        return new.put(worst, migrants)
+        return new.put(worst, new.take(best).apply(ring))
 
     # -- observation --------------------------------------------------------------------------
     @property
-    def finished(self) -> bool:
-        """The evaluation budget is spent, or (``stop_at_optimum``) an individual
-        reached f_opt. The latter is the loop's one host read per step (one
-        boolean, compared on the device in float64) — the runner must know it
-        at every step to stop there."""
+    def finished(self) -> np.ndarray:
+        """Per replicate (length R, once true stays true): its evaluation budget
+        is spent (every replicate at the same generation), or
+        (``stop_at_optimum``) one of its individuals reached f_opt. The latter is
+        the loop's one host read per step (R booleans, compared on the device in
+        float64) — the runner must know them at every step to end each
+        replicate there."""
         if self.budget is not None and self.evaluations >= self.budget:
-            return True
-        return self.p.stop_at_optimum and bool(self.backend.asarray(self.f.max(), "float64") >= self.problem.f_opt)
+            self._done[:] = True
+        elif self.p.stop_at_optimum:
+            best = self.base.asarray(self.base.xp.amax(self.f.reshape(self.R, -1), -1), "float64")
+            self._done |= self.base.to_numpy(best >= self.problem.f_opt).astype(bool)
+        return self._done.copy()
 
-    def observe(self):
-        return observe_population(self.problem, self.backend, self.x, self.f, evaluations=self.evaluations,
-                                  founders=self.genealogy.founders, parents=self.parents)
+    def observe(self, rows=None) -> list:
+        """The observations of replicates ``rows`` (all by default), in order: one
+        transfer of the state to the host, then each replicate's observation."""
+        rows = np.arange(self.R) if rows is None else np.asarray(rows, dtype=np.int64)
+        be, N = self.base, self.p.N
+        x = be.to_numpy(self.x)
+        x = x.reshape((self.R, N) + x.shape[2:])
+        f = be.to_numpy(self.f).reshape(self.R, N)
+        founders = self.genealogy.founders.reshape(self.R, N) - N * np.arange(self.R)[:, None]
+        parents = self.parents
+        return [observe_population(self.problem, _Host, x[r], f[r], evaluations=self.evaluations,
+                                   founders=founders[r], parents=None if parents is None else parents[r])
+                for r in rows.tolist()]
