@@ -43,7 +43,7 @@ from __future__ import annotations
 from ...registry import register
 from ..base import Domain
 from .params import ParticleFilterParams
-from .simulation import ParticleFilterSimulation
+from .simulation import ParticleFilterSimulation, build_simulation
 
 
 @register("particle_filter")
@@ -55,7 +55,7 @@ class ParticleFilter(Domain):
     Params = ParticleFilterParams
     headline = "ancestors"
     backends = ("numpy", "numba", "torch")
-    batched = False
+    batched = True
     clock = "time steps"
     description = "particle filters: weight and path degeneracy (Kalman- and coalescent-exact)"
     check_scenario = {"steps": 20, "record_every": 5, "replicates": 2,
@@ -70,7 +70,7 @@ class ParticleFilter(Domain):
         return [("params.N", 32 * 8.0 * params.N)]
 
     def build(self, params: ParticleFilterParams, *, backend, seeds, steps: int):
-        return ParticleFilterSimulation(params, backend, self.single_seed(seeds), steps)
+        return build_simulation(params, backend, seeds, steps)
 
 
 __all__ = ["ParticleFilter", "ParticleFilterParams", "ParticleFilterSimulation"]

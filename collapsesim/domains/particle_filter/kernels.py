@@ -10,6 +10,15 @@ specification beside the numba kernels (dispatched by ``backend.op``).
   max lw) with largest weight 1, log Σ exp lw, ESS = (ΣW)²/ΣW²); when log Σ exp
   lw is not finite (every weight zero, or NaN), ``lw`` and the weights are
   returned unnormalised for the caller to report.
+* ``particle_filter.propagate_rows(model, x, ancestors, base, y, t, rows)`` — the
+  bootstrap step of R replicates: particles (R, N, d), ancestors (R, N) or None,
+  prior log-weights (R, N) or a scalar, ``rows`` their generators
+  (:class:`~collapsesim.engine.replicates.RowGenerators`); row r draws its normals
+  from ``rows[r]`` as ``propagate`` does alone, so its numbers are row r's lone ones.
+* ``particle_filter.normalise_rows(lw)`` — the same for the R rows of an (R, N)
+  array of log-weights (the batched replicates, :mod:`.batch`): (lw, W, log Σ
+  exp lw (R,), ESS (R,)), each row's numbers those of ``normalise`` on that row;
+  a row whose log Σ exp lw is not finite is returned unnormalised, ESS 0.
 
 The numpy versions (written on ``backend.xp``: torch uses them too) are the
 specification. The numba versions are fused loops: for the one-dimensional
@@ -79,6 +88,13 @@ def bootstrap_step(x, anc, base, eps, y, t, kind, theta, x_out, lw_out):
 
 
 @njit(**_OPTS)
+def bootstrap_rows(x, anc, base, eps, y, t, kind, theta, x_out, lw_out):
+    """:func:`bootstrap_step` for each row r of (R, N, …) arrays."""
+    for r in range(x_out.shape[0]):
+        bootstrap_step(x[r], anc[r], base[r], eps[r], y, t, kind, theta, x_out[r], lw_out[r])
+
+
+@njit(**_OPTS)
 def normalise(lw, W):
     """In place: ``W`` ← exp(lw − max lw) (largest weight 1), ``lw`` ← lw − log Σ exp(lw).
     Returns (log Σ exp(lw), ESS = (ΣW)²/ΣW²); the first is −inf (every weight
@@ -100,6 +116,13 @@ def normalise(lw, W):
     for i in range(lw.shape[0]):
         lw[i] -= ell
     return ell, s * s / sq
+
+
+@njit(**_OPTS)
+def normalise_rows_kernel(lw, W, ell, ess):
+    """:func:`normalise` for each row of (R, N) arrays, into ``ell`` and ``ess`` (R,)."""
+    for r in range(lw.shape[0]):
+        ell[r], ess[r] = normalise(lw[r], W[r])
 
 
 # -- the operators ---------------------------------------------------------------------------
@@ -133,7 +156,16 @@ def propagate_numba(backend, model, x, ancestors, base, y, t, rng, workspace):
 def scaled_sums(xp, lw):
     """(W = exp(lw − max lw), max lw, ΣW, ΣW²) on the array module ``xp``'s arrays;
     the three numbers reach the host in one read (one transfer on a GPU). W is
-    meaningless (NaN) when max lw is −inf or NaN."""
+    meaningless (NaN) when max lw is −inf or NaN. For (R, N) log-weights, per
+    row: the three are (R,) host float64 arrays, still one read, and row r's
+    numbers are those of row r alone."""
+    if lw.ndim == 2:
+        m = xp.amax(lw, axis=-1)
+        with np.errstate(invalid="ignore"):
+            W = xp.exp(lw - m[:, None])
+            m, s, sq = np.asarray(xp.stack([m, W.sum(axis=-1), (W * W).sum(axis=-1)]).tolist(),
+                                  dtype=np.float64)
+        return W, m, s, sq
     m = lw.max()
     with np.errstate(invalid="ignore"):
         W = xp.exp(lw - m)
@@ -157,6 +189,58 @@ def normalise_numba(backend, lw, workspace):
     lw = np.ascontiguousarray(lw, dtype=np.float64)
     W = _buffer(workspace, "W", lw.shape)
     ell, ess = normalise(lw, W)
+    return lw, W, ell, ess
+
+
+@implements("particle_filter.propagate_rows", "numpy", "torch")
+def propagate_rows(backend, model, x, ancestors, base, y, t, rows):
+    """The specification for R rows: gather, mean and log g on the whole (R, N, d)
+    array, the normals drawn row by row (``backend.normal`` with the rows)."""
+    k, N, d = x.shape
+    if ancestors is not None:
+        x = x[backend.arange(k)[:, None], ancestors]
+    with np.errstate(over="ignore"):  # an impossible y: log-weight −inf, a diverged row
+        x_new = (model.mean(x.reshape(k * N, d), t).reshape(k, N, d)
+                 + backend.normal((k, N, d), rows, model.dtype) @ model.noise.chol)
+        ll = model.obs_loglik(y, x_new.reshape(k * N, d), t).reshape(k, N)
+        return x_new, base + backend.asarray(ll, "float64")
+
+
+@implements("particle_filter.propagate_rows", "numba")
+def propagate_rows_numba(backend, model, x, ancestors, base, y, t, rows):
+    """:func:`bootstrap_rows` for the models it knows (float64), else the specification;
+    the normals of row r are ``rows[r].standard_normal(N)``, as alone."""
+    if model.kernel is None or model.dtype != "float64":
+        return propagate_rows(backend, model, x, ancestors, base, y, t, rows)
+    k, N = x.shape[0], x.shape[1]
+    eps = np.empty((k, N))
+    for i in range(k):
+        rows[i].standard_normal(out=eps[i])
+    anc = np.tile(np.arange(N), (k, 1)) if ancestors is None else ancestors
+    base = np.ascontiguousarray(np.broadcast_to(base, (k, N)), dtype=np.float64)
+    x_new, lw = np.empty((k, N, 1)), np.empty((k, N))
+    bootstrap_rows(x, anc, base, eps, float(y[0]), t, model.kernel,
+                   np.asarray(model.theta, dtype=np.float64), x_new, lw)
+    return x_new, lw
+
+
+@implements("particle_filter.normalise_rows", "numpy", "torch")
+def normalise_rows_spec(backend, lw):
+    """The specification of the rows' normalisation: :func:`normalise_spec` per row."""
+    W, m, s, sq = scaled_sums(backend.xp, lw)
+    ell = np.array([mi + math.log(si) if math.isfinite(mi) else mi for mi, si in zip(m, s)])
+    ok = np.isfinite(ell)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ess = np.where(ok, s * s / sq, 0.0)
+    return lw - backend.asarray(np.where(ok, ell, 0.0), "float64")[:, None], W, ell, ess
+
+
+@implements("particle_filter.normalise_rows", "numba")
+def normalise_rows_numba(backend, lw):
+    """:func:`normalise_rows_kernel`, in place."""
+    lw = np.ascontiguousarray(lw, dtype=np.float64)
+    W, ell, ess = np.empty_like(lw), np.empty(lw.shape[0]), np.empty(lw.shape[0])
+    normalise_rows_kernel(lw, W, ell, ess)
     return lw, W, ell, ess
 
 
