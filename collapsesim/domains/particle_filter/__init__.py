@@ -24,7 +24,20 @@ series is the second: surviving time-0 founders.
 * :mod:`.kernels` — the operators ``particle_filter.propagate`` and
   ``particle_filter.normalise``: the numpy specification and the numba
   backend's fused kernels;
-* :mod:`.simulation` — one replicate for the runner (series and metrics).
+* :mod:`.simulation` — the replicates for the runner (series and metrics);
+* :mod:`.batch` — the bootstrap filter's R replicates as one array program.
+
+Replicates are batched (``batched = True``): ``build`` receives every
+replicate's seed and returns one simulation. The bootstrap filter without
+remedies holds its R replicates as (R, N, d) particles and (R, N) weights
+(:class:`~.batch.BatchSMC`); replicate j draws from its own generator,
+``backend.rng(SeedSequence(seed, spawn_key=(j,)))`` (``backend.row_rngs``), in
+the lone filter's order, and its smoother from the child stream "smoother"
+of that seed, so row j equals a lone run of replicate j bitwise on CPU.
+Adaptive resampling decides per row; a row whose weights fail diverges alone;
+the data (one data set, from ``data_seed`` or the CSV file) end every row at
+once. The guided and auxiliary filters, resample-move and roughening run as
+stacked lone replicates (:class:`~collapsesim.domains.base.ReplicateStack`).
 
 ``collapsesim reproduce particle_filter`` regenerates
 ``docs/reproductions/particle_filter.md`` (:mod:`collapsesim.reproductions.particle_filter`).
@@ -66,8 +79,9 @@ class ParticleFilter(Domain):
     def memory_estimate(cls, params: ParticleFilterParams, replicates: int
                         ) -> list[tuple[str, float]]:
         """Upper bound: about 32 length-N float64 arrays (states, weights,
-        ancestors, genealogy, smoother work space) for one replicate at a time."""
-        return [("params.N", 32 * 8.0 * params.N)]
+        ancestors, genealogy, smoother work space) per replicate, all replicates
+        at once (batched)."""
+        return [("params.N", 32 * 8.0 * params.N * replicates)]
 
     def build(self, params: ParticleFilterParams, *, backend, seeds, steps: int):
         return build_simulation(params, backend, seeds, steps)

@@ -1,10 +1,16 @@
-"""One replicate of the ``particle_filter`` domain, as the runner sees it.
+"""The replicates of the ``particle_filter`` domain, as the runner sees them.
+
+:func:`build_simulation` returns all replicates at once: the bootstrap filter
+without remedies as one :class:`BatchedParticleFilterSimulation` (the R rows of
+:class:`~.batch.BatchSMC`, row r bitwise the lone replicate r), the other
+variants as stacked lone :class:`ParticleFilterSimulation` (one replicate).
 
 ``step()`` is one time step of :class:`~.smc.SMC` (resample the previous
 particles, propagate, weigh); ``observe()`` reports the particles of the
 current time *before* they are resampled. Step 0 is time 0 (x_0 drawn, y_0
 weighed), step t is time t; a run of ``steps`` steps filters y_0..y_steps.
-A CSV file with fewer rows ends the run early (``finished``).
+A CSV file with fewer rows ends the run early (``finished``, every replicate
+at once).
 
 Series:
 
