@@ -2,12 +2,12 @@
 
 The runner gives replicate ``j`` the generator
 ``Generator(PCG64(SeedSequence(seed, spawn_key=key_j)))``. Making ``R`` such
-Python objects costs ~19 µs each (1.9 s for 10⁵); here the same streams are held as an
-``(R, 4)`` uint64 array ``st`` with row ``r`` = ``[state_hi, state_lo, inc_hi,
-inc_lo]`` (the 128-bit LCG state and increment), seeded for all rows in one
-compiled call (~5 ms for 10⁵ rows) and advanced in place by numba
-functions. Every output is
-bitwise numpy's (tested against numpy 2.4.6).
+Python objects costs ~19 µs each (1.9 s for 10⁵); here the same streams are
+held as an ``(R, 4)`` uint64 array ``st`` with row ``r`` = ``[state_hi,
+state_lo, inc_hi, inc_lo]`` (the 128-bit LCG state and increment), seeded for
+all rows in one compiled call (~5 ms for 10⁵ rows) and advanced in place by
+numba functions. Every output is bitwise numpy's (tested against numpy 2.4.6;
+numpy >= 2.5 changed BTPE's squeeze, which the tests would catch).
 
 Algorithms, each a port of numpy's own code:
 
