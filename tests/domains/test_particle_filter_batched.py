@@ -89,10 +89,11 @@ def test_a_row_whose_weights_fail_diverges_alone(backend):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_checkpoint_restores_every_row(backend):
+@pytest.mark.parametrize("variant", [["params.resampling=adaptive"], ["params.resample_move=2"]])
+def test_checkpoint_restores_every_row(backend, variant):
+    """Batched and stacked (resample-move) simulations resume as uninterrupted."""
     steps, seeds = 10, _seeds(3)
-    over = ["params.N=32", "params.resampling=adaptive",
-            "params.smoother={kind: ffbsi, trajectories: 8}"]
+    over = ["params.N=32", "params.smoother={kind: ffbsi, trajectories: 8}"] + variant
     sim, _ = _build("particle_filter", over, backend, seeds, steps)
     for _ in range(4):
         sim.step()

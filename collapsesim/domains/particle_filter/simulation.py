@@ -97,6 +97,25 @@ class ParticleFilterSimulation:
         if self.smc.t == self.last:
             self._smooth()
 
+    _STATIC = ("model", "backend", "rng", "y", "resampler", "listeners", "_propagate", "_normalise",
+               "_identity")
+
+    def state_dict(self) -> dict:
+        """The filter's state and generator, the listeners, the smoother's stream and results."""
+        smc = {k: v for k, v in vars(self.smc).items() if k not in self._STATIC}
+        return {"smc": copy.deepcopy((smc, self.history, self.fixed_lag, self.smoothed)),
+                "rng": rng_state(self.smc.rng), "host_rng": rng_state(self.host_rng)}
+
+    def load_state_dict(self, state: dict) -> None:
+        smc, history, fixed_lag, smoothed = copy.deepcopy(state["smc"])
+        vars(self.smc).update(smc)
+        for mine, saved in ((self.history, history), (self.fixed_lag, fixed_lag)):
+            if mine is not None:  # in place: the filter calls these objects
+                vars(mine).update(vars(saved))
+        self.smoothed = smoothed
+        set_rng_state(self.smc.rng, state["rng"])
+        set_rng_state(self.host_rng, state["host_rng"])
+
     # -- smoothing, once the last observation is filtered ---------------------------------------
     def _smooth(self) -> None:
         self.smoothed.update(smooth(self.params, self.host_model, self.data, self.last, self.history,
