@@ -29,7 +29,7 @@ class Hikers(Domain):
     Params = HikersParams
     headline = "optima"
     backends = ("numpy", "numba", "torch")
-    batched = False
+    batched = True
     clock = "steps"
     description = "parallel hill-climbers that copy the winners (go-with-the-winners, PBT exploit)"
     agreement = {"numba": "exact"}  # numba shares numpy's generator and draw order
@@ -45,7 +45,8 @@ class Hikers(Domain):
         return [("params.N", 1024.0 * params.N + 8.0 * params.N ** 2)]
 
     def build(self, params: HikersParams, *, backend, seeds, steps: int):
-        return HikersSimulation(params, backend, self.single_seed(seeds))
+        """All replicates at once: R teams as one population (:class:`HikersSimulation`)."""
+        return HikersSimulation(params, backend, seeds)
 
 
 __all__ = ["Hikers", "HikersParams", "HikersSimulation"]
