@@ -16,6 +16,7 @@ def _rng(backend="numpy", seed=0):
 
 
 def _build(params, backend="numpy", seed=0):
+    """A simulation of one replicate (a batch of one)."""
     cfg = load({"domain": "ga", "steps": 1, "backend": backend, "params": params})
     return GA().build(cfg.params, backend=get_backend(backend), seeds=[np.random.SeedSequence(seed)], steps=1)
 
@@ -136,10 +137,10 @@ def test_bundled_scenarios_validate():
 @pytest.mark.parametrize("backend", ["numba", "torch"])
 def test_nbc_cma_runs_on_every_backend(backend):
     sim = _build({"problem": "F2", "method": "nbc-cma", "max_fes": 3000}, backend)
-    while not sim.finished:
+    while not sim.finished.all():
         sim.step()
-    obs = sim.observe()
-    assert sim.evaluations <= 3000 and obs.metrics["peaks_found_1e-4"] >= 4
+    obs = sim.observe()[0]
+    assert sim.sims[0].evaluations <= 3000 and obs.metrics["peaks_found_1e-4"] >= 4
 
 
 @pytest.mark.slow

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from ...registry import register
 from ..base import Domain, ReplicateStack
-from .model import GASimulation
+from .model import GABlocks, GASimulation, build
 from .params import GAParams
 
 
@@ -71,13 +71,13 @@ class GA(Domain):
 
     def build(self, params: GAParams, *, backend, seeds, steps: int):
         """All replicates at once: the GA as one population of every replicate's
-        demes (:class:`GASimulation`); NBC-CMA as stacked lone runs
-        (:class:`NBCStack`)."""
+        demes (:class:`GASimulation`, in cache-sized blocks: :func:`.model.build`);
+        NBC-CMA as stacked lone runs (:class:`NBCStack`)."""
         if params.method == "nbc-cma":
             from .nbc import NBCSimulation
 
             return NBCStack([NBCSimulation(params, backend, s) for s in seeds])
-        return GASimulation(params, backend, seeds)
+        return build(params, backend, list(seeds))
 
 
 class NBCStack(ReplicateStack):
@@ -91,4 +91,4 @@ class NBCStack(ReplicateStack):
         raise AttributeError("NBC-CMA keeps no checkpoint")
 
 
-__all__ = ["GA", "GAParams", "GASimulation", "NBCStack"]
+__all__ = ["GA", "GABlocks", "GAParams", "GASimulation", "NBCStack"]
