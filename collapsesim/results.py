@@ -65,6 +65,26 @@ def _last_finite(starts: np.ndarray, v: np.ndarray) -> list:
     return [_json_num(v[i]) if k else None for i, k in zip(last.tolist(), ok.tolist())]
 
 
+def _last_per_key(df: pd.DataFrame) -> tuple[list, list, np.ndarray]:
+    """The value last recorded for each (replicate, series, step, metric), sorted
+    by those keys: their codes, their sorted levels, and the values — one
+    stable integer sort instead of a grouping over string columns."""
+    codes, levels = [], []
+    for col in ("replicate", "series", "step", "metric"):
+        c, lev = pd.factorize(df[col], sort=True)
+        codes.append(c.astype(np.int64))
+        levels.append(np.asarray(lev, dtype=object if col in ("series", "metric") else np.int64))
+    key = np.zeros(len(df), dtype=np.int64)
+    for c, lev in zip(codes, levels):
+        key = key * max(len(lev), 1) + c
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    last = np.ones(len(key), bool)  # the last of each run of equal keys (stable: the latest row)
+    last[:-1] = key[1:] != key[:-1]
+    take = order[last]
+    return [c[take] for c in codes], levels, df["value"].to_numpy(dtype=float)[take]
+
+
 def replicate_summaries(df: pd.DataFrame, threshold: float) -> dict[int, dict]:
     """Per-replicate, per-series run summaries (``summarize_series``; for the
     ``domain`` and ``samples`` series the final value of every metric), for all
@@ -74,24 +94,20 @@ def replicate_summaries(df: pd.DataFrame, threshold: float) -> dict[int, dict]:
     same metrics are summarised together (:func:`summarize_blocks`)."""
     if df.empty:
         return {}
-    keys = ["replicate", "series", "step", "metric"]
-    last = df.groupby(keys, sort=True, observed=True)["value"].last()
-    idx = last.index  # sorted by (replicate, series, step, metric)
-    rep_c, series_c, step_c, metric_codes = (np.asarray(c) for c in idx.codes)
-    metric_names = idx.levels[3]
-    series_names = idx.levels[1]
-    new_cell = np.ones(len(last), bool)
+    (rep_c, series_c, step_c, metric_codes), levels, values = _last_per_key(df)
+    rep_levels, series_names, step_levels, metric_names = levels
+    new_cell = np.ones(len(values), bool)
     new_cell[1:] = (np.diff(rep_c) != 0) | (np.diff(series_c) != 0) | (np.diff(step_c) != 0)
     row_codes = np.cumsum(new_cell) - 1
     heads = np.flatnonzero(new_cell)  # one row per (replicate, series, step) cell
     n_rows = len(heads)
     wide = np.full((n_rows, len(metric_names)), np.nan)
-    wide[row_codes, metric_codes] = last.to_numpy(dtype=float)
+    wide[row_codes, metric_codes] = values
     present = np.zeros((n_rows, len(metric_names)), bool)
     present[row_codes, metric_codes] = True
-    rep = np.asarray(idx.levels[0])[rep_c[heads]]
+    rep = rep_levels[rep_c[heads]]
     series_codes = series_c[heads]
-    step = np.asarray(idx.levels[2])[step_c[heads]]
+    step = step_levels[step_c[heads]]
     change = np.flatnonzero((rep[1:] != rep[:-1]) | (series_codes[1:] != series_codes[:-1])) + 1
     starts = np.concatenate([[0], change])
     used = np.logical_or.reduceat(present, starts, axis=0)  # blocks × metrics
@@ -206,16 +222,31 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-@dataclass
 class Result:
     """What ``cs.run`` returns: ``metrics`` (tidy DataFrame), ``summary`` (dict),
-    ``config`` (the validated ScenarioConfig)."""
+    ``config`` (the validated ScenarioConfig). ``summary`` may be given as a
+    function (``summarize``), called on first access: a study of 10^5 replicates
+    that reads only ``metrics`` does not pay for 10^5 per-replicate summaries."""
 
-    metrics: pd.DataFrame
-    summary: dict
-    config: object
-    interrupted: bool = False
-    stop_signal: int | None = None  # the signal that interrupted the run (None: not interrupted)
+    def __init__(self, metrics: pd.DataFrame, summary: dict | None = None, config: object = None,
+                 interrupted: bool = False, stop_signal: int | None = None, *, summarize=None):
+        if (summary is None) == (summarize is None):
+            raise TypeError("Result: give summary or summarize, not both or neither")
+        self.metrics = metrics
+        self._summary, self._summarize = summary, summarize
+        self.config = config
+        self.interrupted = interrupted
+        self.stop_signal = stop_signal  # the signal that interrupted the run (None: not interrupted)
+
+    @property
+    def summary(self) -> dict:
+        if self._summary is None:
+            self._summary, self._summarize = self._summarize(), None
+        return self._summary
+
+    def __repr__(self) -> str:
+        return (f"Result(metrics=<{len(self.metrics)} rows>, config={self.config!r}, "
+                f"interrupted={self.interrupted})")
 
     def headline(self) -> pd.DataFrame:
         """Wide table (replicate, step) × shared metric of the headline series."""

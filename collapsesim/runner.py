@@ -452,8 +452,8 @@ def _run_group(cfg, domain, backend, group, rec: _Recorder, status: dict, bar, *
 
 def _strings(codes: np.ndarray, categories: list):
     """A pandas ``string`` column from integer codes into ``categories``: one
-    Python string per category, not per row (pyarrow's take where pandas
-    stores strings in arrow, else through a categorical)."""
+    Python string per category, not per row (an arrow dictionary, decoded, where
+    pandas stores strings in arrow; else through a categorical)."""
     import pandas as pd
 
     if categories == [None]:
@@ -462,8 +462,10 @@ def _strings(codes: np.ndarray, categories: list):
     if dtype.storage == "pyarrow":
         import pyarrow as pa
 
-        taken = pa.array(categories, pa.string()).take(pa.array(codes, pa.int64()))
-        return pd.Series(pd.arrays.ArrowStringArray(taken), dtype=dtype)
+        small = np.int32 if len(categories) < 2**31 else np.int64
+        taken = pa.DictionaryArray.from_arrays(pa.array(codes.astype(small, copy=False)),
+                                               pa.array(categories, pa.large_string()))
+        return pd.Series(pd.arrays.ArrowStringArray(taken.dictionary_decode()), dtype=dtype)
     cat = pd.Categorical.from_codes(codes, categories=pd.Index(categories, dtype=object))
     return pd.Series(cat).astype(dtype)
 
@@ -537,9 +539,9 @@ def _execute(cfg, spawn_keys, replicate_ids, *, quiet, source, run_label, out, c
         "metric": _strings(metric, names),
         "value": value,
     })
-    summary = build_summary(df, cfg, domain_cls, status, run_ids, wall_time_s=wall,
-                            spawn_keys=dict(zip(replicate_ids, spawn_keys)), source=source)
-    result = Result(metrics=df, summary=summary, config=cfg)
+    keys = dict(zip(replicate_ids, spawn_keys))
+    result = Result(metrics=df, config=cfg, summarize=lambda: build_summary(
+        df, cfg, domain_cls, status, run_ids, wall_time_s=wall, spawn_keys=keys, source=source))
     result.interrupted = interrupted
     result.stop_signal = (stop.signum or signal.SIGINT) if interrupted else None
     if out is not None:

@@ -61,11 +61,58 @@ class RowGenerators(Sequence):
 
     @property
     def R(self) -> int:
-        return len(self.gens)
+        return len(self)
 
     def subset(self, rows) -> RowGenerators:
         """The generators of ``rows`` (e.g. the replicates still running)."""
         return RowGenerators([self.gens[int(r)] for r in rows])
+
+
+class StateRows(RowGenerators):
+    """Per-replicate generators held as an (R, 4) array of PCG64 states
+    (:mod:`collapsesim.engine.pcg64`), for compiled kernels that draw every row
+    in one call. Row r is a numpy ``Generator`` whose stream is bitwise the one
+    ``PCG64(seed_r)`` gives: made from the array when a per-row call asks for
+    it, and written back into the array before the next kernel reads it.
+    ``subset`` views share the parent's array."""
+
+    def __init__(self, states: np.ndarray, index: np.ndarray | None = None,
+                 made: dict | None = None):
+        self.states = states
+        self.index = np.arange(len(states)) if index is None else np.asarray(index, dtype=np.int64)
+        self._made = {} if made is None else made  # row of ``states`` -> its live Generator
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    @property
+    def gens(self) -> list:
+        return [self[i] for i in range(len(self))]
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return self.subset(np.arange(len(self))[i])
+        row = int(self.index[i])
+        gen = self._made.get(row)
+        if gen is None:
+            from .pcg64 import generator_at
+
+            gen = self._made[row] = generator_at(self.states[row])
+        return gen
+
+    def subset(self, rows) -> StateRows:
+        return StateRows(self.states, self.index[np.asarray(rows, dtype=np.int64)], self._made)
+
+    def synced(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(states, index)`` for a kernel that advances rows ``index`` of
+        ``states`` in place: the Generators made for those rows are written
+        back into the array first and dropped (the array is the truth again)."""
+        from .pcg64 import states_of
+
+        live = [r for r in self.index.tolist() if r in self._made]
+        if live:
+            self.states[live] = states_of([self._made.pop(r) for r in live])
+        return self.states, self.index
 
 
 def _is_array(x) -> bool:
@@ -90,7 +137,7 @@ def _row_args(bound: inspect.BoundArguments, rng_name: str, rows: RowGenerators,
     for name, value in bound.arguments.items():
         kind = bound.signature.parameters[name].kind
         if name == rng_name:
-            value = rows.gens[r]
+            value = rows[r]
         elif name == "shape":
             shape = (value,) if isinstance(value, (int, np.integer)) else tuple(value)
             if not shape or int(shape[0]) != R:
@@ -110,23 +157,45 @@ def _row_args(bound: inspect.BoundArguments, rng_name: str, rows: RowGenerators,
     return tuple(args), kwargs
 
 
+#: method name -> a compiled implementation for :class:`StateRows` (same arguments;
+#: returns ``NotImplemented`` where it does not apply and the rows are looped).
+_KERNELS: dict[str, Callable] = {}
+
+
+def rows_kernel(method: str):
+    """Register the decorated function as ``method``'s implementation for
+    :class:`StateRows`: it must give bitwise the per-row calls' numbers."""
+
+    def deco(fn: Callable) -> Callable:
+        _KERNELS[method] = fn
+        return fn
+
+    return deco
+
+
 def by_rows(fn: Callable, rng_name: str = "rng") -> Callable:
     """``fn`` (a function or bound method with a parameter ``rng_name``) made
     to accept :class:`RowGenerators` there (module docstring); any other
     generator passes through unchanged."""
     sig = inspect.signature(fn)
+    name = getattr(getattr(fn, "func", fn), "__name__", "")
     if rng_name not in sig.parameters:
         return fn
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        if not (any(type(a) is RowGenerators for a in args)
-                or any(type(v) is RowGenerators for v in kwargs.values())):
+        if not (any(isinstance(a, RowGenerators) for a in args)
+                or any(isinstance(v, RowGenerators) for v in kwargs.values())):
             return fn(*args, **kwargs)
         bound = sig.bind(*args, **kwargs)
         rows = bound.arguments.get(rng_name)
         if not isinstance(rows, RowGenerators):
             return fn(*args, **kwargs)
+        fast = _KERNELS.get(name) if isinstance(rows, StateRows) else None
+        if fast is not None:
+            out = fast(*args, **kwargs)
+            if out is not NotImplemented:
+                return out
         parts = []
         for r in range(rows.R):
             a, kw = _row_args(bound, rng_name, rows, r)

@@ -12,6 +12,10 @@ than categories, where sorted uniforms replace the conditional binomials
 (equal in distribution; see :mod:`.numba_resampling`). Truncation and the draws
 of tournament contestants use numpy's own compiled routines, which numba
 kernels did not beat (see :mod:`.numba_selection`).
+Replicate rows (``row_rngs``) keep their streams as PCG64 states seeded in
+compiled code (:mod:`collapsesim.engine.pcg64`); a per-row call makes a numpy
+Generator of the row's state, and ``multinomial_counts`` of all rows is one
+compiled call — the same numbers either way.
 Kernels are compiled on first use and cached on disk (``cache=True``).
 """
 
@@ -19,6 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import pcg64
+from ..rng import ReplicateSeeds, seed_sequence
 from . import numba_resampling as resampling
 from . import numba_selection as selection
 from . import numba_variation as variation
@@ -30,6 +36,26 @@ class NumbaBackend(NumpyBackend):
 
     name = "numba"
     fallback = "numpy"
+
+    def row_rngs(self, seeds):
+        """The replicates' PCG64 states, seeded in compiled code
+        (:class:`~collapsesim.engine.replicates.StateRows`: each row is
+        ``self.rng(seeds[r])``'s stream) when the seeds share their entropy and
+        have 32-bit spawn keys of one length; else one Generator per row."""
+        from ..replicates import StateRows
+
+        if isinstance(seeds, ReplicateSeeds):
+            entropy, keys = seeds.entropy, seeds.spawn_keys
+        else:
+            seeds = [seed_sequence(s) for s in seeds]
+            entropy = seeds[0].entropy if seeds else None
+            if any(s.entropy != entropy or s.pool_size != 4 for s in seeds):
+                return super().row_rngs(seeds)
+            keys = [s.spawn_key for s in seeds]
+        if (not keys or not isinstance(entropy, int) or len({len(k) for k in keys}) != 1
+                or any(not 0 <= v < 2**32 for k in keys for v in k)):
+            return super().row_rngs(seeds)
+        return StateRows(pcg64.seed_states(entropy, np.array(keys, dtype=np.int64).reshape(len(keys), -1)))
 
     def resample(self, weights, n: int, scheme: str, rng) -> np.ndarray:
         return resampling.resample(weights, n, scheme, rng)

@@ -17,7 +17,9 @@ draws): the counts are then those of n independent categorical draws, taken as
 n sorted uniforms (the spacings of n + 1 exponentials, as for multinomial
 resampling) merged with the cumulative probabilities — O(n + K), the same
 multinomial law by a different route, so equal to numpy's in distribution only
-(tested statistically).
+(tested statistically). For R replicate rows with their PCG64 states
+(:class:`~collapsesim.engine.replicates.StateRows`), the numpy-route counts of
+every row are drawn in one compiled call (:func:`multinomial_counts_rows`).
 
 Each scheme is one pass over the particles keeping the running cumulative
 weight ``c`` and the cumulative offspring count ``F`` (see the numpy module),
@@ -37,6 +39,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .. import pcg64
+from ..replicates import StateRows, rows_kernel
 from .base import RESAMPLING_SCHEMES
 from .numpy_resampling import _as_weights
 from .numpy_resampling import multinomial_counts as numpy_multinomial_counts
@@ -355,3 +359,33 @@ def multinomial_counts(n, p, rng: np.random.Generator) -> np.ndarray:
     scratch = np.empty(K), np.empty(int(n2.max()) + 1)
     _spacing_counts_rows(p2, rng.standard_exponential(int(n2.sum()) + p2.shape[0]), n2, *scratch, out)
     return out.reshape(shape)
+
+
+# -- every replicate row in one call (per-replicate PCG64 states) ----------------------------
+
+
+@njit(cache=True)
+def _multinomial_rows(states, index, n, p, out):
+    for i in range(index.shape[0]):
+        pcg64.multinomial_row(states, index[i], n[i], p[i], out[i])
+
+
+@rows_kernel("multinomial_counts")
+def multinomial_counts_rows(backend, n, p, rng: StateRows):
+    """``multinomial_counts`` of R rows with the replicates' PCG64 states: row r
+    is ``Generator.multinomial`` from replicate r's stream, compiled for all rows
+    at once (:mod:`collapsesim.engine.pcg64`, bitwise numpy's) — the per-row
+    calls' numbers while those take numpy's route (K < ``SPACINGS_MIN_K`` or
+    K < n_r for every row); otherwise ``NotImplemented`` (the rows are looped)."""
+    p = np.asarray(p, dtype=np.float64)
+    if p.ndim != 2 or p.shape[0] != len(rng):
+        return NotImplemented
+    n_rows = np.ascontiguousarray(np.broadcast_to(np.asarray(n, dtype=np.int64), (p.shape[0],)))
+    K = p.shape[1]
+    if not (K < SPACINGS_MIN_K or (n_rows.size and K < int(n_rows.min()))):
+        return NotImplemented
+    p = np.ascontiguousarray(p / p.sum(axis=-1, keepdims=True))  # as numpy_multinomial_counts
+    out = np.empty(p.shape, dtype=np.int64)
+    states, index = rng.synced()
+    _multinomial_rows(states, index, n_rows, p, out)
+    return out
