@@ -12,6 +12,18 @@ the ``ga`` domain (:mod:`collapsesim.problems.observe`), plus
 ``solved_fraction`` (hikers at the optimum value). :mod:`.theory` holds the
 takeover heuristic and reference means; the takeover simulation and the page
 are :mod:`collapsesim.reproductions.hikers` (``collapsesim reproduce hikers``).
+
+Replicates are batched (``batched = True``, every variant: no stacked lone
+runs): ``build`` gets all R seeds and returns one simulation whose population
+holds R teams along a leading axis, ``(R, N)`` on numpy, numba and torch
+(:mod:`.model`). Replicate j still draws from ``SeedSequence(seed,
+spawn_key=(j,))``: each row has its own backend generator
+(``backend.row_rngs``) and draws, in order, exactly the numbers of a lone run
+of replicate j, so a replicate alone equals its row in a batch, bitwise on CPU
+(the metrics of every bundled scenario are those of the code before batching).
+A replicate ends at its own step — budget spent, or with ``stop_at_optimum``
+every hiker at f_opt — and is recorded as a lone run would be; checkpoints
+hold every row and its generator.
 """
 
 from __future__ import annotations
