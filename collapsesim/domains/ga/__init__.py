@@ -17,6 +17,18 @@ nearest-better clustering seeding restarted CMA-ES instances with a taboo
 archive (after Preuss 2010, 2012, NEA2; Ahrari, Deb & Preuss 2017, RS-CMSA),
 the kind of method the published CEC'2013 tables come from.
 
+Replicates are batched (``batched = True``): ``build`` receives every
+replicate's seed and returns one simulation. The GA holds its R replicates as
+one population of R·I demes and steps them as one array program; replicate r
+draws from its own generator, seeded ``SeedSequence(seed, spawn_key=(r,))``
+(``backend.row_rngs``), every random call made per replicate in the lone
+run's order — so replicate r in a batch equals replicate r run alone, bitwise
+on CPU, and the numbers are those of the earlier one-replicate-per-build
+code. ``stop_at_optimum`` ends each replicate at its own generation (``finished``
+per replicate). NBC-CMA (``method: nbc-cma``) is not vectorised: its
+replicates are stacked lone runs (:class:`NBCStack`, a
+:class:`~collapsesim.domains.base.ReplicateStack`).
+
 Modules: :mod:`.params` (the YAML block), :mod:`.model` (the GA),
 :mod:`.selection`, :mod:`.variation`, :mod:`.niching` (restricted tournament
 selection; sharing, clearing and crowding are engine operators), :mod:`.cma`
@@ -37,7 +49,7 @@ from __future__ import annotations
 
 from ...registry import register
 from ..base import Domain, ReplicateStack
-from .model import GABlocks, GASimulation, build
+from .model import GASimulation
 from .params import GAParams
 
 
@@ -71,13 +83,12 @@ class GA(Domain):
 
     def build(self, params: GAParams, *, backend, seeds, steps: int):
         """All replicates at once: the GA as one population of every replicate's
-        demes (:class:`GASimulation`, in cache-sized blocks: :func:`.model.build`);
-        NBC-CMA as stacked lone runs (:class:`NBCStack`)."""
+        demes (:class:`GASimulation`); NBC-CMA as stacked lone runs (:class:`NBCStack`)."""
         if params.method == "nbc-cma":
             from .nbc import NBCSimulation
 
             return NBCStack([NBCSimulation(params, backend, s) for s in seeds])
-        return build(params, backend, list(seeds))
+        return GASimulation(params, backend, seeds)
 
 
 class NBCStack(ReplicateStack):
@@ -91,4 +102,4 @@ class NBCStack(ReplicateStack):
         raise AttributeError("NBC-CMA keeps no checkpoint")
 
 
-__all__ = ["GA", "GABlocks", "GAParams", "GASimulation", "NBCStack"]
+__all__ = ["GA", "GAParams", "GASimulation", "NBCStack"]

@@ -31,18 +31,13 @@ Random numbers: replicate r has its own backend generator, from its seed
 replicates at once with those generators (:class:`ReplicateDemes` hands
 replicate r's ``(I, …)`` slice to its generator, :mod:`collapsesim.engine.replicates`),
 so row r draws exactly the numbers, in the order, of a lone run of replicate r:
-a replicate alone equals its rows in a batch, bitwise on CPU. Everything else
+a replicate alone equals its rows in a batch, bitwise on CPU. (A simulation
+of one replicate passes its generator itself: the same numbers, no per-row
+calls.) Everything else
 (fitness, niching, sorting, replacement, observation) runs once on the whole
 ``(R·I, …)`` array. No Python loop runs over individuals (clearing's
 sequential walk is a compiled loop); the only loops over replicates are the
 per-row draws and the per-replicate observations.
-
-Blocks: a whole-batch operation streams every replicate's arrays, so
-batching pays only while they stay in the cache. :func:`build` therefore
-groups the replicates into blocks of at most :data:`BLOCK_BYTES` of state
-(:class:`GABlocks`: the bundled scenarios' R ≤ 300 replicates of N = 200 2-D
-points are one block; replicates of N = 1000 100-D points are alone, each a
-lone run). Blocks change no number: every row is its replicate's lone run.
 
 The runs end per replicate: the evaluation budget ends every replicate at the
 same generation; ``stop_at_optimum`` ends replicate r at the first generation
@@ -288,47 +283,3 @@ class GASimulation(SolverPopulation):
                                    founders=founders[r], parents=None if parents is None else parents[r])
                 for r in rows.tolist()]
 
-
-#: Most bytes of state (genomes) one block of replicates holds: about a core's
-#: L2 cache, beyond which a whole-batch operation costs more in memory traffic
-#: than it saves in calls (benchmarks/ga.py, the batched row).
-BLOCK_BYTES = 1 << 20
-
-
-class GABlocks:
-    """R replicates as consecutive blocks of :class:`GASimulation`, behind the
-    batched contract (:class:`~collapsesim.domains.base.Simulation`): ``finished``
-    per replicate, ``observe(rows)``. A block whose replicates all ended is no
-    longer stepped."""
-
-    def __init__(self, blocks: list[GASimulation]):
-        self.blocks = blocks
-        self._starts = np.cumsum([0] + [b.R for b in blocks])
-
-    @property
-    def finished(self) -> np.ndarray:
-        return np.concatenate([b.finished for b in self.blocks])
-
-    def step(self) -> None:
-        for b in self.blocks:
-            if not b._done.all():
-                b.step()
-
-    def observe(self, rows=None) -> list:
-        rows = np.arange(self._starts[-1]) if rows is None else np.asarray(rows, dtype=np.int64)
-        block = np.searchsorted(self._starts, rows, side="right") - 1
-        out = []
-        for k in np.unique(block).tolist():
-            out += self.blocks[k].observe(rows[block == k] - self._starts[k])
-        return out
-
-
-def build(params: GAParams, backend, seeds) -> GASimulation | GABlocks:
-    """The replicates ``seeds`` as one :class:`GASimulation`, or as
-    :class:`GABlocks` of at most :data:`BLOCK_BYTES` of state each."""
-    problem = params.build_problem()
-    genes = problem.n_words if problem.kind == "bits" else problem.dim
-    size = max(1, min(len(seeds), BLOCK_BYTES // (8 * genes * params.N)))
-    if size >= len(seeds):
-        return GASimulation(params, backend, seeds)
-    return GABlocks([GASimulation(params, backend, seeds[i:i + size]) for i in range(0, len(seeds), size)])

@@ -1,5 +1,6 @@
 """Parent selection and survivor selection, per deme (fitness ``(I, n)``);
-``rng`` is the replicate's backend generator.
+``rng`` is one replicate's backend generator, or every replicate's
+(the demes of all replicates: :class:`~.model.ReplicateDemes`).
 
 Parent selection returns the indices ``(I, λ)`` of λ parents, in random order
 (ready to be paired for crossover):

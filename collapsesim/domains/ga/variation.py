@@ -1,6 +1,7 @@
 """Variation: crossover of consecutive parent pairs and mutation, on real
 genomes ``(I, m, D)`` (problem coordinates, clipped to the box) or packed bits
-``(I, m, W)``; ``rng`` is the replicate's backend generator.
+``(I, m, W)``; ``rng`` is one replicate's backend generator, or every replicate's
+(the demes of all replicates: :class:`~.model.ReplicateDemes`).
 
 Crossover (each pair with probability ``rate``; child 1 inherits from parent 1):
 the engine's operators ``sbx`` (Deb & Agrawal 1995, spread index η), ``blx``
