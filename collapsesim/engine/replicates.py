@@ -131,13 +131,16 @@ def _stack(parts: list):
     return torch.stack(parts)
 
 
-def _row_args(bound: inspect.BoundArguments, rng_name: str, rows: RowGenerators, r: int) -> tuple:
-    R = rows.R
-    args, kwargs = [], {}
+def _row_plan(bound: inspect.BoundArguments, rng_name: str, R: int) -> tuple[list, dict, list]:
+    """The call split by rows, worked out once per call: positional and keyword
+    arguments with the per-row ones left as slots, and the slots
+    ``(where, key, value, how)`` to fill for each row."""
+    args, kwargs, slots = [], {}, []
     for name, value in bound.arguments.items():
         kind = bound.signature.parameters[name].kind
+        how = None
         if name == rng_name:
-            value = rows[r]
+            how = "rng"
         elif name == "shape":
             shape = (value,) if isinstance(value, (int, np.integer)) else tuple(value)
             if not shape or int(shape[0]) != R:
@@ -145,16 +148,20 @@ def _row_args(bound: inspect.BoundArguments, rng_name: str, rows: RowGenerators,
                                  f"{R}, got {tuple(shape)}")
             value = tuple(int(s) for s in shape[1:])
         elif _is_array(value) and value.ndim >= 1 and value.shape[0] == R:
-            value = value[r]
+            how = "row"
         if kind is inspect.Parameter.VAR_POSITIONAL:
             args.extend(value)
         elif kind is inspect.Parameter.VAR_KEYWORD:
             kwargs.update(value)
         elif kind is inspect.Parameter.KEYWORD_ONLY:
+            if how:
+                slots.append((kwargs, name, value, how))
             kwargs[name] = value
         else:
+            if how:
+                slots.append((args, len(args), value, how))
             args.append(value)
-    return tuple(args), kwargs
+    return args, kwargs, slots
 
 
 #: method name -> a compiled implementation for :class:`StateRows` (same arguments;
@@ -196,9 +203,11 @@ def by_rows(fn: Callable, rng_name: str = "rng") -> Callable:
             out = fast(*args, **kwargs)
             if out is not NotImplemented:
                 return out
+        a, kw, slots = _row_plan(bound, rng_name, rows.R)
         parts = []
         for r in range(rows.R):
-            a, kw = _row_args(bound, rng_name, rows, r)
+            for where, key, value, how in slots:
+                where[key] = rows[r] if how == "rng" else value[r]
             parts.append(fn(*a, **kw))
         return _stack(parts)
 
