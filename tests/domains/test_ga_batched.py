@@ -8,7 +8,7 @@ import pytest
 
 import collapsesim as cs
 from collapsesim.config import load
-from collapsesim.domains.ga import GA, NBCStack
+from collapsesim.domains.ga import GA, GASimulation, NBCStack, model
 from collapsesim.engine import get_backend
 from collapsesim.runner import execute
 
@@ -79,11 +79,16 @@ def _table(result):
     return m.reset_index(drop=True)
 
 
+@pytest.mark.parametrize("block_bytes", [None, 3 * 8 * 20])
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_replicates_that_reach_the_optimum_end_alone_as_lone_runs(backend):
+def test_replicates_that_reach_the_optimum_end_alone_as_lone_runs(backend, block_bytes, monkeypatch):
+    if block_bytes is not None:  # blocks of 3 and 1 replicates (20 one-word genomes each)
+        monkeypatch.setattr(model, "BLOCK_BYTES", block_bytes)
     cfg = load({"domain": "ga", "seed": 3, "steps": 60, "record_every": 3, "replicates": 4,
                 "backend": backend, "params": ONEMAX})
     batch = execute(cfg)
+    built = GA().build(cfg.params, backend=get_backend(backend), seeds=_seeds(4), steps=1)
+    assert [b.R for b in built.blocks] == [3, 1] if block_bytes else isinstance(built, GASimulation)
     steps = [r["steps_run"] for r in batch.summary["per_replicate"]]
     assert len(set(steps)) > 1 and max(steps) < 60  # rows ended one at a time, each at its optimum
     table = _table(batch)
@@ -127,3 +132,13 @@ def test_nbc_cma_replicates_are_stacked_lone_runs():
         stack.step()
         lone.step()
     _same(stack.observe([1])[0], lone.observe()[0])
+
+
+def test_blocks_bound_the_largest_array():
+    cfg = load({"domain": "ga", "steps": 1, "params": {"problem": "rastrigin", "dim": 100, "N": 1000}})
+    assert model.replicate_bytes(cfg.params, cfg.params.build_problem()) == 8 * 1000 * 100
+    sim = GA().build(cfg.params, backend=get_backend("numpy"), seeds=_seeds(45), steps=1)
+    assert [b.R for b in sim.blocks] == [20, 20, 5]  # 20 x 0.8 MB <= 16 MiB < 21 x 0.8 MB
+    shared = load({"domain": "ga", "steps": 1, "params": {"problem": "F4", "N": 200, "selection": "proportional",
+                                                           "niching": {"kind": "sharing", "sigma": 2.0}}})
+    assert model.replicate_bytes(shared.params, shared.params.build_problem()) == 8 * 200 * 200

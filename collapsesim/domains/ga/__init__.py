@@ -24,7 +24,8 @@ draws from its own generator, seeded ``SeedSequence(seed, spawn_key=(r,))``
 (``backend.row_rngs``), every random call made per replicate in the lone
 run's order — so replicate r in a batch equals replicate r run alone, bitwise
 on CPU, and the numbers are those of the earlier one-replicate-per-build
-code. ``stop_at_optimum`` ends each replicate at its own generation (``finished``
+code. Large replicates are batched in blocks that keep every array under
+16 MiB (:class:`GABlocks`, :func:`.model.build`). ``stop_at_optimum`` ends each replicate at its own generation (``finished``
 per replicate). NBC-CMA (``method: nbc-cma``) is not vectorised: its
 replicates are stacked lone runs (:class:`NBCStack`, a
 :class:`~collapsesim.domains.base.ReplicateStack`).
@@ -49,7 +50,7 @@ from __future__ import annotations
 
 from ...registry import register
 from ..base import Domain, ReplicateStack
-from .model import GASimulation
+from .model import GABlocks, GASimulation, build
 from .params import GAParams
 
 
@@ -83,12 +84,12 @@ class GA(Domain):
 
     def build(self, params: GAParams, *, backend, seeds, steps: int):
         """All replicates at once: the GA as one population of every replicate's
-        demes (:class:`GASimulation`); NBC-CMA as stacked lone runs (:class:`NBCStack`)."""
+        demes (:class:`GASimulation`, in blocks: :func:`.model.build`); NBC-CMA as stacked lone runs (:class:`NBCStack`)."""
         if params.method == "nbc-cma":
             from .nbc import NBCSimulation
 
             return NBCStack([NBCSimulation(params, backend, s) for s in seeds])
-        return GASimulation(params, backend, seeds)
+        return build(params, backend, seeds)
 
 
 class NBCStack(ReplicateStack):
@@ -102,4 +103,4 @@ class NBCStack(ReplicateStack):
         raise AttributeError("NBC-CMA keeps no checkpoint")
 
 
-__all__ = ["GA", "GAParams", "GASimulation", "NBCStack"]
+__all__ = ["GA", "GABlocks", "GAParams", "GASimulation", "NBCStack"]
