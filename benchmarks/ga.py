@@ -7,12 +7,13 @@ the N children — as the ``ga`` domain runs it (``GASimulation.step``: also
 clipping into the box and the genealogy update), at N = 10³ … 10⁶. The batched
 row times the domain's batched replicates: one step of R = 100 replicates of
 N = 1000 built as one simulation (what the runner builds for a run of 100
-replicates: one (R·N, D) population, every draw made per replicate from its
-own generator) against 100 steps of lone replicates. DEAP and EvoTorch are benchmark-only dependencies: they run in
-a subprocess under the interpreter named by ``COLLAPSESIM_DEAP_PYTHON`` (an
-environment on top of the system packages, built by
-``benchmarks/setup_peers.sh``), which times them with the same round-robin
-best-of (:func:`peer_seconds`); unset, their columns read "—".
+replicates: every draw made per replicate from its own generator; at this size
+five blocks of 20 replicates, each one (20·N, D) population, as the domain
+keeps every array under 16 MiB) against 100 steps of lone replicates. DEAP and
+EvoTorch are benchmark-only dependencies: they run in a subprocess under the
+interpreter named by ``COLLAPSESIM_DEAP_PYTHON`` (an environment on top of the
+system packages, built by ``benchmarks/setup_peers.sh``), which times them
+with the same round-robin best-of (:func:`peer_seconds`); unset, their columns read "—".
 DEAP's generation is ``eaSimple(pop, tb, cxpb=0, mutpb=1, ngen=1)`` with
 ``selTournament(tournsize=3)`` and ``mutGaussian(indpb=1)``; EvoTorch's is one
 ``GeneticAlgorithm.step()`` with a ``GaussianMutation`` operator, whose survivor
