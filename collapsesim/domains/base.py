@@ -306,8 +306,16 @@ class ReplicateStack:
         rows = range(len(self.sims)) if rows is None else rows
         return [self.sims[int(r)].observe() for r in rows]
 
-    def state_dict(self) -> dict:
-        """Every replicate's ``state_dict()`` and the per-replicate flags."""
+    @property
+    def state_dict(self):
+        """Every replicate's ``state_dict()`` and the per-replicate flags — only
+        when every lone simulation has one (else no attribute: the runner then
+        keeps no checkpoint, and resume restarts the group)."""
+        if not all(hasattr(s, "state_dict") for s in self.sims):
+            raise AttributeError("a stacked lone simulation keeps no checkpoint")
+        return self._state_dict
+
+    def _state_dict(self) -> dict:
         return {"sims": [s.state_dict() for s in self.sims], "done": self._done.copy(),
                 "diverged": self.diverged.copy(), "divergence": dict(self.divergence)}
 

@@ -301,7 +301,8 @@ def landscape_figure(out: Path, gens=(0, 5, 20, 100)) -> None:
 def nbc_figure(out: Path, marks=(5_000, 20_000, 60_000, 200_000)) -> dict:
     """NBC-CMA's solution set on Shubert 2-D (F6) as the evaluations are spent."""
     _, plt = _plt()
-    sim = _build("ga", {"problem": "F6", "method": "nbc-cma", "max_fes": "official"}, backend="numpy")
+    sim = _build("ga", {"problem": "F6", "method": "nbc-cma", "max_fes": "official"},
+                 backend="numpy").sims[0]  # the one lone run of the stack
     fig, axes = plt.subplots(1, len(marks), figsize=(14, 3.6))
     found = []
     for ax, mark in zip(axes, marks):

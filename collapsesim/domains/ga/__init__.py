@@ -98,9 +98,5 @@ class NBCStack(ReplicateStack):
     replicate, so it is not one array program. A lone NBC-CMA run keeps no
     checkpoint, so neither does the stack (resume restarts the group)."""
 
-    @property
-    def state_dict(self):
-        raise AttributeError("NBC-CMA keeps no checkpoint")
-
 
 __all__ = ["GA", "GABlocks", "GAParams", "GASimulation", "NBCStack"]

@@ -273,7 +273,7 @@ class GASimulation(SolverPopulation):
             self._done[:] = True
         elif self.p.stop_at_optimum:
             best = self.base.asarray(self.base.xp.amax(self.f.reshape(self.R, -1), -1), "float64")
-            self._done |= self.base.to_numpy(best >= self.problem.f_opt).astype(bool)
+            self._done |= np.asarray((best >= self.problem.f_opt).tolist(), dtype=bool)
         return self._done.copy()
 
     def observe(self, rows=None) -> list:
