@@ -198,9 +198,9 @@ def test_tmrca_over_ln_b_increases_with_width():
 def test_eos_finishes_hypotheses_and_ranks_them():
     lm = {"kind": "mixture", "V": 4, "K": 2, "sharpness": 0.5, "eos": 0.3}
     sim = run(lm=lm, decoder="beam", width=4, length_penalty=1.0, steps=6)
-    assert sim.finished, "EOS this likely must finish hypotheses"
+    assert sim.pool, "EOS this likely must finish hypotheses"
     exact = MixtureLM(sim.params.lm, 0)
-    for ranked, score, seq in sim.finished:
+    for ranked, score, seq in sim.pool:
         assert seq[-1] == exact.eos
         assert score == pytest.approx(exact.sequence_logprob(seq), abs=1e-9)
         assert ranked == pytest.approx(score / len(seq))
@@ -307,3 +307,16 @@ def test_diverse_score_is_logprob_minus_the_penalties_of_its_path(backend):
 
 def to_np(sim, x):
     return sim.backend.to_numpy(x).astype(np.float64)
+
+
+def test_a_run_with_eos_goes_on_after_the_first_finished_hypothesis():
+    """The pool of finished hypotheses is not the runner's ``finished`` flag: a
+    beam search with EOS runs its steps (it once stopped at the first EOS)."""
+    import collapsesim as cs
+
+    res = cs.run("beam", steps=30, set=["params.lm.eos=0.1"], replicates=1)
+    rep = res.summary["per_replicate"][0]
+    assert rep["status"] == "completed" and rep["steps_run"] == 30
+    m = res.metrics
+    pool = m[(m.series == "domain") & (m.metric == "finished")].sort_values("step")["value"]
+    assert pool.iloc[-1] > 0  # hypotheses did finish along the way

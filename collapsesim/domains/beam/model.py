@@ -94,7 +94,7 @@ class BeamSimulation:
         self.lp = backend.zeros(n)       # LM log-probability of each hypothesis
         self.score = backend.zeros(n)    # decoder score (beam_sample: Σ log p / T; diverse: − penalties)
         self.gumbel = backend.zeros(n)   # stochastic beam search: the perturbed log-probabilities
-        self.finished: list[tuple[float, float, np.ndarray]] = []  # (ranked score, score, tokens)
+        self.pool: list[tuple[float, float, np.ndarray]] = []  # (ranked score, score, tokens)
         self._advance(build=True)
         while self.tokens.shape[0] < self.width:
             self._advance(build=True)
@@ -148,11 +148,11 @@ class BeamSimulation:
         length = self.tokens.shape[1] + 1
         for par, s in zip(parents, scores):
             ranked = float(s) / length ** self.params.length_penalty
-            if len(self.finished) < self.width or ranked > self.finished[-1][0]:
+            if len(self.pool) < self.width or ranked > self.pool[-1][0]:
                 seq = np.append(self.tokens[par], self.lm.eos)
-                self.finished.append((ranked, float(s), seq))
-                self.finished.sort(key=lambda h: -h[0])
-                del self.finished[self.width:]
+                self.pool.append((ranked, float(s), seq))
+                self.pool.sort(key=lambda h: -h[0])
+                del self.pool[self.width:]
 
     def step(self) -> None:
         """Generate one token."""
@@ -167,7 +167,7 @@ class BeamSimulation:
         scores = self.backend.to_numpy(self.score)
         run = [(float(s) / L ** self.params.length_penalty, float(s), t)
                for s, t in zip(scores, self.tokens)]
-        return sorted(self.finished + run, key=lambda h: -h[0])[: self.width]
+        return sorted(self.pool + run, key=lambda h: -h[0])[: self.width]
 
     def observe(self) -> Observation:
         g, lm = self.genealogy, self.lm
@@ -181,7 +181,7 @@ class BeamSimulation:
         top = self.tokens[np.argsort(-lp, kind="stable")[:SELF_BLEU_BEAMS]]
         metrics = {"surviving_founders": float(len(g.surviving_founders())),
                    "shared_prefix": shared, "mean_pairwise_prefix": pairwise,
-                   "best_logprob": float(lp.max()), "finished": float(len(self.finished)),
+                   "best_logprob": float(lp.max()), "finished": float(len(self.pool)),
                    "t0": float(self.t0)}
         if g.generation >= 1:
             metrics["distinct_lag1"] = float(g.distinct_ancestors(1))
