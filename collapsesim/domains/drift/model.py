@@ -199,20 +199,29 @@ class DriftBatch:
         """Advance every live row one generation (DriftSimulation._wright_fisher)."""
         size = self.params.size_at(self.generation + 1)
         live = self._live()
-        if live.size:
-            mu, K = self.params.mu, self.params.K
-            w = self.counts[live] * self.fitness
-            q = w / w.sum(axis=1, keepdims=True)
-            p = q * (1.0 - mu) + (1.0 - q) * (mu / (K - 1)) if mu > 0 else q
-            rows = self.rows if live.size == len(self.counts) else self.rows.subset(live)
-            b = self.backend
-            self.counts[live] = b.to_numpy(b.multinomial_counts(size, b.asarray(p), rows))
         self.generation += 1
+        if not live.size:
+            return
+        mu, K = self.params.mu, self.params.K
+        full = live.size == len(self.counts)
+        w = (self.counts if full else self.counts[live]) * self.fitness
+        q = w / w.sum(axis=1, keepdims=True)
+        p = q * (1.0 - mu) + (1.0 - q) * (mu / (K - 1)) if mu > 0 else q
+        b = self.backend
+        drawn = b.to_numpy(b.multinomial_counts(size, b.asarray(p),
+                                                self.rows if full else self.rows.subset(live)))
+        if full:
+            self.counts = np.asarray(drawn, dtype=np.int64)
+        else:
+            self.counts[live] = drawn
         self._note_fixation(live)
 
     def _note_fixation(self, live: np.ndarray) -> None:
-        c = self.counts[live]
-        new = live[(np.count_nonzero(c, axis=1) == 1) & (self.fixation_generation[live] < 0)]
+        c = self.counts if live.size == len(self.counts) else self.counts[live]
+        mono = (c > 0).sum(axis=1) == 1
+        if not mono.any():
+            return
+        new = live[mono & (self.fixation_generation[live] < 0)]
         self.fixation_generation[new] = self.generation
         self.fixed_type[new] = np.argmax(self.counts[new] > 0, axis=1)
 
