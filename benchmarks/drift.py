@@ -6,7 +6,9 @@ A Wright–Fisher generation is one multinomial draw of the K type counts, so
 its cost does not depend on N (theory: slope 0); a Moran generation is N
 birth–death events (theory: slope 1). A timing is a block of generations of
 ``DriftSimulation.step`` (``collapsesim.domains.drift``), best of up to 5
-blocks after a warm-up, the domain's build excluded.
+blocks after a warm-up, the domain's build excluded. K-allele mutation
+(μ = 10⁻³) keeps the populations polymorphic, so that every timed generation
+draws: a population fixed without mutation draws nothing more.
 """
 
 from __future__ import annotations
@@ -20,12 +22,16 @@ from .timing import Settings, replicate, spread_ratio, stepper, time_samples
 BACKENDS = ("numpy", "numba", "torch")
 NUMPY_MORAN = 10**4  # numpy's Moran events are a Python loop: larger N take minutes
 MODELS = {"Wright–Fisher": ("wright-fisher", 0.0), "Moran": ("moran", 1.0)}  # model, theory slope
+#: K-allele mutation keeps every population polymorphic, so every timed generation
+#: draws (a population fixed without mutation draws nothing more: the batch skips it)
+MU = 1e-3
 
 
 def block(model: str, backend: str, N: int, generations: int):
     """A function that runs ``generations`` generations of one replicate."""
     sim = replicate({"domain": "drift", "steps": 1, "backend": backend,
-                     "params": {"N": N, "K": 10, "s": 0.01, "model": model}}, steps=generations)
+                     "params": {"N": N, "K": 10, "s": 0.01, "model": model, "mu": MU}},
+                    steps=generations)
     return stepper(sim, generations)
 
 
@@ -48,7 +54,9 @@ def drift_section(settings: Settings) -> str:
     cuda = "" if torch.cuda.is_available() else " CUDA untested (no GPU on this machine)."
     return "\n".join([
         "## drift: generations per second", "",
-        "One replicate of K = 10 types (focal type s = 0.01), `DriftSimulation.step` per backend on "
+        f"One replicate of K = 10 types (focal type s = 0.01, K-allele mutation μ = {MU:g}, so that "
+        "no population fixes and every timed generation draws), the domain's step (`DriftBatch` of "
+        "one replicate for Wright–Fisher, `DriftSimulation` for Moran) per backend on "
         "one thread, best of up to 5 blocks of generations after a warm-up. A Wright–Fisher "
         "generation is one multinomial draw of the K counts (its cost does not grow with N); a "
         "Moran generation is N birth–death events (linear in N; numpy's reference runs them in a "
