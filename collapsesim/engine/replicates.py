@@ -61,6 +61,7 @@ class RowGenerators(Sequence):
 
     @property
     def R(self) -> int:
+        """The number of rows (replicates)."""
         return len(self)
 
     def subset(self, rows) -> RowGenerators:
@@ -87,6 +88,7 @@ class StateRows(RowGenerators):
 
     @property
     def gens(self) -> list:
+        """Every row's Generator (made from its state where not made yet)."""
         return [self[i] for i in range(len(self))]
 
     def __getitem__(self, i):
@@ -101,6 +103,7 @@ class StateRows(RowGenerators):
         return gen
 
     def subset(self, rows) -> StateRows:
+        """The rows ``rows``, a view on the same state array."""
         return StateRows(self.states, self.index[np.asarray(rows, dtype=np.int64)], self._made)
 
     def synced(self) -> tuple[np.ndarray, np.ndarray]:
