@@ -45,7 +45,7 @@ import signal
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -351,10 +351,10 @@ def execute(cfg: ScenarioConfig, *, spawn_keys: Sequence[tuple] | None = None,
 
 def _flags(sim, name: str, R: int) -> np.ndarray | None:
     """A batched simulation's per-replicate ``finished``/``diverged`` flags as a
-    bool array of length R; None when the attribute is absent or not an array
-    (a lone simulation's ``finished`` is read as a truth value)."""
+    bool array of length R; None when the attribute is absent or a single value
+    (a simulation's ``finished`` for all its replicates at once)."""
     v = getattr(sim, name, None)
-    if R == 1 and not isinstance(v, np.ndarray) or v is None or isinstance(v, (bool, np.bool_)):
+    if v is None or np.ndim(v) == 0:
         return None
     v = np.asarray(v, dtype=bool)
     if v.shape != (R,):
@@ -410,25 +410,18 @@ def _run_group(cfg, domain, backend, group, rec: _Recorder, status: dict, bar, *
                 end_rows(new, t - 1, "diverged",
                          lambda i: f"step {t}: {sim.divergence.get(i, 'diverged')}")
             per_row = _flags(sim, "finished", R)
-            if per_row is None:
-                finished = bool(getattr(sim, "finished", False))
-                if t % cfg.record_every == 0 or t == cfg.steps or finished:
-                    live = np.flatnonzero(~ended)
-                    if live.size:
-                        _record(rec, sim, reps, t, status, None if live.size == R else live)
-                if finished or ended.all():
-                    bar.update(cfg.steps - t)
-                    break
-            else:
-                newly = per_row & ~ended
-                on_grid = t % cfg.record_every == 0 or t == cfg.steps
-                rows = np.flatnonzero(~ended if on_grid else newly)
-                if rows.size:
-                    _record(rec, sim, reps, t, status, None if rows.size == R else rows)
+            whole = per_row is None  # one flag for the group: it ends after the loop
+            finished = np.full(R, bool(getattr(sim, "finished", False))) if whole else per_row
+            newly = finished & ~ended
+            on_grid = t % cfg.record_every == 0 or t == cfg.steps
+            rows = np.flatnonzero(~ended if on_grid else newly)
+            if rows.size:
+                _record(rec, sim, reps, t, status, None if rows.size == R else rows)
+            if not whole:
                 end_rows(np.flatnonzero(newly), t)
-                if ended.all():
-                    bar.update(cfg.steps - t)
-                    break
+            if ended.all() or (whole and finished.all()):
+                bar.update(cfg.steps - t)
+                break
             if saves and t % checkpoint_every == 0 and t < cfg.steps:
                 (out / CHECKPOINTS).mkdir(exist_ok=True)
                 write_atomic(out / CHECKPOINTS / f"rep{reps[0]}.pkl", pickle.dumps(
@@ -437,7 +430,8 @@ def _run_group(cfg, domain, backend, group, rec: _Recorder, status: dict, bar, *
                     protocol=pickle.HIGHEST_PROTOCOL))
         end_rows(np.flatnonzero(~ended), t, log=False)
     except DivergenceError as exc:
-        end_rows(np.flatnonzero(~ended), t, "diverged", lambda i: f"step {at}: {exc}", log=False)
+        message = f"step {at}: {exc}"
+        end_rows(np.flatnonzero(~ended), t, "diverged", lambda i: message, log=False)
         bar.update(cfg.steps - t)
     finally:
         for r in reps:
