@@ -89,6 +89,15 @@ def _hill_rows(A: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
+def reference_per_row(reference, shape: tuple) -> bool:
+    """Whether the ``reference`` of stacked abundances of ``shape`` (R, K) is one
+    per row ((R, K), or (R,) effective numbers when K ≠ R) rather than one for
+    all rows ((K,) or a scalar)."""
+    ref = np.asarray(_host(reference))
+    R, K = shape
+    return ref.ndim == 2 or (ref.ndim == 1 and ref.shape[0] == R and K != R)
+
+
 def diversity_rows(abundances, reference) -> dict[str, np.ndarray]:
     """The shared metric of R observations of one series at once: ``abundances``
     an (R, K) array (zeros pad rows with fewer types), ``reference`` one for all
@@ -102,7 +111,7 @@ def diversity_rows(abundances, reference) -> dict[str, np.ndarray]:
     R = A.shape[0]
     out: dict[str, np.ndarray] = dict(_hill_rows(A))
     ref = np.asarray(_host(reference), dtype=np.float64)
-    if ref.ndim == 0 or (ref.ndim == 1 and ref.shape[0] == R and A.shape[1] != R):
+    if ref.ndim == 0 or (ref.ndim == 1 and reference_per_row(ref, A.shape)):
         d1_ref = np.broadcast_to(ref, (R,)).astype(np.float64)
         if not np.all((d1_ref > 0) & np.isfinite(d1_ref)):
             raise ValueError("a scalar reference must be a positive effective number")

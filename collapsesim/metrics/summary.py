@@ -87,6 +87,11 @@ def _none_if_nan(v: np.ndarray) -> list:
     return [x if math.isfinite(x) else None for x in np.asarray(v, dtype=float).tolist()]
 
 
+def _block_ids(starts: np.ndarray, n: int) -> np.ndarray:
+    """The block of each of ``n`` rows (blocks start at ``starts``, the last runs to the end)."""
+    return np.repeat(np.arange(len(starts)), np.diff(np.append(starts, n)))
+
+
 def block_collapse_steps(starts: np.ndarray, steps: np.ndarray, rd: np.ndarray,
                          threshold: float) -> list:
     """:func:`collapse_step` of every block of rows (blocks start at ``starts``,
@@ -94,7 +99,7 @@ def block_collapse_steps(starts: np.ndarray, steps: np.ndarray, rd: np.ndarray,
     import pandas as pd
 
     n = len(rd)
-    bid = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, n)))
+    bid = _block_ids(starts, n)
     rd = _finite(np.asarray(rd, dtype=float))
     runmax = pd.Series(rd).groupby(bid).cummax().to_numpy()
     hit = np.where(rd < threshold * runmax, np.arange(n), n)
@@ -105,9 +110,8 @@ def block_collapse_steps(starts: np.ndarray, steps: np.ndarray, rd: np.ndarray,
 def block_areas(starts: np.ndarray, steps: np.ndarray, rd: np.ndarray) -> list:
     """:func:`area_under_curve` of every block of rows, in one pass (the
     trapezoid terms of each block summed in order)."""
-    n = len(rd)
     nb = len(starts)
-    bid = np.repeat(np.arange(nb), np.diff(np.append(starts, n)))
+    bid = _block_ids(starts, len(rd))
     rd = np.asarray(rd, dtype=float)
     ok = np.isfinite(rd)
     b, s, y = bid[ok], np.asarray(steps, dtype=float)[ok], rd[ok]

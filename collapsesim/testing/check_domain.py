@@ -62,6 +62,7 @@ from ..config import BACKENDS, ConfigError, load
 from ..domains.base import DivergenceError, Domain, DomainParams, Observation, Observations, Series
 from ..engine.backends import get_backend
 from ..metrics import SHARED_METRICS
+from ..metrics.diversity import reference_per_row
 from ..registry import available, get_domain
 from ..runner import execute
 
@@ -168,9 +169,8 @@ def _unstack(cls, obs: Observations, R: int) -> list[Observation]:
         for name, s in obs.series.items():
             a = np.asarray(s.abundances)
             _require(a.ndim == 2, f"{cls.name}: stacked series {name!r} is not (R, K)")
-            ref = np.asarray(s.reference)
-            per_row = ref.ndim == 2 or (ref.ndim == 1 and ref.shape[0] == R and a.shape[1] != R)
-            series[name] = Series(a[r], ref[r] if per_row else s.reference)
+            per_row = reference_per_row(s.reference, a.shape)
+            series[name] = Series(a[r], np.asarray(s.reference)[r] if per_row else s.reference)
         metrics = {}
         for k, v in obs.metrics.items():
             v = np.asarray(v, dtype=float)
