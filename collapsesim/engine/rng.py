@@ -7,6 +7,7 @@ DESIGN.md fixes the scheme: the YAML ``seed`` is the root entropy and replicate
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 
 import numpy as np
@@ -52,6 +53,22 @@ def streams(seed: SeedLike, *names: str) -> dict[str, np.random.SeedSequence]:
     if len(set(names)) != len(names):
         raise ValueError(f"stream names must be distinct, got {names}")
     return {name: child_seed(seed, i) for i, name in enumerate(names)}
+
+
+def generator_state(gen):
+    """A picklable copy of a backend generator's state (numpy ``Generator`` or
+    ``torch.Generator``), for checkpoints."""
+    if isinstance(gen, np.random.Generator):
+        return copy.deepcopy(gen.bit_generator.state)
+    return gen.get_state().clone()
+
+
+def set_generator_state(gen, state) -> None:
+    """Put ``gen`` back in ``state`` (from :func:`generator_state`): the same draws follow."""
+    if isinstance(gen, np.random.Generator):
+        gen.bit_generator.state = copy.deepcopy(state)
+    else:
+        gen.set_state(state.clone())
 
 
 class ReplicateSeeds(Sequence):

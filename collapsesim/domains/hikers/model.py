@@ -47,6 +47,7 @@ import copy
 import numpy as np
 
 from ...engine import Genealogy, Population
+from ...engine.rng import generator_state, set_generator_state
 from ...problems.observe import observe_population
 from ...problems.population import SolverPopulation, box, random_population
 from .params import HikersParams
@@ -58,20 +59,6 @@ class _Host:
     @staticmethod
     def to_numpy(a) -> np.ndarray:
         return np.asarray(a)
-
-
-def _rng_state(gen):
-    """A picklable copy of a numpy or torch generator's state."""
-    if isinstance(gen, np.random.Generator):
-        return copy.deepcopy(gen.bit_generator.state)
-    return gen.get_state().clone()
-
-
-def _set_rng_state(gen, state) -> None:
-    if isinstance(gen, np.random.Generator):
-        gen.bit_generator.state = copy.deepcopy(state)
-    else:
-        gen.set_state(state.clone())
 
 
 class HikersSimulation(SolverPopulation):
@@ -216,7 +203,7 @@ class HikersSimulation(SolverPopulation):
                 "hit": be.to_numpy(self._hit).copy(), "parents": self.parents,
                 "genealogy": copy.deepcopy(self.genealogy), "evaluations": self.evaluations.copy(),
                 "done": self._done.copy(), "t": self.t,
-                "rngs": [_rng_state(self.rng[r]) for r in range(self.R)]}
+                "rngs": [generator_state(self.rng[r]) for r in range(self.R)]}
 
     def load_state_dict(self, state: dict) -> None:
         """Continue from ``state_dict()``: every row takes the same steps and draws."""
@@ -230,4 +217,4 @@ class HikersSimulation(SolverPopulation):
         self._done = np.asarray(state["done"]).copy()
         self.t = int(state["t"])
         for r, s in enumerate(state["rngs"]):
-            _set_rng_state(self.rng[r], s)
+            set_generator_state(self.rng[r], s)

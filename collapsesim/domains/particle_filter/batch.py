@@ -31,8 +31,9 @@ import math
 import numpy as np
 
 from ...engine.genealogy import Genealogy
+from ...engine.rng import generator_state, set_generator_state
 from ..base import DivergenceError
-from . import kernels
+from . import kernels  # noqa: F401 - registers the particle_filter.* operators looked up below
 
 
 class Row:
@@ -154,7 +155,7 @@ class BatchSMC:
         t = self.t + 1
         if t >= self.T:
             raise IndexError(f"no observation left: the data have {self.T} time steps")
-        be, m, N = self.backend, self.model, self.N
+        be, N = self.backend, self.N
         live = np.flatnonzero(~self.diverged)
         if live.size == 0:
             self.t = t
@@ -248,25 +249,11 @@ class BatchSMC:
     def state_dict(self) -> dict:
         """Every row's state and generator (copies)."""
         state = copy.deepcopy({k: v for k, v in vars(self).items() if k not in self._STATIC})
-        state["rngs"] = [rng_state(g) for g in self.rows]
+        state["rngs"] = [generator_state(g) for g in self.rows]
         return state
 
     def load_state_dict(self, state: dict) -> None:
         state = copy.deepcopy(state)
         for g, s in zip(self.rows, state.pop("rngs")):
-            set_rng_state(g, s)
+            set_generator_state(g, s)
         vars(self).update(state)
-
-
-def rng_state(gen):
-    """A picklable copy of a numpy or torch generator's state."""
-    if isinstance(gen, np.random.Generator):
-        return copy.deepcopy(gen.bit_generator.state)
-    return gen.get_state().clone()
-
-
-def set_rng_state(gen, state) -> None:
-    if isinstance(gen, np.random.Generator):
-        gen.bit_generator.state = copy.deepcopy(state)
-    else:
-        gen.set_state(state.clone())

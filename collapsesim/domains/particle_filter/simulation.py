@@ -47,13 +47,13 @@ import math
 import numpy as np
 
 from ...engine.backends import get_backend
-from ...engine.rng import numpy_generator, streams
+from ...engine.rng import generator_state, numpy_generator, set_generator_state, streams
 from ..base import Observation, ReplicateStack, Series
 from .data import load_data
 from .grid import mode_masses
 from .kalman import model_kalman, rts_smoother
 from .models import LinearGaussian, build_model
-from .batch import BatchSMC, rng_state, set_rng_state
+from .batch import BatchSMC
 from .smc import SMC
 from .smoothing import FixedLag, History, ffbsi, pgas, update_rates
 
@@ -104,7 +104,7 @@ class ParticleFilterSimulation:
         """The filter's state and generator, the listeners, the smoother's stream and results."""
         smc = {k: v for k, v in vars(self.smc).items() if k not in self._STATIC}
         return {"smc": copy.deepcopy((smc, self.history, self.fixed_lag, self.smoothed)),
-                "rng": rng_state(self.smc.rng), "host_rng": rng_state(self.host_rng)}
+                "rng": generator_state(self.smc.rng), "host_rng": generator_state(self.host_rng)}
 
     def load_state_dict(self, state: dict) -> None:
         smc, history, fixed_lag, smoothed = copy.deepcopy(state["smc"])
@@ -113,8 +113,8 @@ class ParticleFilterSimulation:
             if mine is not None:  # in place: the filter calls these objects
                 vars(mine).update(vars(saved))
         self.smoothed = smoothed
-        set_rng_state(self.smc.rng, state["rng"])
-        set_rng_state(self.host_rng, state["host_rng"])
+        set_generator_state(self.smc.rng, state["rng"])
+        set_generator_state(self.host_rng, state["host_rng"])
 
     # -- smoothing, once the last observation is filtered ---------------------------------------
     def _smooth(self) -> None:
@@ -205,7 +205,7 @@ class BatchedParticleFilterSimulation:
         """The filter's rows, the listeners, the smoothers' streams and results."""
         return {"smc": self.smc.state_dict(),
                 "listeners": copy.deepcopy((self.histories, self.fixed_lags, self.smoothed)),
-                "host_rngs": [rng_state(g) for g in self.host_rngs]}
+                "host_rngs": [generator_state(g) for g in self.host_rngs]}
 
     def load_state_dict(self, state: dict) -> None:
         self.smc.load_state_dict(state["smc"])
@@ -215,7 +215,7 @@ class BatchedParticleFilterSimulation:
                 vars(a).update(vars(b))
         self.smoothed = smoothed
         for g, s in zip(self.host_rngs, state["host_rngs"]):
-            set_rng_state(g, s)
+            set_generator_state(g, s)
 
 
 def smooth(params, host_model, data, last: int, history, host_rng) -> dict:

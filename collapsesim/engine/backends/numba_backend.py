@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import pcg64
+from ..replicates import StateRows
 from ..rng import ReplicateSeeds, seed_sequence
 from . import numba_resampling as resampling
 from . import numba_selection as selection
@@ -42,8 +43,6 @@ class NumbaBackend(NumpyBackend):
         (:class:`~collapsesim.engine.replicates.StateRows`: each row is
         ``self.rng(seeds[r])``'s stream) when the seeds share their entropy and
         have 32-bit spawn keys of one length; else one Generator per row."""
-        from ..replicates import StateRows
-
         if isinstance(seeds, ReplicateSeeds):
             entropy, keys = seeds.entropy, seeds.spawn_keys
         else:
