@@ -169,14 +169,19 @@ class Hooks(Domain):
         return _HookSim(params, backend, seed)
 
 
-@pytest.fixture
-def hooks():
+def _registered(name, cls):
+    """Register ``cls`` as domain ``name`` for one test (a fixture's body)."""
     registry._load()
-    registry.register("hooks")(Hooks)
+    registry.register(name)(cls)
     BUILDS.clear()
     SENT.clear()
-    yield Hooks
-    registry._DOMAINS.pop("hooks", None)
+    yield cls
+    registry._DOMAINS.pop(name, None)
+
+
+@pytest.fixture
+def hooks():
+    yield from _registered("hooks", Hooks)
 
 
 def hook_scenario(**params):
@@ -363,12 +368,7 @@ class BatchedHooks(Hooks):
 
 @pytest.fixture
 def batched_hooks():
-    registry._load()
-    registry.register("bhooks")(BatchedHooks)
-    BUILDS.clear()
-    SENT.clear()
-    yield BatchedHooks
-    registry._DOMAINS.pop("bhooks", None)
+    yield from _registered("bhooks", BatchedHooks)
 
 
 def _sorted(res):
