@@ -221,35 +221,220 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
+def _strings(codes: np.ndarray, categories: list) -> pd.Series:
+    """A pandas ``string`` column from integer codes into ``categories``: one
+    Python string per category, not per row (an arrow dictionary, decoded, where
+    pandas stores strings in arrow; else through a categorical)."""
+    if categories == [None]:
+        return pd.Series(pd.array([None] * len(codes), dtype="string"))
+    dtype = pd.StringDtype()
+    if dtype.storage == "pyarrow":
+        import pyarrow as pa
+
+        small = np.int32 if len(categories) < 2**31 else np.int64
+        taken = pa.DictionaryArray.from_arrays(pa.array(codes.astype(small, copy=False)),
+                                               pa.array(categories, pa.large_string()))
+        return pd.Series(pd.arrays.ArrowStringArray(taken.dictionary_decode()), dtype=dtype)
+    cat = pd.Categorical.from_codes(codes, categories=pd.Index(categories, dtype=object))
+    return pd.Series(cat).astype(dtype)
+
+
+def _distinct(ids: np.ndarray) -> np.ndarray:
+    """The sorted distinct values of non-negative integer ids: by presence
+    where they are dense (replicate ids 0 … R−1 of R rows), else by sorting."""
+    if ids.size and ids.min() >= 0 and ids.max() < 4 * ids.size:
+        seen = np.zeros(int(ids.max()) + 1, dtype=bool)
+        seen[ids] = True
+        return np.flatnonzero(seen)
+    return np.unique(ids)
+
+
+class Records:
+    """A run's recorded rows as the runner holds them: chunks
+    ``(step, replicate, series, metric, value)`` in the order recorded (each
+    replicate's rows in step order), where ``step`` is one int for the chunk,
+    ``replicate`` and ``value`` are arrays, and ``series`` and ``metric`` are a
+    code into ``names`` for the whole chunk or an array of codes; with the
+    labels every row shares. :meth:`table` makes the tidy table of DESIGN.md;
+    :meth:`final` reads each replicate's last values from the chunks without
+    it — at 10^5 replicates, the table costs as much as the simulation."""
+
+    def __init__(self, chunks: list[tuple], names: list[str], run_ids, *, scenario, domain, seed):
+        self.chunks, self.names = chunks, list(names)
+        self._run_ids = run_ids  # {replicate: run id}, or a function that makes it
+        self.scenario, self.domain, self.seed = scenario, domain, seed
+
+    @property
+    def run_ids(self) -> dict[int, str]:
+        """``{replicate: run_id}`` for every replicate of the run."""
+        if callable(self._run_ids):
+            self._run_ids = self._run_ids()
+        return self._run_ids
+
+    def __len__(self) -> int:
+        return sum(len(c[1]) for c in self.chunks)
+
+    @classmethod
+    def from_table(cls, df: pd.DataFrame) -> Records:
+        """The rows of a tidy metrics table (as :meth:`table` makes it) as one
+        chunk, in step order (rows of one step in table order)."""
+        df = df.sort_values("step", kind="stable")
+        labels = pd.concat([df["series"], df["metric"]], ignore_index=True)
+        codes, names = pd.factorize(labels)
+        codes = codes.astype(np.int64)
+        n = len(df)
+        first = df.drop_duplicates("replicate")
+        run_ids = (dict(zip(first["replicate"].astype(int), first["run_id"].astype(str)))
+                   if "run_id" in df else {})
+        row0 = df.iloc[0] if n else {}
+        chunk = (df["step"].to_numpy(np.int64), df["replicate"].to_numpy(np.int64),
+                 codes[:n], codes[n:], df["value"].to_numpy(np.float64))
+        return cls([chunk], [str(x) for x in names], run_ids, scenario=row0.get("scenario"),
+                   domain=row0.get("domain"), seed=row0.get("seed"))
+
+    def columns(self) -> tuple:
+        """(replicate, step, series codes, metric codes, value) over all chunks;
+        a chunk's single step or code is repeated over its rows in one pass."""
+        if not self.chunks:
+            return tuple(np.zeros(0, t) for t in (np.int64,) * 4 + (np.float64,))
+        steps, rep, series, metric, value = zip(*self.chunks)
+        lengths = np.fromiter(map(len, rep), np.int64, len(rep))
+
+        def spread(col):
+            if all(isinstance(c, int) for c in col):
+                return np.repeat(np.asarray(col, dtype=np.int64), lengths)
+            return np.concatenate([np.full(n, c, np.int64) if isinstance(c, int) else c
+                                   for c, n in zip(col, lengths.tolist())])
+
+        return (np.concatenate(rep), spread(steps), spread(series), spread(metric),
+                np.concatenate(value))
+
+    def table(self) -> pd.DataFrame:
+        """The tidy table: ``run_id, scenario, domain, seed, replicate, step,
+        series, metric, value``, one row per recorded value."""
+        rep, step, series, metric, value = self.columns()
+        n = len(value)
+        ids = np.fromiter(self.run_ids, np.int64, len(self.run_ids))
+        order = np.argsort(ids, kind="stable")
+        run_id_codes = order[np.searchsorted(ids[order], rep)] if n else np.zeros(0, np.int64)
+        return pd.DataFrame({
+            "run_id": _strings(run_id_codes, list(self.run_ids.values())),
+            "scenario": _strings(np.zeros(n, np.int64), [self.scenario]),
+            "domain": _strings(np.zeros(n, np.int64), [self.domain]),
+            "seed": np.full(n, self.seed, dtype=np.int64),
+            "replicate": rep,
+            "step": step,
+            "series": _strings(series, self.names),
+            "metric": _strings(metric, self.names),
+            "value": value,
+        })
+
+    def final(self, series: str) -> pd.DataFrame:
+        """One row per replicate that recorded ``series`` (index ``replicate``,
+        ascending): ``step``, the last step at which it recorded that series, and
+        the last value recorded of each of the series' metrics (NaN for a metric
+        it never recorded), in the order the metrics were first recorded. One
+        pass over the chunks, later chunks overwriting earlier ones."""
+        code = self.names.index(series) if series in self.names else -1
+        picked = []  # (step, replicate, metric codes, values) of the series' rows
+        for step, rep, s, m, v in self.chunks:
+            if isinstance(s, int):
+                if s == code and len(rep):
+                    picked.append((step, rep, m, v))
+            elif (keep := s == code).any():
+                picked.append((step if isinstance(step, int) else step[keep], rep[keep],
+                               m if isinstance(m, int) else m[keep], v[keep]))
+        if not picked:
+            known = sorted({self.names[c] for chunk in self.chunks
+                            for c in np.unique(np.asarray(chunk[2])).tolist()})
+            raise KeyError(f"no series {series!r} was recorded; recorded: "
+                           f"{', '.join(known) or 'none'}")
+        reps = _distinct(np.concatenate([p[1] for p in picked]))
+        used = np.zeros(len(self.names), bool)
+        for p in picked:
+            used[p[2]] = True
+        metric_codes = np.flatnonzero(used)  # codes are given in the order names are first seen
+        col = np.full(len(self.names), -1, np.int64)
+        col[metric_codes] = np.arange(len(metric_codes))
+        values = np.full((len(reps), len(metric_codes)), np.nan)
+        steps = np.full(len(reps), np.iinfo(np.int64).min)
+        contiguous = reps[0] == 0 and reps[-1] == len(reps) - 1
+        for step, rep, m, v in picked:
+            row = rep if contiguous else np.searchsorted(reps, rep)
+            if isinstance(m, int) and isinstance(step, int):  # one (series, metric) per replicate
+                values[row, col[m]] = v
+                steps[row] = np.maximum(steps[row], step)
+                continue
+            flat = row * len(metric_codes) + col[m]
+            last = np.full(values.size, -1, np.int64)  # the latest row of each cell in this chunk
+            np.maximum.at(last, flat, np.arange(len(flat)))
+            cells = np.flatnonzero(last >= 0)
+            values.reshape(-1)[cells] = np.asarray(v)[last[cells]]
+            np.maximum.at(steps, row, np.broadcast_to(step, row.shape))
+        out = pd.DataFrame(values, index=pd.Index(reps, name="replicate"),
+                           columns=[self.names[c] for c in metric_codes])
+        out.insert(0, "step", steps)
+        return out
+
+
 class Result:
     """What ``cs.run`` returns: ``metrics`` (tidy DataFrame), ``summary`` (dict),
-    ``config`` (the validated ScenarioConfig). ``summary`` may be given as a
-    function (``summarize``), called on first access: a study of 10^5 replicates
-    that reads only ``metrics`` does not pay for 10^5 per-replicate summaries."""
+    ``config`` (the validated ScenarioConfig), and :meth:`final` (each
+    replicate's last values). The runner gives ``records`` (:class:`Records`)
+    rather than the table, and ``summarize`` rather than the summary: each is
+    made on first access, so a study of 10^5 replicates that reads only
+    :meth:`final` pays for neither the table's strings nor 10^5 summaries."""
 
-    def __init__(self, metrics: pd.DataFrame, summary: dict | None = None, config: object = None,
-                 interrupted: bool = False, stop_signal: int | None = None, *, summarize=None):
+    def __init__(self, metrics: pd.DataFrame | None = None, summary: dict | None = None,
+                 config: object = None, interrupted: bool = False,
+                 stop_signal: int | None = None, *, summarize=None,
+                 records: Records | None = None, headline: str | None = None):
         if (summary is None) == (summarize is None):
             raise TypeError("Result: give summary or summarize, not both or neither")
-        self.metrics = metrics
+        if (metrics is None) == (records is None):
+            raise TypeError("Result: give metrics or records, not both or neither")
+        self._metrics, self._records = metrics, records
         self._summary, self._summarize = summary, summarize
+        self._headline = headline
         self.config = config
         self.interrupted = interrupted
         self.stop_signal = stop_signal  # the signal that interrupted the run (None: not interrupted)
 
     @property
+    def metrics(self) -> pd.DataFrame:
+        """The tidy metrics table (made from the records on first access)."""
+        if self._metrics is None:
+            self._metrics = self._records.table()
+        return self._metrics
+
+    @property
     def summary(self) -> dict:
+        """Provenance, per-replicate and aggregate summaries (made on first access)."""
         if self._summary is None:
             self._summary, self._summarize = self._summarize(), None
         return self._summary
 
+    @property
+    def headline_series(self) -> str:
+        """The name of the domain's headline series."""
+        return self._headline or self.summary["headline"]
+
     def __repr__(self) -> str:
-        return (f"Result(metrics=<{len(self.metrics)} rows>, config={self.config!r}, "
-                f"interrupted={self.interrupted})")
+        n = len(self._records) if self._metrics is None else len(self._metrics)
+        return f"Result(metrics=<{n} rows>, config={self.config!r}, interrupted={self.interrupted})"
+
+    def final(self, series: str | None = None) -> pd.DataFrame:
+        """Each replicate's last recorded values of one series (the headline
+        series by default): index ``replicate``, a ``step`` column (the last step
+        it recorded) and one column per metric. ``final("domain")`` holds the
+        domain's own metrics, e.g. drift's ``fixed`` — a fixation probability
+        is ``result.final("domain")["fixed"].mean()``."""
+        records = self._records if self._records is not None else Records.from_table(self.metrics)
+        return records.final(self.headline_series if series is None else series)
 
     def headline(self) -> pd.DataFrame:
         """Wide table (replicate, step) × shared metric of the headline series."""
-        h = self.summary["headline"]
+        h = self.headline_series
         d = self.metrics[self.metrics["series"] == h]
         return d.pivot_table(index=["replicate", "step"], columns="metric", values="value",
                              aggfunc="last").reset_index()

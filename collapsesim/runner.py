@@ -57,7 +57,7 @@ from .engine.rng import ReplicateSeeds
 from .metrics import diversity, diversity_rows, vendi
 from .progress import Progress
 from .registry import get_domain
-from .results import Result, build_summary, write_atomic
+from .results import Records, Result, build_summary, write_atomic
 
 STOP_SIGNALS = tuple(getattr(signal, s) for s in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, s))
 RUN_JSON, LOG, CHECKPOINTS, REPLICATES = "run.json", "records.jsonl", "checkpoints", "replicates"
@@ -191,7 +191,7 @@ def read_log(path: Path) -> list[dict]:
 class _Recorder:
     """Columnar store of tidy rows for one run (many replicates), mirrored to the
     log: chunks of equal-length columns (series and metric names as codes into
-    ``names``), concatenated once at the end."""
+    ``names``), read at the end as :class:`~collapsesim.results.Records`."""
 
     def __init__(self):
         self.chunks: list[tuple] = []
@@ -213,18 +213,9 @@ class _Recorder:
     def add(self, step: int, rep, series, metric, value) -> None:
         """One chunk of columns: arrays of one length, or a name (str) for the
         whole chunk; ``step`` for all."""
-        n = len(rep)
-        series = np.full(n, self.code(series), np.int64) if isinstance(series, str) else series
-        metric = np.full(n, self.code(metric), np.int64) if isinstance(metric, str) else metric
-        self.chunks.append((np.full(n, step, dtype=np.int64), rep, series, metric, value))
-
-    def columns(self) -> tuple:
-        """(replicate, step, series codes, metric codes, value), concatenated."""
-        if not self.chunks:
-            return tuple(np.zeros(0, t) for t in (np.int64,) * 4 + (np.float64,))
-        step, rep, series, metric, value = (np.concatenate(c) for c in zip(*self.chunks))
-        return rep, step, series, metric, value
-
+        code = self.code
+        self.chunks.append((step, rep, code(series) if isinstance(series, str) else series,
+                            code(metric) if isinstance(metric, str) else metric, value))
 
 def _add_rows(rows: list, rep, series, metrics) -> None:
     rows.extend([rep, series, k, math.nan if v is None else float(v)] for k, v in metrics.items())
@@ -333,10 +324,10 @@ def execute(cfg: ScenarioConfig, *, spawn_keys: Sequence[tuple] | None = None,
     there; ``checkpoint_every`` saves simulations that implement ``state_dict``)."""
     if spawn_keys is None:
         spawn_keys = [(j,) for j in range(cfg.replicates)]
-    spawn_keys = [tuple(int(x) for x in k) for k in spawn_keys]
-    if replicate_ids is None:
-        replicate_ids = [int(k[-1]) for k in spawn_keys]
-    replicate_ids = [int(r) for r in replicate_ids]
+    else:
+        spawn_keys = [tuple(map(int, k)) for k in spawn_keys]
+    replicate_ids = ([k[-1] for k in spawn_keys] if replicate_ids is None
+                     else [int(r) for r in replicate_ids])
     if checkpoint_every is not None and checkpoint_every < 1:
         raise ValueError(f"checkpoint_every must be a positive number of steps; got {checkpoint_every}")
     if out is not None:
@@ -444,26 +435,6 @@ def _run_group(cfg, domain, backend, group, rec: _Recorder, status: dict, bar, *
 
 
 
-def _strings(codes: np.ndarray, categories: list):
-    """A pandas ``string`` column from integer codes into ``categories``: one
-    Python string per category, not per row (an arrow dictionary, decoded, where
-    pandas stores strings in arrow; else through a categorical)."""
-    import pandas as pd
-
-    if categories == [None]:
-        return pd.Series(pd.array([None] * len(codes), dtype="string"))
-    dtype = pd.StringDtype()
-    if dtype.storage == "pyarrow":
-        import pyarrow as pa
-
-        small = np.int32 if len(categories) < 2**31 else np.int64
-        taken = pa.DictionaryArray.from_arrays(pa.array(codes.astype(small, copy=False)),
-                                               pa.array(categories, pa.large_string()))
-        return pd.Series(pd.arrays.ArrowStringArray(taken.dictionary_decode()), dtype=dtype)
-    cat = pd.Categorical.from_codes(codes, categories=pd.Index(categories, dtype=object))
-    return pd.Series(cat).astype(dtype)
-
-
 def _execute(cfg, spawn_keys, replicate_ids, *, quiet, source, run_label, out, checkpoint_every,
              prior: _Prior | None) -> Result:
     domain_cls = get_domain(cfg.domain)
@@ -512,30 +483,14 @@ def _execute(cfg, spawn_keys, replicate_ids, *, quiet, source, run_label, out, c
             rec.log.close()
     wall = time.perf_counter() - t_start
 
-    import pandas as pd
-
     label = run_label or cfg.name or cfg.domain
-    run_ids = {r: f"{label}-seed{cfg.seed}-rep{r}" for r in replicate_ids}
-    rep, step, series, metric, value = rec.columns()
-    names = list(rec.names)
-    n = len(value)
-    ids = np.asarray(replicate_ids, dtype=np.int64)
-    order = np.argsort(ids, kind="stable")
-    run_id_codes = order[np.searchsorted(ids[order], rep)] if n else np.zeros(0, np.int64)
-    df = pd.DataFrame({
-        "run_id": _strings(run_id_codes, [run_ids[r] for r in replicate_ids]),
-        "scenario": _strings(np.zeros(n, np.int64), [cfg.name]),
-        "domain": _strings(np.zeros(n, np.int64), [cfg.domain]),
-        "seed": np.full(n, cfg.seed, dtype=np.int64),
-        "replicate": rep,
-        "step": step,
-        "series": _strings(series, names),
-        "metric": _strings(metric, names),
-        "value": value,
-    })
-    keys = dict(zip(replicate_ids, spawn_keys))
-    result = Result(metrics=df, config=cfg, summarize=lambda: build_summary(
-        df, cfg, domain_cls, status, run_ids, wall_time_s=wall, spawn_keys=keys, source=source))
+    records = Records(rec.chunks, list(rec.names),
+                      lambda: {r: f"{label}-seed{cfg.seed}-rep{r}" for r in replicate_ids},
+                      scenario=cfg.name, domain=cfg.domain, seed=cfg.seed)
+    result = Result(records=records, config=cfg, headline=domain_cls.headline,
+                    summarize=lambda: build_summary(
+                        result.metrics, cfg, domain_cls, status, records.run_ids, wall_time_s=wall,
+                        spawn_keys=dict(zip(replicate_ids, spawn_keys)), source=source))
     result.interrupted = interrupted
     result.stop_signal = (stop.signum or signal.SIGINT) if interrupted else None
     if out is not None:

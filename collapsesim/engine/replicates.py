@@ -112,7 +112,7 @@ class StateRows(RowGenerators):
         back into the array first and dropped (the array is the truth again)."""
         from .pcg64 import states_of
 
-        live = [r for r in self.index.tolist() if r in self._made]
+        live = [r for r in self.index.tolist() if r in self._made] if self._made else []
         if live:
             self.states[live] = states_of([self._made.pop(r) for r in live])
         return self.states, self.index

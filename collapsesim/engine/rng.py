@@ -79,7 +79,7 @@ class ReplicateSeeds(Sequence):
 
     def __init__(self, entropy: int, spawn_keys: Sequence[tuple]):
         self.entropy = int(entropy)
-        self.spawn_keys = [tuple(int(x) for x in k) for k in spawn_keys]
+        self.spawn_keys = [tuple(map(int, k)) for k in spawn_keys]
         self._made: dict[int, np.random.SeedSequence] = {}
 
     def __len__(self) -> int:

@@ -187,18 +187,23 @@ class DriftBatch:
         self.fitness = params.fitness()
         self.fixation_generation = np.full(len(seeds), -1, dtype=np.int64)
         self.fixed_type = np.full(len(seeds), -1, dtype=np.int64)
-        self._note_fixation(np.arange(len(seeds)))
+        self._track(np.arange(len(seeds)))
 
-    def _live(self) -> np.ndarray:
-        """Rows still drawing: all with mutation; the unfixed ones without."""
-        if self.params.mu > 0:
-            return np.arange(len(self.counts))
-        return np.flatnonzero(self.fixation_generation < 0)
+    def _track(self, live: np.ndarray) -> None:
+        """Start from the rows ``live`` (all, or the unfixed ones of a
+        checkpoint) and note which have fixed already."""
+        self._live = live
+        self._finished = np.zeros(len(self.counts), dtype=bool)
+        if self.params.mu == 0:
+            self._finished[self.fixation_generation >= 0] = True
+        self._note_fixation(live)
 
     def step(self) -> None:
-        """Advance every live row one generation (DriftSimulation._wright_fisher)."""
+        """Advance every live row one generation (DriftSimulation._wright_fisher):
+        all rows with mutation; without, the unfixed ones, whose index is kept
+        as they fix, so that a generation costs O(live rows), not O(R)."""
         size = self.params.size_at(self.generation + 1)
-        live = self._live()
+        live = self._live
         self.generation += 1
         if not live.size:
             return
@@ -208,27 +213,34 @@ class DriftBatch:
         q = w / w.sum(axis=1, keepdims=True)
         p = q * (1.0 - mu) + (1.0 - q) * (mu / (K - 1)) if mu > 0 else q
         b = self.backend
-        drawn = b.to_numpy(b.multinomial_counts(size, b.asarray(p),
-                                                self.rows if full else self.rows.subset(live)))
+        drawn = np.asarray(b.to_numpy(b.multinomial_counts(
+            size, b.asarray(p), self.rows if full else self.rows.subset(live))), dtype=np.int64)
         if full:
-            self.counts = np.asarray(drawn, dtype=np.int64)
+            self.counts = drawn
         else:
             self.counts[live] = drawn
-        self._note_fixation(live)
+        self._note_fixation(live, drawn)
 
-    def _note_fixation(self, live: np.ndarray) -> None:
-        c = self.counts if live.size == len(self.counts) else self.counts[live]
-        mono = (c > 0).sum(axis=1) == 1
+    def _note_fixation(self, live: np.ndarray, c: np.ndarray | None = None) -> None:
+        """Note the rows of ``live`` (counts ``c``) that hold one type now: the
+        first time, their generation and type; without mutation they are done
+        (``finished``) and leave the live rows."""
+        c = self.counts[live] if c is None else c
+        mono = np.count_nonzero(c, axis=1) == 1
         if not mono.any():
             return
         new = live[mono & (self.fixation_generation[live] < 0)]
         self.fixation_generation[new] = self.generation
         self.fixed_type[new] = np.argmax(self.counts[new] > 0, axis=1)
+        if self.params.mu == 0:
+            self._finished[new] = True
+            self._live = live[~mono]
 
     @property
     def finished(self) -> np.ndarray | bool:
-        """Per replicate: one type has fixed and, without mutation, stays fixed."""
-        return self.fixation_generation >= 0 if self.params.mu == 0 else False
+        """Per replicate: one type has fixed and, without mutation, stays fixed
+        (an array kept by the simulation: read it, do not change it)."""
+        return self._finished if self.params.mu == 0 else False
 
     # -- checkpoints ------------------------------------------------------------------
     def state_dict(self) -> dict:
@@ -244,6 +256,8 @@ class DriftBatch:
         self.fixation_generation = np.asarray(state["fixation_generation"]).copy()
         self.fixed_type = np.asarray(state["fixed_type"]).copy()
         self.rows = copy.deepcopy(state["rows"])
+        self._track(np.arange(len(self.counts)) if self.params.mu > 0
+                    else np.flatnonzero(self.fixation_generation < 0))
 
     # -- observation ------------------------------------------------------------------
     def observe(self, rows=None) -> Observations:

@@ -51,10 +51,15 @@ class NumbaBackend(NumpyBackend):
             if any(s.entropy != entropy or s.pool_size != 4 for s in seeds):
                 return super().row_rngs(seeds)
             keys = [s.spawn_key for s in seeds]
-        if (not keys or not isinstance(entropy, int) or len({len(k) for k in keys}) != 1
-                or any(not 0 <= v < 2**32 for k in keys for v in k)):
+        if not keys or not isinstance(entropy, int):
             return super().row_rngs(seeds)
-        return StateRows(pcg64.seed_states(entropy, np.array(keys, dtype=np.int64).reshape(len(keys), -1)))
+        try:
+            keys = np.array(keys, dtype=np.int64).reshape(len(keys), -1)
+        except (ValueError, OverflowError):  # keys of different lengths, or past 64 bits
+            return super().row_rngs(seeds)
+        if keys.size and (keys.min() < 0 or keys.max() >= 2**32):
+            return super().row_rngs(seeds)
+        return StateRows(pcg64.seed_states(entropy, keys))
 
     def resample(self, weights, n: int, scheme: str, rng) -> np.ndarray:
         return resampling.resample(weights, n, scheme, rng)
