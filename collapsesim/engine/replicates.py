@@ -110,11 +110,12 @@ class StateRows(RowGenerators):
         """``(states, index)`` for a kernel that advances rows ``index`` of
         ``states`` in place: the Generators made for those rows are written
         back into the array first and dropped (the array is the truth again)."""
-        from .pcg64 import states_of
+        if self._made:
+            from .pcg64 import states_of
 
-        live = [r for r in self.index.tolist() if r in self._made] if self._made else []
-        if live:
-            self.states[live] = states_of([self._made.pop(r) for r in live])
+            live = [r for r in self.index.tolist() if r in self._made]
+            if live:
+                self.states[live] = states_of([self._made.pop(r) for r in live])
         return self.states, self.index
 
 
@@ -192,13 +193,18 @@ def by_rows(fn: Callable, rng_name: str = "rng") -> Callable:
     if rng_name not in sig.parameters:
         return fn
 
+    params = list(sig.parameters.values())
+    at = [p.name for p in params].index(rng_name)
+    # where a positional call puts the generator (None: bind to find it)
+    place = at if all(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+                      for p in params[:at + 1]) else None
+
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        if not (any(isinstance(a, RowGenerators) for a in args)
-                or any(isinstance(v, RowGenerators) for v in kwargs.values())):
-            return fn(*args, **kwargs)
-        bound = sig.bind(*args, **kwargs)
-        rows = bound.arguments.get(rng_name)
+        if place is not None:  # found without binding: the per-call cost of a kernel call
+            rows = args[place] if len(args) > place else kwargs.get(rng_name)
+        else:
+            rows = sig.bind(*args, **kwargs).arguments.get(rng_name)
         if not isinstance(rows, RowGenerators):
             return fn(*args, **kwargs)
         fast = _KERNELS.get(name) if isinstance(rows, StateRows) else None
@@ -206,6 +212,7 @@ def by_rows(fn: Callable, rng_name: str = "rng") -> Callable:
             out = fast(*args, **kwargs)
             if out is not NotImplemented:
                 return out
+        bound = sig.bind(*args, **kwargs)
         a, kw, slots = _row_plan(bound, rng_name, rows.R)
         parts = []
         for r in range(rows.R):

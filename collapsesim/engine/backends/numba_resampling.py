@@ -380,9 +380,14 @@ def multinomial_counts_rows(backend, n, p, rng: StateRows):
     p = np.asarray(p, dtype=np.float64)
     if p.ndim != 2 or p.shape[0] != len(rng):
         return NotImplemented
-    n_rows = np.ascontiguousarray(np.broadcast_to(np.asarray(n, dtype=np.int64), (p.shape[0],)))
-    K = p.shape[1]
-    if not (K < SPACINGS_MIN_K or (n_rows.size and K < int(n_rows.min()))):
+    R, K = p.shape
+    if np.ndim(n) == 0:  # one n for all rows (the common call): no broadcast machinery
+        n_rows = np.full(R, n, dtype=np.int64)
+        n_min = int(n)
+    else:
+        n_rows = np.ascontiguousarray(np.broadcast_to(np.asarray(n, dtype=np.int64), (R,)))
+        n_min = int(n_rows.min()) if R else 0
+    if not (K < SPACINGS_MIN_K or (R and K < n_min)):
         return NotImplemented
     p = np.ascontiguousarray(p / p.sum(axis=-1, keepdims=True))  # as numpy_multinomial_counts
     out = np.empty(p.shape, dtype=np.int64)
