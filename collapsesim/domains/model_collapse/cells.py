@@ -2,12 +2,11 @@
 the replicate-wise random draws.
 
 **Draws.** R replicates run as one array program, but each replicate draws
-from its own generator (``backend.rng`` of the replicate's stream), so that a
-replicate re-run alone gives the numbers it gave inside the run:
-:class:`Draws` holds the R generators and :class:`ReplicateBackend` wraps the
-run's backend so that ``uniform``/``normal`` of shape (B, …) with a
-:class:`Draws` stack R per-replicate draws of shape (B/R, …) (B a multiple of
-R: replicate-major blocks). :meth:`Draws.pooled` is one generator for all R
+from its own generator, so that a replicate re-run alone gives the numbers it
+gave inside the run: :class:`Draws` is one named stream of the R replicates,
+the engine's :class:`~collapsesim.engine.RowGenerators` (``backend.row_rngs``)
+with the backend that draws from them — shapes start with R, row r is drawn
+from replicate r's generator. :meth:`Draws.pooled` is one generator for all R
 rows (fast studies; not reproducible replicate by replicate). Draws come back
 on the host (numpy, float64); the model arithmetic of this domain is host
 numpy, the backend supplies the random numbers (as in ``drift``).
@@ -33,73 +32,47 @@ The fixed pieces (Markov chain, k-means centres, held-out set) come from
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 import numpy as np
+
+from ...engine.replicates import RowGenerators
 
 # -- draws -------------------------------------------------------------------------------
 
 
 class Draws:
-    """Random draws for R replicates: ``gens`` R backend generators (one per
-    replicate, in replicate order), or one generator for R rows (:meth:`pooled`)."""
+    """The draws of one named stream of a run's R replicates, on the host as
+    float64 arrays whose shape starts with R. ``rng`` is the engine's
+    :class:`~collapsesim.engine.RowGenerators` (``backend.row_rngs``: row r from
+    replicate r's own generator), or one generator for all R rows
+    (:meth:`pooled`). The backend's draws accept either as their ``rng``, so the
+    fitted models take ``draws.rng`` itself."""
 
-    def __init__(self, backend, gens: Sequence, R: int | None = None):
-        self.backend = backend
-        self.gens = list(gens)
-        self.R = len(self.gens) if R is None else int(R)
-        if R is not None and len(self.gens) != 1:
-            raise ValueError("Draws: give R only with one pooled generator")
+    def __init__(self, backend, rng, R: int | None = None):
+        self.backend, self.rng = backend, rng
+        if isinstance(rng, RowGenerators):
+            if R is not None and R != len(rng):
+                raise ValueError(f"Draws: {len(rng)} generator rows, but R = {R}")
+            R = len(rng)
+        elif R is None:
+            raise ValueError("Draws: give R with one pooled generator")
+        self.R = int(R)
 
     @classmethod
     def pooled(cls, backend, gen, R: int) -> Draws:
-        """One generator for all R rows (draws of shape (R, …) in one call)."""
-        return cls(backend, [gen], R)
-
-    def _draw(self, fn, shape) -> np.ndarray:
-        shape = tuple(int(s) for s in shape)
-        be = self.backend
-        if len(self.gens) == 1 and self.R > 1 or len(self.gens) == self.R == 1:
-            return be.to_numpy(fn(shape, self.gens[0])).astype(np.float64, copy=False)
-        if not shape or shape[0] % self.R:
-            raise ValueError(f"draw shape {shape}: the first axis must be a multiple of R = {self.R}")
-        part = (shape[0] // self.R, *shape[1:])
-        return np.concatenate([be.to_numpy(fn(part, g)) for g in self.gens]).astype(np.float64,
-                                                                                     copy=False)
+        """One generator for all R rows (draws of shape (R, …) in one call;
+        statistical studies, not reproducible replicate by replicate)."""
+        return cls(backend, gen, R)
 
     def uniform(self, shape) -> np.ndarray:
-        """Uniforms on [0, 1), (R·b, …), replicate-major."""
-        return self._draw(self.backend.uniform, shape)
+        """Uniforms on [0, 1) of ``shape`` (R, …)."""
+        return host(self.backend, self.backend.uniform(tuple(shape), self.rng)).astype(
+            np.float64, copy=False)
 
     def normal(self, shape) -> np.ndarray:
-        """Standard normals, (R·b, …), replicate-major."""
-        return self._draw(self.backend.normal, shape)
-
-    def state(self) -> list:
-        """The generators (for checkpoints: deep-copied by the caller)."""
-        return self.gens
-
-
-class ReplicateBackend:
-    """The run's backend, whose ``uniform``/``normal`` accept a :class:`Draws`
-    as ``rng`` (then draws are per replicate, stacked replicate-major, on the
-    backend's device); everything else is the backend's own."""
-
-    def __init__(self, backend):
-        self._backend = backend
-
-    def __getattr__(self, name):
-        return getattr(self._backend, name)
-
-    def uniform(self, shape, rng):
-        if isinstance(rng, Draws):
-            return self._backend.asarray(rng.uniform(shape))
-        return self._backend.uniform(shape, rng)
-
-    def normal(self, shape, rng, dtype=None):
-        if isinstance(rng, Draws):
-            return self._backend.asarray(rng.normal(shape))
-        return self._backend.normal(shape, rng, dtype)
+        """Standard normals of ``shape`` (R, …)."""
+        return host(self.backend, self.backend.normal(tuple(shape), self.rng)).astype(
+            np.float64, copy=False)
 
 
 def host(backend, x) -> np.ndarray:

@@ -55,6 +55,8 @@ import numpy as np
 from numba import njit
 
 from ...engine.kernels import implements
+from ...engine.replicates import RowGenerators
+from .cells import Draws
 
 TWO_PI = 2.0 * math.pi
 EPS_N = 10.0 * np.finfo(np.float64).eps   # added to every N_k (scikit-learn's 10·eps)
@@ -197,6 +199,14 @@ def em_numba(backend, x, w, resp, iterations: int, floor: float):
 # -- initialisation -----------------------------------------------------------------------
 
 
+def _flat_uniform(backend, B: int, rng):
+    """B uniforms; with the replicates' generators (B a multiple of R,
+    replicate-major blocks) each replicate draws its B/R."""
+    if isinstance(rng, RowGenerators):
+        return backend.uniform((len(rng), B // len(rng)), rng).reshape(B)
+    return backend.uniform((B,), rng)
+
+
 def kmeanspp_responsibilities(backend, x, w, K: int, rng):
     """Hard responsibilities (B, n, K) of the nearest of K k-means++ centres per data
     set (module docstring). Draws K uniform vectors of shape (B,) from ``rng``, one per
@@ -207,7 +217,7 @@ def kmeanspp_responsibilities(backend, x, w, K: int, rng):
     dists = []
     for k in range(K):
         cdf = xp.cumsum(w * d2, 1)
-        u = backend.uniform((B,), rng) * cdf[:, -1]
+        u = _flat_uniform(backend, B, rng) * cdf[:, -1]
         idx = (cdf < u[:, None]).sum(1).clip(max=n - 1)
         centre = backend.take(x, idx[:, None])                       # (B, 1, d)
         dist = ((x - centre) ** 2).sum(-1)
@@ -272,7 +282,10 @@ class GMMModel:
     def sample(self, n: int, rng):
         """n samples per replicate: component k with probability π_k (inverse CDF of
         uniforms (R, n)), then μ_k + √v_k·z with standard normals z (R, n, d)
-        (drawn in that order). Shape (R, n, d), or (R, n) when fitted on (R, n)."""
+        (drawn in that order, on the backend, from ``rng``: a generator, the
+        replicates' generators, or a :class:`.cells.Draws` stream of them).
+        Shape (R, n, d), or (R, n) when fitted on (R, n)."""
+        rng = rng.rng if isinstance(rng, Draws) else rng
         be, xp = self.backend, self.backend.xp
         R, K, d = self.means.shape
         cdf = xp.cumsum(xp.exp(self.logpi), -1)

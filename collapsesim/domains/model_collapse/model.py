@@ -48,7 +48,6 @@ from .cells import (
     MarkovReal,
     MixtureReal,
     RegressionReal,
-    ReplicateBackend,
     counts,
     host,
 )
@@ -133,12 +132,12 @@ class ModelCollapseSimulation:
         self.params = params
         self.R = len(seeds)
         st = [streams(s, *self.STREAMS) for s in seeds]
-        self.backend = ReplicateBackend(backend)
+        self.backend = backend
         self.draws, self.fit_draws, design = (
-            Draws(backend, [backend.rng(x[name]) for x in st]) for name in self.STREAMS)
+            Draws(backend, backend.row_rngs([x[name] for x in st])) for name in self.STREAMS)
         self.real = make_real(params, design, np.random.default_rng(params.real_seed))
         self.model = model_class(params.model.kind)(params.model, self.backend, self.real,
-                                                     rng=self.fit_draws)
+                                                     rng=self.fit_draws.rng)
         self.regime = DataRegime(params, self.real, self.model, self.backend)
         self.generation = 0
         self._fit(*self.regime.initial(self.draws))

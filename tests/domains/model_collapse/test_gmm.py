@@ -168,14 +168,14 @@ def test_fit_needs_rng():
 def test_replicate_alone_equals_itself_in_the_batch(backend):
     """With the domain's per-replicate draws, replicate 2 fitted and sampled alone is
     bitwise replicate 2 of a batch of four (CPU)."""
-    from collapsesim.domains.model_collapse.cells import Draws, ReplicateBackend
+    from collapsesim.domains.model_collapse.cells import Draws
 
     be = get_backend(backend)
     x, _ = _mixture(np.random.default_rng(0), 4, 100, [0.5, 0.5], [[0, 0], [5, 5]], [[1, 1], [1, 1]])
     out = []
     for rows in ([0, 1, 2, 3], [2]):
-        draws = Draws(be, [be.rng(np.random.SeedSequence(10 + r)) for r in rows])
-        m = GMMModel(_settings(iterations=30), ReplicateBackend(be), rng=draws)
+        draws = Draws(be, be.row_rngs([np.random.SeedSequence(10 + r) for r in rows]))
+        m = GMMModel(_settings(iterations=30), be, rng=draws.rng)
         m.fit(x[rows])
         out.append((be.to_numpy(m.means), be.to_numpy(m.var), be.to_numpy(m.sample(5, draws))))
     for a, b in zip(*out):
