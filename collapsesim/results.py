@@ -361,7 +361,9 @@ class Records:
         contiguous = reps[0] == 0 and reps[-1] == len(reps) - 1
         for step, rep, m, v in picked:
             row = rep if contiguous else np.searchsorted(reps, rep)
-            if isinstance(m, int) and isinstance(step, int):  # one (series, metric) per replicate
+            if isinstance(m, int) and isinstance(step, int):
+                # a chunk of one step, series and metric (stacked observations): each
+                # replicate at most once, so plain assignment keeps the latest value
                 values[row, col[m]] = v
                 steps[row] = np.maximum(steps[row], step)
                 continue
