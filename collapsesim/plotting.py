@@ -13,17 +13,37 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 
+#: replicates drawn as thin lines in a run's figure; the mean is over all of them
+MAX_LINES = 100
+
+
 def _series_curves(df: pd.DataFrame, series: str, metric: str):
-    d = df[(df["series"] == series) & (df["metric"] == metric)]
-    wide = d.pivot_table(index="step", columns="replicate", values="value", aggfunc="last")
-    # a replicate that stopped early (e.g. fixation) keeps its last value, so the
-    # mean does not jump when it leaves
-    return wide.sort_index().ffill()
+    """``(lines, steps, mean)`` of one metric of one series: ``lines`` a steps ×
+    replicates table of the first :data:`MAX_LINES` replicates, and the mean over
+    every replicate at each recorded step. A replicate that stopped early (e.g.
+    fixation) keeps its last value, so the mean does not jump when it leaves;
+    NaN values are skipped. The mean is built from each replicate's changes, so a
+    run of 10^5 replicates needs no steps × 10^5 table."""
+    d = df.loc[(df["series"] == series) & (df["metric"] == metric), ["replicate", "step", "value"]]
+    d = d.dropna(subset=["value"])
+    d = d.drop_duplicates(["replicate", "step"], keep="last").sort_values(
+        ["replicate", "step"], kind="stable")
+    rep, step, v = (d[c].to_numpy() for c in ("replicate", "step", "value"))
+    first = np.ones(len(rep), bool)
+    first[1:] = rep[1:] != rep[:-1]
+    delta = v - np.where(first, 0.0, np.roll(v, 1))
+    steps, at = np.unique(step, return_inverse=True)
+    total = np.cumsum(np.bincount(at, weights=delta, minlength=len(steps)))
+    count = np.cumsum(np.bincount(at, weights=first, minlength=len(steps)))
+    shown = d[d["replicate"].isin(np.unique(rep)[:MAX_LINES])]
+    lines = shown.pivot_table(index="step", columns="replicate", values="value", aggfunc="last")
+    return lines.sort_index().ffill(), steps, total / np.maximum(count, 1)
 
 
 def plot_run(df: pd.DataFrame, summary: dict):
-    """Two panels: relative diversity of every series (replicates thin, mean
-    thick; the headline series first and bold) and D1 of the headline series."""
+    """Two panels: relative diversity of every series (replicates thin — the
+    first :data:`MAX_LINES` —, the mean over all thick; the headline series first
+    and bold) and D1 of the headline series."""
     headline = summary.get("headline")
     # the diversity series are those with the shared metric (not "domain" or "samples")
     series = list(pd.unique(df.loc[df["metric"] == "relative_diversity", "series"]))
@@ -32,15 +52,14 @@ def plot_run(df: pd.DataFrame, summary: dict):
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for i, s in enumerate(series):
         c = colors[i % len(colors)]
-        wide = _series_curves(df, s, "relative_diversity")
-        if wide.empty:
+        lines, x, mean = _series_curves(df, s, "relative_diversity")
+        if lines.empty:
             continue
-        x = wide.index.to_numpy()
-        if wide.shape[1] > 1:
-            axes[0].plot(x, wide.to_numpy(), color=c, alpha=0.25, lw=0.7)
+        if lines.shape[1] > 1:
+            axes[0].plot(lines.index.to_numpy(), lines.to_numpy(), color=c, alpha=0.25, lw=0.7)
         lw = 2.4 if s == headline else 1.4
         label = f"{s} (headline)" if s == headline else s
-        axes[0].plot(x, np.nanmean(wide.to_numpy(), axis=1), color=c, lw=lw, label=label)
+        axes[0].plot(x, mean, color=c, lw=lw, label=label)
     axes[0].set_xlabel(f"step ({summary.get('clock', 'steps')})")
     axes[0].set_ylabel("relative diversity  D1 / D1(reference)")
     axes[0].set_ylim(bottom=0)
@@ -48,20 +67,19 @@ def plot_run(df: pd.DataFrame, summary: dict):
     if axes[0].get_legend_handles_labels()[0]:  # nothing recorded yet: no empty legend
         axes[0].legend(fontsize=8, loc="best")
     if headline in series:
-        wide = _series_curves(df, headline, "D1")
-        x = wide.index.to_numpy()
-        axes[1].plot(x, wide.to_numpy(), color=colors[0], alpha=0.35, lw=0.8)
-        axes[1].plot(x, np.nanmean(wide.to_numpy(), axis=1), color=colors[0], lw=2.2, label="D1")
-        d2 = _series_curves(df, headline, "D2")
+        lines, x, mean = _series_curves(df, headline, "D1")
+        axes[1].plot(lines.index.to_numpy(), lines.to_numpy(), color=colors[0], alpha=0.35, lw=0.8)
+        axes[1].plot(x, mean, color=colors[0], lw=2.2, label="D1")
+        d2, x2, mean2 = _series_curves(df, headline, "D2")
         if not d2.empty:
-            axes[1].plot(d2.index.to_numpy(), np.nanmean(d2.to_numpy(), axis=1), color=colors[1],
-                         lw=1.6, ls="--", label="D2")
+            axes[1].plot(x2, mean2, color=colors[1], lw=1.6, ls="--", label="D2")
         axes[1].set_xlabel(f"step ({summary.get('clock', 'steps')})")
         axes[1].set_ylabel(f"effective number of types ({headline})")
         axes[1].set_ylim(bottom=0)
         axes[1].legend(fontsize=8)
+    thin = f", thin: the first {MAX_LINES}" if (summary.get("replicates") or 0) > MAX_LINES else ""
     fig.suptitle(f"{summary.get('scenario')} — {summary.get('domain')} "
-                 f"(seed {summary.get('seed')}, {summary.get('replicates')} replicate(s), "
+                 f"(seed {summary.get('seed')}, {summary.get('replicates')} replicate(s){thin}, "
                  f"{summary.get('backend')}/{summary.get('device')})", fontsize=10)
     return fig
 

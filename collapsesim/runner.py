@@ -150,13 +150,16 @@ def prepare_folder(out, *, overwrite: bool = False) -> Path:
 
 
 def _write_json(path: Path, obj) -> None:
-    write_atomic(path, json.dumps(obj, indent=2).encode())
+    # not indented: json's C encoder (run.json holds every replicate's spawn key)
+    write_atomic(path, json.dumps(obj).encode())
 
 
 class _Log:
     """The append-only record of a run: one JSON line per observation
-    (``{"step", "rows": [[replicate, series, metric, value], ...]}``) or group
-    end (``{"end": {replicate: status}}``), flushed as written."""
+    (``{"step", "rows": [[replicate, series, metric, value], ...]}``, or for
+    stacked observations ``{"step", "chunks": [[series, metric, [replicate, ...],
+    [value, ...]], ...]}``: a few lists, not one per row) or group end
+    (``{"end": {replicate: status}}``), flushed as written."""
 
     def __init__(self, path: Path):
         self.f = open(path, "a", encoding="utf-8")  # noqa: SIM115 - open for the whole run; close()
@@ -170,7 +173,8 @@ class _Log:
 
 
 def read_log(path: Path) -> list[dict]:
-    """The events of ``records.jsonl``, up to the first torn or unreadable line."""
+    """The events of ``records.jsonl``, up to the first torn or unreadable line;
+    observations as ``{"step", "rows"}`` (chunks expanded into rows)."""
     events = []
     if not path.is_file():
         return events
@@ -179,9 +183,13 @@ def read_log(path: Path) -> list[dict]:
             if not line.endswith("\n"):
                 break
             try:
-                events.append(json.loads(line))
+                ev = json.loads(line)
             except json.JSONDecodeError:
                 break
+            if "chunks" in ev:
+                ev = {"step": ev["step"], "rows": [[r, s, m, v] for s, m, reps, values in ev["chunks"]
+                                                   for r, v in zip(reps, values)]}
+            events.append(ev)
     return events
 
 
@@ -276,8 +284,8 @@ def _record(rec: _Recorder, sim, reps: Sequence[int], step: int, status: dict,
     if isinstance(obs, Observations):
         chunks = _stacked_columns(obs, np.asarray(reps, dtype=np.int64))
         if rec.log is not None:
-            rec.log.write({"step": step, "rows": [[int(r), c[1], c[2], float(v)] for c in chunks
-                                                  for r, v in zip(c[0], c[3])]})
+            rec.log.write({"step": step, "chunks": [[c[1], c[2], c[0].tolist(), c[3].tolist()]
+                                                    for c in chunks]})
         for c in chunks:
             rec.add(step, *c)
     else:

@@ -68,3 +68,16 @@ def test_collapse_index_is_summarised_by_its_maximum():
     assert "min_collapse_index" not in got[0]["h"]
     assert got[0]["h"]["min_relative_diversity"] == 0.3  # the other metrics keep their minimum
     assert got[1]["h"]["max_collapse_index"] == 0.0 and got[1]["h"]["final_collapse_index"] is None
+
+
+def test_summary_json_is_the_summary_with_one_line_per_replicate():
+    import json
+
+    import collapsesim as cs
+    from collapsesim.results import summary_json
+
+    summary = cs.run("drift_neutral", replicates=3, steps=20).summary
+    text = summary_json(summary)
+    assert json.loads(text) == json.loads(json.dumps(summary))
+    lines = text.splitlines()
+    assert sum(line.startswith('    {"replicate": ') for line in lines) == 3
