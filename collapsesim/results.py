@@ -61,7 +61,8 @@ def _last_finite(starts: np.ndarray, v: np.ndarray) -> list:
     idx = np.where(~np.isnan(v), np.arange(len(v)), -1)
     last = np.maximum.reduceat(idx, starts)
     ok = last >= np.asarray(starts)
-    return [_json_num(v[i]) if k else None for i, k in zip(last.tolist(), ok.tolist())]
+    picked = v[np.where(ok, last, 0)].tolist()  # one conversion, not one call per block
+    return [x if k and math.isfinite(x) else None for x, k in zip(picked, ok.tolist())]
 
 
 def _last_per_key(df: pd.DataFrame) -> tuple[list, list, np.ndarray]:
@@ -142,10 +143,11 @@ def aggregate(per_rep: list[dict]) -> dict:
     agg: dict = {}
     names = {s for r in per_rep for s in r["series"]}
     for s in sorted(names):
-        keys = {k for r in per_rep for k in r["series"].get(s, {})}
+        of = [r["series"].get(s, {}) for r in per_rep]  # each replicate's summary of s
+        keys = set().union(*of)
         agg[s] = {}
         for k in sorted(keys):
-            vals = [r["series"].get(s, {}).get(k) for r in per_rep]
+            vals = [d.get(k) for d in of]
             num = np.array([v for v in vals if v is not None], dtype=float)
             entry = {"n": int(num.size)}
             if num.size:
