@@ -269,7 +269,8 @@ def _stacked_columns(obs: Observations, reps: np.ndarray) -> list[tuple]:
             col(name, metric, v)
     for metric, v in obs.metrics.items():
         v = np.asarray(v, dtype=np.float64)
-        col("domain", metric, v, keep=~np.isnan(v))
+        missing = np.isnan(v)
+        col("domain", metric, v, keep=~missing if missing.any() else None)
     return out
 
 
