@@ -225,6 +225,7 @@ class _Recorder:
         self.chunks.append((step, rep, code(series) if isinstance(series, str) else series,
                             code(metric) if isinstance(metric, str) else metric, value))
 
+
 def _add_rows(rows: list, rep, series, metrics) -> None:
     rows.extend([rep, series, k, math.nan if v is None else float(v)] for k, v in metrics.items())
 

@@ -75,6 +75,12 @@ class Draws:
             np.float64, copy=False)
 
 
+def generators(rng):
+    """What the backend draws from for ``rng``: a :class:`Draws` stream's
+    generators, or ``rng`` itself (a generator, or the replicates' generators)."""
+    return rng.rng if isinstance(rng, Draws) else rng
+
+
 def host(backend, x) -> np.ndarray:
     """``x`` (a backend array or numpy) as a float64-or-int numpy array."""
     return np.asarray(backend.to_numpy(x)) if not isinstance(x, np.ndarray) else x

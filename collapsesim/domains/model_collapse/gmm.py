@@ -56,7 +56,7 @@ from numba import njit
 
 from ...engine.kernels import implements
 from ...engine.replicates import RowGenerators
-from .cells import Draws
+from .cells import generators
 
 TWO_PI = 2.0 * math.pi
 EPS_N = 10.0 * np.finfo(np.float64).eps   # added to every N_k (scikit-learn's 10·eps)
@@ -285,7 +285,7 @@ class GMMModel:
         (drawn in that order, on the backend, from ``rng``: a generator, the
         replicates' generators, or a :class:`.cells.Draws` stream of them).
         Shape (R, n, d), or (R, n) when fitted on (R, n)."""
-        rng = rng.rng if isinstance(rng, Draws) else rng
+        rng = generators(rng)
         be, xp = self.backend, self.backend.xp
         R, K, d = self.means.shape
         cdf = xp.cumsum(xp.exp(self.logpi), -1)

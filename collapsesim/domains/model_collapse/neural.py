@@ -43,7 +43,7 @@ from collections.abc import Sequence
 import torch
 
 from ...nets import elementwise, linear
-from .cells import Draws
+from .cells import generators
 
 Params = dict[str, torch.Tensor]
 LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
@@ -179,7 +179,7 @@ class NeuralModel:
         (R, n) by the inverse CDF of π, then μ + σ·normal (R, n), both drawn on the
         backend from ``rng`` (a generator, the replicates' generators, or a
         :class:`.cells.Draws` stream of them), in that order per coordinate."""
-        rng = rng.rng if isinstance(rng, Draws) else rng
+        rng = generators(rng)
         be = self.backend
         R, _, d = self.loc.shape
         z = torch.zeros((R, n, d), dtype=torch.float64, device=self.device)
