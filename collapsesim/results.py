@@ -254,7 +254,8 @@ def _distinct(ids: np.ndarray) -> np.ndarray:
 class Records:
     """A run's recorded rows as the runner holds them: chunks
     ``(step, replicate, series, metric, value)`` in the order recorded (each
-    replicate's rows in step order), where ``step`` is one int for the chunk,
+    replicate's rows in step order), where ``step`` is one int for the chunk
+    or an array (one per row),
     ``replicate`` and ``value`` are arrays, and ``series`` and ``metric`` are a
     code into ``names`` for the whole chunk or an array of codes; with the
     labels every row shares. :meth:`table` makes the tidy table of DESIGN.md;
@@ -295,8 +296,10 @@ class Records:
                    domain=row0.get("domain"), seed=row0.get("seed"))
 
     def columns(self) -> tuple:
-        """(replicate, step, series codes, metric codes, value) over all chunks;
-        a chunk's single step or code is repeated over its rows in one pass."""
+        """(replicate, step, series codes, metric codes, value) over all chunks,
+        in step order — rows of one step in the order recorded (a stable sort,
+        needed only when a frozen batch's ends were observed together after
+        later steps); a chunk's single step or code is repeated over its rows."""
         if not self.chunks:
             return tuple(np.zeros(0, t) for t in (np.int64,) * 4 + (np.float64,))
         steps, rep, series, metric, value = zip(*self.chunks)
@@ -308,8 +311,12 @@ class Records:
             return np.concatenate([np.full(n, c, np.int64) if isinstance(c, int) else c
                                    for c, n in zip(col, lengths.tolist())])
 
-        return (np.concatenate(rep), spread(steps), spread(series), spread(metric),
+        cols = (np.concatenate(rep), spread(steps), spread(series), spread(metric),
                 np.concatenate(value))
+        if (np.diff(cols[1]) < 0).any():
+            order = np.argsort(cols[1], kind="stable")
+            cols = tuple(c[order] for c in cols)
+        return cols
 
     def table(self) -> pd.DataFrame:
         """The tidy table: ``run_id, scenario, domain, seed, replicate, step,
@@ -363,8 +370,8 @@ class Records:
         contiguous = reps[0] == 0 and reps[-1] == len(reps) - 1
         for step, rep, m, v in picked:
             row = rep if contiguous else np.searchsorted(reps, rep)
-            if isinstance(m, int) and isinstance(step, int):
-                # a chunk of one step, series and metric (stacked observations): each
+            if isinstance(m, int):
+                # a chunk of one series and metric (stacked observations): each
                 # replicate at most once, so plain assignment keeps the latest value
                 values[row, col[m]] = v
                 steps[row] = np.maximum(steps[row], step)

@@ -186,11 +186,21 @@ def read_log(path: Path) -> list[dict]:
                 ev = json.loads(line)
             except json.JSONDecodeError:
                 break
-            if "chunks" in ev:
-                ev = {"step": ev["step"], "rows": [[r, s, m, v] for s, m, reps, values in ev["chunks"]
-                                                   for r, v in zip(reps, values)]}
-            events.append(ev)
+            events.append(_chunk_event(ev) if "chunks" in ev else ev)
     return events
+
+
+def _chunk_event(ev: dict) -> dict:
+    """A logged observation of column chunks ``[series, metric, replicates,
+    values]`` (and, for the ends of a frozen batch observed together, a fifth
+    column of per-row steps) as one event of ``[replicate, series, metric,
+    value]`` rows in the chunks' order, with ``steps`` per row when given."""
+    rows = [[r, series, metric, v] for series, metric, reps, values, *_ in ev["chunks"]
+            for r, v in zip(reps, values)]
+    if any(len(c) > 4 for c in ev["chunks"]):
+        return {"step": ev["step"], "rows": rows,
+                "steps": [st for c in ev["chunks"] for st in c[4]]}
+    return {"step": ev["step"], "rows": rows}
 
 
 # -- recording ----------------------------------------------------------------------
@@ -209,18 +219,20 @@ class _Recorder:
     def code(self, name: str) -> int:
         return self.names.setdefault(name, len(self.names))
 
-    def extend(self, step: int, rows: list) -> None:
-        """Rows as ``[replicate, series, metric, value]`` lists."""
+    def extend(self, step, rows: list) -> None:
+        """Rows as ``[replicate, series, metric, value]`` lists at ``step`` (one,
+        or a list of one per row)."""
         if rows:
             rep, series, metric, value = zip(*rows)
-            self.add(step, np.asarray(rep, dtype=np.int64),
+            self.add(step if np.ndim(step) == 0 else np.asarray(step, dtype=np.int64),
+                     np.asarray(rep, dtype=np.int64),
                      np.fromiter(map(self.code, series), np.int64, len(rows)),
                      np.fromiter(map(self.code, metric), np.int64, len(rows)),
                      np.asarray(value, dtype=np.float64))
 
-    def add(self, step: int, rep, series, metric, value) -> None:
+    def add(self, step, rep, series, metric, value) -> None:
         """One chunk of columns: arrays of one length, or a name (str) for the
-        whole chunk; ``step`` for all."""
+        whole chunk; ``step`` for all rows, or an array of one step per row."""
         code = self.code
         self.chunks.append((step, rep, code(series) if isinstance(series, str) else series,
                             code(metric) if isinstance(metric, str) else metric, value))
@@ -248,18 +260,22 @@ def _rows(obs_list: Sequence[Observation], reps: Sequence[int]) -> list:
     return rows
 
 
-def _stacked_columns(obs: Observations, reps: np.ndarray) -> list[tuple]:
-    """Column chunks ``(replicate, series name, metric name, values)`` of stacked observations:
-    the shared metric of every series in one call over its (R, K) rows; a
-    domain metric's NaN records no row."""
+def _stacked_columns(obs: Observations, reps: np.ndarray, step) -> list[tuple]:
+    """Column chunks ``(step, replicate, series name, metric name, values)`` of
+    stacked observations at ``step`` (one int, or one per replicate): the shared
+    metric of every series in one call over its (R, K) rows; a domain metric's
+    NaN records no row."""
     if len(obs) != len(reps):
         raise RuntimeError(f"observe() returned {len(obs)} observations for {len(reps)} replicates")
     out = []
 
     def col(series, metric, values, keep=None):
         values = np.asarray(values, dtype=np.float64)
-        r = reps if keep is None else reps[keep]
-        out.append((r, series, metric, values if keep is None else values[keep]))
+        if keep is None:
+            out.append((step, reps, series, metric, values))
+        else:
+            out.append((step[keep] if np.ndim(step) else step, reps[keep], series, metric,
+                        values[keep]))
 
     for name, s in obs.series.items():
         try:
@@ -275,28 +291,39 @@ def _stacked_columns(obs: Observations, reps: np.ndarray) -> list[tuple]:
     return out
 
 
-def _record(rec: _Recorder, sim, reps: Sequence[int], step: int, status: dict,
+def _record(rec: _Recorder, sim, reps: Sequence[int], step, status: dict,
             rows: np.ndarray | None = None) -> None:
     """Observe the simulation (only its ``rows``, positions in ``reps``, when
-    given) and record the shared and domain metrics at ``step``."""
+    given) and record the shared and domain metrics at ``step``: one int for
+    all, or (with ``rows``) an array of one step per row, the ends of a frozen
+    batch observed together (:func:`_run_group`)."""
     if rows is None:
         obs, reps = sim.observe(), list(reps)
     else:
         obs, reps = sim.observe(rows), [reps[int(i)] for i in rows]
+    per_row = np.ndim(step) > 0
+    if per_row:
+        step = np.asarray(step, dtype=np.int64)
     if isinstance(obs, Observations):
-        chunks = _stacked_columns(obs, np.asarray(reps, dtype=np.int64))
+        chunks = _stacked_columns(obs, np.asarray(reps, dtype=np.int64), step)
         if rec.log is not None:
-            rec.log.write({"step": step, "chunks": [[c[1], c[2], c[0].tolist(), c[3].tolist()]
-                                                    for c in chunks]})
+            rec.log.write({"step": int(step.max()) if per_row else step, "chunks": [
+                [c[2], c[3], c[1].tolist(), c[4].tolist()] + ([c[0].tolist()] if per_row else [])
+                for c in chunks]})
         for c in chunks:
-            rec.add(step, *c)
+            rec.add(*c)
     else:
-        rows_ = _rows([obs] if isinstance(obs, Observation) else list(obs), reps)
-        if rec.log is not None:
-            rec.log.write({"step": step, "rows": rows_})
-        rec.extend(step, rows_)
-    for r in reps:
-        status[r]["last_recorded_step"] = step
+        obs = [obs] if isinstance(obs, Observation) else list(obs)
+        if len(obs) != len(reps):
+            raise RuntimeError(f"observe() returned {len(obs)} observations for {len(reps)} replicates")
+        for st in np.unique(step).tolist() if per_row else [step]:  # one step at a time
+            at = np.flatnonzero(step == st) if per_row else range(len(reps))
+            rows_ = _rows([obs[i] for i in at], [reps[i] for i in at])
+            if rec.log is not None:
+                rec.log.write({"step": st, "rows": rows_})
+            rec.extend(st, rows_)
+    for r, st in zip(reps, np.broadcast_to(step, len(reps)).tolist()):
+        status[r]["last_recorded_step"] = st
 
 
 @dataclass
@@ -363,6 +390,16 @@ def _flags(sim, name: str, R: int) -> np.ndarray | None:
     return v
 
 
+def _observed(observe_waiting) -> bool:
+    """Call ``observe_waiting`` after the loop stopped early; False if that
+    observation diverged (the rows stay waiting)."""
+    try:
+        observe_waiting()
+    except DivergenceError:
+        return False
+    return True
+
+
 def _run_group(cfg, domain, backend, group, rec: _Recorder, status: dict, bar, *, out,
                checkpoint_every, ckpt) -> None:
     """Build one group (one replicate, or a batched domain's R) and run it to
@@ -375,19 +412,41 @@ def _run_group(cfg, domain, backend, group, rec: _Recorder, status: dict, bar, *
     sim = None
 
     last: list = []  # rows ended with the group: logged after the export
+    waiting: list = []  # (rows, step, wall time) ended by a frozen batch, not yet observed
 
-    def end_rows(rows, steps_run, how="completed", message=None, log=True):
-        now = time.perf_counter() - t0
-        for i in rows:
+    def end_rows(rows, steps_run, how="completed", message=None, log=True, now=None):
+        if not len(rows):
+            return
+        now = time.perf_counter() - t0 if now is None else now
+        steps_run = np.broadcast_to(steps_run, len(rows)).tolist()
+        now = np.broadcast_to(now, len(rows)).tolist()
+        for i, n, w in zip(rows, steps_run, now):
             r = reps[int(i)]
-            status[r].update(status=how, steps_run=steps_run, wall_time_s=now)
+            status[r].update(status=how, steps_run=n, wall_time_s=w)
             if message is not None:
                 status[r]["message"] = message(int(i))
         ended[rows] = True
         if not log:
             last.extend(int(i) for i in rows)
-        elif rec.log is not None and len(rows):
+        elif rec.log is not None:
             rec.log.write({"end": {str(reps[int(i)]): status[reps[int(i)]] for i in rows}})
+
+    def observe_waiting():
+        """Record and end the rows a frozen batch ended since the last call, in
+        one observation, each at its own step (their state has not changed)."""
+        if not waiting:
+            return
+        batch = waiting[:]
+        waiting.clear()  # an interrupt while recording leaves them interrupted, not twice recorded
+        rows = np.concatenate([w[0] for w in batch])
+        steps = np.concatenate([np.full(len(w[0]), w[1]) for w in batch])
+        now = np.concatenate([np.full(len(w[0]), w[2]) for w in batch])
+        try:
+            _record(rec, sim, reps, steps, status, rows)
+        except DivergenceError:  # raised before anything is recorded
+            waiting.extend(batch)
+            raise
+        end_rows(rows, steps, now=now)
 
     try:
         sim = domain.build(cfg.params, backend=backend, seeds=seeds, steps=cfg.steps)
@@ -401,6 +460,7 @@ def _run_group(cfg, domain, backend, group, rec: _Recorder, status: dict, bar, *
         else:
             _record(rec, sim, reps, 0, status)
         saves = checkpoint_every and out is not None and hasattr(sim, "state_dict")
+        frozen = bool(getattr(sim, "finished_frozen", False))
         while t < cfg.steps:
             at = t + 1
             sim.step()
@@ -415,6 +475,10 @@ def _run_group(cfg, domain, backend, group, rec: _Recorder, status: dict, bar, *
             finished = np.full(R, bool(getattr(sim, "finished", False))) if whole else per_row
             newly = finished & ~ended
             on_grid = t % cfg.record_every == 0 or t == cfg.steps
+            if frozen and not whole and not on_grid and (new := np.flatnonzero(newly)).size:
+                waiting.append((new, t, time.perf_counter() - t0))
+                ended[new] = True  # observed later, at their step, by observe_waiting
+                newly[:] = False
             rows = np.flatnonzero(~ended if on_grid else newly)
             if rows.size:
                 _record(rec, sim, reps, t, status, None if rows.size == R else rows)
@@ -424,16 +488,23 @@ def _run_group(cfg, domain, backend, group, rec: _Recorder, status: dict, bar, *
                 bar.update(cfg.steps - t)
                 break
             if saves and t % checkpoint_every == 0 and t < cfg.steps:
+                observe_waiting()
                 (out / CHECKPOINTS).mkdir(exist_ok=True)
                 write_atomic(out / CHECKPOINTS / f"rep{reps[0]}.pkl", pickle.dumps(
                     {"step": t, "wall_time_s": time.perf_counter() - t0, "state": sim.state_dict(),
                      "ended": {reps[int(i)]: dict(status[reps[int(i)]]) for i in np.flatnonzero(ended)}},
                     protocol=pickle.HIGHEST_PROTOCOL))
+        observe_waiting()
         end_rows(np.flatnonzero(~ended), t, log=False)
     except DivergenceError as exc:
         message = f"step {at}: {exc}"
+        if waiting and not _observed(observe_waiting):  # their observation diverged: they too
+            ended[np.concatenate([w[0] for w in waiting])] = False
         end_rows(np.flatnonzero(~ended), t, "diverged", lambda i: message, log=False)
         bar.update(cfg.steps - t)
+    except KeyboardInterrupt:
+        _observed(observe_waiting)  # the rows that ended keep their ends
+        raise
     finally:
         for r in reps:
             if status[r]["status"] == "pending":  # interrupted: the caller marks them
@@ -462,9 +533,10 @@ def _execute(cfg, spawn_keys, replicate_ids, *, quiet, source, run_label, out, c
     if prior is not None:
         for ev in prior.events:
             if "rows" in ev:
-                rec.extend(ev["step"], ev["rows"])
-                for r in {row[0] for row in ev["rows"]}:
-                    status[r]["last_recorded_step"] = ev["step"]
+                steps = ev.get("steps", [ev["step"]] * len(ev["rows"]))
+                rec.extend(steps if "steps" in ev else ev["step"], ev["rows"])
+                for row, st in zip(ev["rows"], steps):
+                    status[row[0]]["last_recorded_step"] = st
         for r, st in prior.ended.items():
             status[int(r)].update(st)
     if out is not None:
@@ -571,10 +643,12 @@ def resume(directory, *, quiet: bool = True, checkpoint_every: int | None = None
         if "end" in ev:
             kept.append(ev)
             continue
-        rows = [row for row in ev["rows"] if row[0] in ended or
-                (group_of[row[0]] in checkpoints and ev["step"] <= checkpoints[group_of[row[0]]]["step"])]
-        if rows:
-            kept.append({"step": ev["step"], "rows": rows})
+        keep = [row[0] in ended or (group_of[row[0]] in checkpoints and
+                                    ev["step"] <= checkpoints[group_of[row[0]]]["step"])
+                for row in ev["rows"]]
+        if any(keep):
+            kept.append({k: [x for x, y in zip(ev[k], keep) if y] if k in ("rows", "steps") else v
+                         for k, v in ev.items()})
     write_atomic(out / LOG, "".join(json.dumps(ev) + "\n" for ev in kept).encode())
     with stop_signals():
         return _execute(cfg, spawn_keys, replicate_ids, quiet=quiet, source=meta.get("source"),

@@ -236,6 +236,11 @@ class DriftBatch:
             self._finished[new] = True
             self._live = live[~mono]
 
+    #: A finished row (fixed without mutation) is never drawn again: its
+    #: observation stays what it was at its end, so the runner may observe the
+    #: rows that ended together, each recorded at its own step.
+    finished_frozen = True
+
     @property
     def finished(self) -> np.ndarray | bool:
         """Per replicate: one type has fixed and, without mutation, stays fixed
