@@ -203,6 +203,74 @@ def _chunk_event(ev: dict) -> dict:
     return {"step": ev["step"], "rows": rows}
 
 
+# -- per-replicate status -------------------------------------------------------------
+
+
+class _Statuses:
+    """Each replicate's status (``summary.json``'s ``per_replicate`` fields
+    ``status, message, steps_run, last_recorded_step, wall_time_s``), held in
+    columns by position in the run's replicate order, so that a batch of 10^5
+    replicates ends and records in array operations; :meth:`get` gives one
+    replicate's as a dict."""
+
+    STATES = ("pending", "completed", "diverged", "interrupted")
+
+    def __init__(self, replicate_ids: Sequence[int]):
+        self.ids = list(replicate_ids)
+        R = len(self.ids)
+        self.state = np.zeros(R, dtype=np.int8)  # index into STATES
+        self.steps_run = np.zeros(R, dtype=np.int64)
+        self.last_recorded = np.full(R, -1, dtype=np.int64)  # -1: none yet
+        self.wall_time_s = np.zeros(R)
+        self.messages: dict[int, str] = {}  # position -> message (most are "")
+        self._pos: dict[int, int] | None = None
+
+    def pos(self, replicate: int) -> int:
+        """The position of replicate id ``replicate``."""
+        if self._pos is None:
+            self._pos = {r: i for i, r in enumerate(self.ids)}
+        return self._pos[int(replicate)]
+
+    def set(self, at, *, status: str | None = None, steps_run=None, wall_time_s=None,
+            last_recorded_step=None) -> None:
+        """Set fields of the replicates at positions ``at`` (scalars or one value each)."""
+        if status is not None:
+            self.state[at] = self.STATES.index(status)
+        if steps_run is not None:
+            self.steps_run[at] = steps_run
+        if wall_time_s is not None:
+            self.wall_time_s[at] = wall_time_s
+        if last_recorded_step is not None:
+            self.last_recorded[at] = last_recorded_step
+
+    def update(self, at: int, st: dict) -> None:
+        """Set position ``at`` from a dict as :meth:`get` makes it (a checkpoint, the log)."""
+        self.set(at, status=st["status"], steps_run=st["steps_run"], wall_time_s=st["wall_time_s"],
+                 last_recorded_step=-1 if st["last_recorded_step"] is None else st["last_recorded_step"])
+        self.messages[at] = st["message"]
+
+    def pending(self, at=slice(None)) -> np.ndarray:
+        """Positions (within ``at``) still pending."""
+        return np.flatnonzero(self.state[at] == 0)
+
+    def get(self, at: int) -> dict:
+        """Position ``at``'s status as summary.json's per-replicate fields."""
+        last = int(self.last_recorded[at])
+        return {"status": self.STATES[self.state[at]], "message": self.messages.get(at, ""),
+                "steps_run": int(self.steps_run[at]),
+                "last_recorded_step": None if last < 0 else last,
+                "wall_time_s": float(self.wall_time_s[at])}
+
+    def items(self):
+        """``(replicate id, status dict)`` for every replicate, in order."""
+        states, msgs = [self.STATES[i] for i in self.state.tolist()], self.messages
+        for i, (r, st, n, last, w) in enumerate(zip(self.ids, states, self.steps_run.tolist(),
+                                                     self.last_recorded.tolist(),
+                                                     self.wall_time_s.tolist())):
+            yield r, {"status": st, "message": msgs.get(i, ""), "steps_run": n,
+                      "last_recorded_step": None if last < 0 else last, "wall_time_s": w}
+
+
 # -- recording ----------------------------------------------------------------------
 
 
@@ -291,21 +359,23 @@ def _stacked_columns(obs: Observations, reps: np.ndarray, step) -> list[tuple]:
     return out
 
 
-def _record(rec: _Recorder, sim, reps: Sequence[int], step, status: dict,
+def _record(rec: _Recorder, sim, reps: np.ndarray, step, status: _Statuses, first: int,
             rows: np.ndarray | None = None) -> None:
     """Observe the simulation (only its ``rows``, positions in ``reps``, when
     given) and record the shared and domain metrics at ``step``: one int for
     all, or (with ``rows``) an array of one step per row, the ends of a frozen
-    batch observed together (:func:`_run_group`)."""
+    batch observed together (:func:`_run_group`). ``reps`` are the group's
+    replicate ids, the first at position ``first`` of ``status``."""
+    at = first + (np.arange(len(reps)) if rows is None else np.asarray(rows, dtype=np.int64))
     if rows is None:
-        obs, reps = sim.observe(), list(reps)
+        obs = sim.observe()
     else:
-        obs, reps = sim.observe(rows), [reps[int(i)] for i in rows]
+        obs, reps = sim.observe(rows), reps[rows]
     per_row = np.ndim(step) > 0
     if per_row:
         step = np.asarray(step, dtype=np.int64)
     if isinstance(obs, Observations):
-        chunks = _stacked_columns(obs, np.asarray(reps, dtype=np.int64), step)
+        chunks = _stacked_columns(obs, reps, step)
         if rec.log is not None:
             rec.log.write({"step": int(step.max()) if per_row else step, "chunks": [
                 [c[2], c[3], c[1].tolist(), c[4].tolist()] + ([c[0].tolist()] if per_row else [])
@@ -316,14 +386,14 @@ def _record(rec: _Recorder, sim, reps: Sequence[int], step, status: dict,
         obs = [obs] if isinstance(obs, Observation) else list(obs)
         if len(obs) != len(reps):
             raise RuntimeError(f"observe() returned {len(obs)} observations for {len(reps)} replicates")
+        ids = reps.tolist()
         for st in np.unique(step).tolist() if per_row else [step]:  # one step at a time
-            at = np.flatnonzero(step == st) if per_row else range(len(reps))
-            rows_ = _rows([obs[i] for i in at], [reps[i] for i in at])
+            which = np.flatnonzero(step == st) if per_row else range(len(ids))
+            rows_ = _rows([obs[i] for i in which], [ids[i] for i in which])
             if rec.log is not None:
                 rec.log.write({"step": st, "rows": rows_})
             rec.extend(st, rows_)
-    for r, st in zip(reps, np.broadcast_to(step, len(reps)).tolist()):
-        status[r]["last_recorded_step"] = st
+    status.set(at, last_recorded_step=step)
 
 
 @dataclass
@@ -336,7 +406,8 @@ class _Prior:
     checkpoints: dict
 
 
-def _export(sim, params, out: Path | None, reps: Sequence[int], status: dict) -> None:
+def _export(sim, params, out: Path | None, reps: Sequence[int], status: _Statuses,
+            first: int) -> None:
     if out is None or sim is None or not getattr(params, "export", False):
         return
     folders = [out / REPLICATES / str(r) for r in reps]
@@ -345,8 +416,9 @@ def _export(sim, params, out: Path | None, reps: Sequence[int], status: dict) ->
             f.mkdir(parents=True, exist_ok=True)
         sim.export(folders)
     except Exception as exc:  # noqa: BLE001 - an export never costs the records
-        for r in reps:
-            status[r]["message"] = (status[r]["message"] + "; " if status[r]["message"] else "") + \
+        for at in range(first, first + len(reps)):
+            before = status.messages.get(at, "")
+            status.messages[at] = (before + "; " if before else "") + \
                 f"export failed: {type(exc).__name__}: {exc}"
 
 
@@ -359,19 +431,22 @@ def execute(cfg: ScenarioConfig, *, spawn_keys: Sequence[tuple] | None = None,
     scenario's name; a batch adds the cell hash). With ``out``, record into that
     run folder as the module docstring describes (``overwrite`` replaces a run
     there; ``checkpoint_every`` saves simulations that implement ``state_dict``)."""
-    if spawn_keys is None:
-        spawn_keys = [(j,) for j in range(cfg.replicates)]
+    if spawn_keys is None:  # an (R, 1) array: R key tuples are not made for 10^5 replicates
+        spawn_keys = np.arange(cfg.replicates, dtype=np.int64)[:, None]
+        ids = spawn_keys[:, 0].tolist()
     else:
         spawn_keys = [tuple(map(int, k)) for k in spawn_keys]
-    replicate_ids = ([k[-1] for k in spawn_keys] if replicate_ids is None
-                     else [int(r) for r in replicate_ids])
+        ids = [k[-1] for k in spawn_keys]
+    replicate_ids = ids if replicate_ids is None else [int(r) for r in replicate_ids]
     if checkpoint_every is not None and checkpoint_every < 1:
         raise ValueError(f"checkpoint_every must be a positive number of steps; got {checkpoint_every}")
     if out is not None:
         out = prepare_folder(out, overwrite=overwrite)
         write_atomic(out / "config.yaml", dump(cfg).encode())
         _write_json(out / RUN_JSON, {"state": "running", "source": source, "run_label": run_label,
-                                     "spawn_keys": spawn_keys, "replicate_ids": replicate_ids,
+                                     "spawn_keys": (spawn_keys.tolist() if isinstance(
+                                         spawn_keys, np.ndarray) else spawn_keys),
+                                     "replicate_ids": replicate_ids,
                                      "checkpoint_every": checkpoint_every})
     return _execute(cfg, spawn_keys, replicate_ids, quiet=quiet, source=source,
                     run_label=run_label, out=out, checkpoint_every=checkpoint_every, prior=None)
@@ -400,11 +475,12 @@ def _observed(observe_waiting) -> bool:
     return True
 
 
-def _run_group(cfg, domain, backend, group, rec: _Recorder, status: dict, bar, *, out,
+def _run_group(cfg, domain, backend, group, rec: _Recorder, status: _Statuses, bar, *, out,
                checkpoint_every, ckpt) -> None:
     """Build one group (one replicate, or a batched domain's R) and run it to
     its end: the loop, recording, per-replicate ends, checkpoints, divergence."""
-    reps, seeds = group
+    reps, seeds, first = group  # replicate ids; their seeds; the first one's position in status
+    ids = np.asarray(reps, dtype=np.int64)
     R = len(reps)
     t0 = time.perf_counter() - (ckpt["wall_time_s"] if ckpt else 0.0)
     t = at = 0  # t: steps completed; at: the step being simulated or recorded
@@ -414,22 +490,22 @@ def _run_group(cfg, domain, backend, group, rec: _Recorder, status: dict, bar, *
     last: list = []  # rows ended with the group: logged after the export
     waiting: list = []  # (rows, step, wall time) ended by a frozen batch, not yet observed
 
+    def logged(rows) -> dict:
+        return {str(reps[i]): status.get(first + i) for i in rows}
+
     def end_rows(rows, steps_run, how="completed", message=None, log=True, now=None):
         if not len(rows):
             return
-        now = time.perf_counter() - t0 if now is None else now
-        steps_run = np.broadcast_to(steps_run, len(rows)).tolist()
-        now = np.broadcast_to(now, len(rows)).tolist()
-        for i, n, w in zip(rows, steps_run, now):
-            r = reps[int(i)]
-            status[r].update(status=how, steps_run=n, wall_time_s=w)
-            if message is not None:
-                status[r]["message"] = message(int(i))
+        status.set(first + rows, status=how, steps_run=steps_run,
+                   wall_time_s=time.perf_counter() - t0 if now is None else now)
+        if message is not None:
+            for i in rows.tolist():
+                status.messages[first + i] = message(i)
         ended[rows] = True
         if not log:
-            last.extend(int(i) for i in rows)
+            last.extend(rows.tolist())
         elif rec.log is not None:
-            rec.log.write({"end": {str(reps[int(i)]): status[reps[int(i)]] for i in rows}})
+            rec.log.write({"end": logged(rows.tolist())})
 
     def observe_waiting():
         """Record and end the rows a frozen batch ended since the last call, in
@@ -442,7 +518,7 @@ def _run_group(cfg, domain, backend, group, rec: _Recorder, status: dict, bar, *
         steps = np.concatenate([np.full(len(w[0]), w[1]) for w in batch])
         now = np.concatenate([np.full(len(w[0]), w[2]) for w in batch])
         try:
-            _record(rec, sim, reps, steps, status, rows)
+            _record(rec, sim, ids, steps, status, first, rows)
         except DivergenceError:  # raised before anything is recorded
             waiting.extend(batch)
             raise
@@ -454,11 +530,11 @@ def _run_group(cfg, domain, backend, group, rec: _Recorder, status: dict, bar, *
             sim.load_state_dict(ckpt["state"])
             t = ckpt["step"]
             for r, st in ckpt.get("ended", {}).items():
-                status[int(r)].update(st)
-                ended[reps.index(int(r))] = True
+                status.update(status.pos(r), st)
+                ended[status.pos(r) - first] = True
             bar.update(t)
         else:
-            _record(rec, sim, reps, 0, status)
+            _record(rec, sim, ids, 0, status, first)
         saves = checkpoint_every and out is not None and hasattr(sim, "state_dict")
         frozen = bool(getattr(sim, "finished_frozen", False))
         while t < cfg.steps:
@@ -469,7 +545,7 @@ def _run_group(cfg, domain, backend, group, rec: _Recorder, status: dict, bar, *
             diverged = _flags(sim, "diverged", R)
             if diverged is not None and (new := np.flatnonzero(diverged & ~ended)).size:
                 end_rows(new, t - 1, "diverged",
-                         lambda i: f"step {t}: {sim.divergence.get(i, 'diverged')}")
+                         lambda i: f"step {t}: {sim.divergence.get(i, 'diverged')}")  # noqa: B023
             per_row = _flags(sim, "finished", R)
             whole = per_row is None  # one flag for the group: it ends after the loop
             finished = np.full(R, bool(getattr(sim, "finished", False))) if whole else per_row
@@ -481,7 +557,7 @@ def _run_group(cfg, domain, backend, group, rec: _Recorder, status: dict, bar, *
                 newly[:] = False
             rows = np.flatnonzero(~ended if on_grid else newly)
             if rows.size:
-                _record(rec, sim, reps, t, status, None if rows.size == R else rows)
+                _record(rec, sim, ids, t, status, first, None if rows.size == R else rows)
             if not whole:
                 end_rows(np.flatnonzero(newly), t)
             if ended.all() or (whole and finished.all()):
@@ -492,7 +568,7 @@ def _run_group(cfg, domain, backend, group, rec: _Recorder, status: dict, bar, *
                 (out / CHECKPOINTS).mkdir(exist_ok=True)
                 write_atomic(out / CHECKPOINTS / f"rep{reps[0]}.pkl", pickle.dumps(
                     {"step": t, "wall_time_s": time.perf_counter() - t0, "state": sim.state_dict(),
-                     "ended": {reps[int(i)]: dict(status[reps[int(i)]]) for i in np.flatnonzero(ended)}},
+                     "ended": {reps[i]: status.get(first + i) for i in np.flatnonzero(ended).tolist()}},
                     protocol=pickle.HIGHEST_PROTOCOL))
         observe_waiting()
         end_rows(np.flatnonzero(~ended), t, log=False)
@@ -506,14 +582,11 @@ def _run_group(cfg, domain, backend, group, rec: _Recorder, status: dict, bar, *
         _observed(observe_waiting)  # the rows that ended keep their ends
         raise
     finally:
-        for r in reps:
-            if status[r]["status"] == "pending":  # interrupted: the caller marks them
-                status[r]["steps_run"] = t
-                status[r]["wall_time_s"] = time.perf_counter() - t0
-        _export(sim, cfg.params, out, reps, status)
+        pending = first + status.pending(slice(first, first + R))  # interrupted: the caller marks them
+        status.set(pending, steps_run=t, wall_time_s=time.perf_counter() - t0)
+        _export(sim, cfg.params, out, reps, status, first)
         if rec.log is not None and last:
-            rec.log.write({"end": {str(reps[i]): status[reps[i]] for i in last}})
-
+            rec.log.write({"end": logged(last)})
 
 
 def _execute(cfg, spawn_keys, replicate_ids, *, quiet, source, run_label, out, checkpoint_every,
@@ -522,26 +595,25 @@ def _execute(cfg, spawn_keys, replicate_ids, *, quiet, source, run_label, out, c
     domain = domain_cls()
     backend = get_backend(cfg.backend, cfg.device)
     seeds = ReplicateSeeds(cfg.seed, spawn_keys)
-    if domain_cls.batched:
-        groups = [(replicate_ids, seeds)]
+    if domain_cls.batched:  # (replicate ids, seeds, position of the first)
+        groups = [(replicate_ids, seeds, 0)]
     else:
-        groups = [([r], seeds[i:i + 1]) for i, r in enumerate(replicate_ids)]
+        groups = [([r], seeds[i:i + 1], i) for i, r in enumerate(replicate_ids)]
 
     rec = _Recorder()
-    status = {rid: {"status": "pending", "message": "", "steps_run": 0, "last_recorded_step": None,
-                    "wall_time_s": 0.0} for rid in replicate_ids}
+    status = _Statuses(replicate_ids)
     if prior is not None:
         for ev in prior.events:
             if "rows" in ev:
                 steps = ev.get("steps", [ev["step"]] * len(ev["rows"]))
                 rec.extend(steps if "steps" in ev else ev["step"], ev["rows"])
                 for row, st in zip(ev["rows"], steps):
-                    status[row[0]]["last_recorded_step"] = st
+                    status.set(status.pos(row[0]), last_recorded_step=st)
         for r, st in prior.ended.items():
-            status[int(r)].update(st)
+            status.update(status.pos(r), st)
     if out is not None:
         rec.log = _Log(out / LOG)
-    todo = [g for g in groups if any(status[r]["status"] == "pending" for r in g[0])]
+    todo = [g for g in groups if status.pending(slice(g[2], g[2] + len(g[0]))).size]
     bar = Progress(total=cfg.steps * len(todo), quiet=quiet,
                    label=f"{cfg.name or cfg.domain} [{cfg.backend}]")
     interrupted = False
@@ -555,9 +627,9 @@ def _execute(cfg, spawn_keys, replicate_ids, *, quiet, source, run_label, out, c
     except KeyboardInterrupt:
         interrupted = True
         name = _signal_name(stop.signum)
-        for st in status.values():
-            if st["status"] == "pending":
-                st.update(status="interrupted", message=f"stopped by {name}")
+        pending = status.pending()
+        status.set(pending, status="interrupted")
+        status.messages.update(dict.fromkeys(pending.tolist(), f"stopped by {name}"))
     finally:
         stop.shield = True
         bar.close()
@@ -647,7 +719,7 @@ def resume(directory, *, quiet: bool = True, checkpoint_every: int | None = None
                                     ev["step"] <= checkpoints[group_of[row[0]]]["step"])
                 for row in ev["rows"]]
         if any(keep):
-            kept.append({k: [x for x, y in zip(ev[k], keep) if y] if k in ("rows", "steps") else v
+            kept.append({k: [x for x, y in zip(v, keep) if y] if k in ("rows", "steps") else v
                          for k, v in ev.items()})
     write_atomic(out / LOG, "".join(json.dumps(ev) + "\n" for ev in kept).encode())
     with stop_signals():

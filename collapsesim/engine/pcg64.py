@@ -213,11 +213,15 @@ def next_double(st, r):
 
 
 @njit(cache=True, nogil=True)
-def _binomial_inversion(st, r, n, p):
+def _binomial_inversion(st, r, n, p, memo):
     q = 1.0 - p
-    qn = math.exp(n * math.log(q))
-    np_ = n * p
-    bound = min(np.float64(n), np_ + 10.0 * math.sqrt(np_ * q + 1))
+    if memo[0] == n and memo[1] == p:  # numpy keeps the last (n, p)'s set-up too
+        qn, bound = memo[2], memo[3]
+    else:
+        qn = math.exp(n * math.log(q))
+        np_ = n * p
+        bound = min(np.float64(n), np_ + 10.0 * math.sqrt(np_ * q + 1))
+        memo[0], memo[1], memo[2], memo[3] = n, p, qn, bound
     x = 0
     px = qn
     u = next_double(st, r)
@@ -315,18 +319,27 @@ def _binomial_btpe(st, r, n, p):
 
 
 @njit(cache=True, nogil=True)
-def _binomial(st, r, n, p):
-    """numpy's ``random_binomial`` without argument checks."""
+def _binomial(st, r, n, p, memo):
+    """numpy's ``random_binomial`` without argument checks; ``memo`` (4
+    floats, from :func:`binomial_memo`) keeps the inversion's set-up for the
+    last (n, p), as numpy's ``binomial_t`` does — the same numbers, less work
+    when consecutive draws share (n, p)."""
     if n == 0 or p == 0.0:
         return np.int64(0)
     if p <= 0.5:
         if p * n <= 30.0:
-            return np.int64(_binomial_inversion(st, r, n, p))
+            return np.int64(_binomial_inversion(st, r, n, p, memo))
         return _binomial_btpe(st, r, n, p)
     q = 1.0 - p
     if q * n <= 30.0:
-        return n - _binomial_inversion(st, r, n, q)
+        return n - _binomial_inversion(st, r, n, q, memo)
     return n - _binomial_btpe(st, r, n, q)
+
+
+@njit(cache=True, nogil=True)
+def binomial_memo():
+    """An empty set-up memo for :func:`_binomial` and :func:`multinomial_row`."""
+    return np.full(4, -1.0)
 
 
 @njit(cache=True, nogil=True)
@@ -338,13 +351,14 @@ def binomial(st, r, n, p):
         raise ValueError("n < 0")
     if not (p >= 0.0 and p <= 1.0):
         raise ValueError("p < 0, p > 1 or p is NaN")
-    return _binomial(st, r, n, p)
+    return _binomial(st, r, n, p, binomial_memo())
 
 
 @njit(cache=True, nogil=True)
-def multinomial_row(st, r, n, p, out):
+def multinomial_row(st, r, n, p, out, memo):
     """Row ``r``'s ``Generator.multinomial(n, p)`` for 1-D ``p`` into int64
-    ``out`` (same length), advancing the row."""
+    ``out`` (same length), advancing the row; ``memo`` from :func:`binomial_memo`
+    (one for a kernel's rows: the set-up is shared, never the draws)."""
     d = p.shape[0]
     n = np.int64(n)
     if n < 0:
@@ -369,7 +383,7 @@ def multinomial_row(st, r, n, p, out):
     remaining = 1.0
     dn = n
     for j in range(d - 1):
-        out[j] = _binomial(st, r, dn, p[j] / remaining)
+        out[j] = _binomial(st, r, dn, p[j] / remaining, memo)
         dn -= out[j]
         if dn <= 0:
             break

@@ -75,21 +75,37 @@ class ReplicateSeeds(Sequence):
     """The seeds of a run's replicates, ``SeedSequence(entropy, spawn_key=k)``
     for each spawn key ``k`` (DESIGN.md), made when first read — so that a
     batched domain with a compiled stream for every replicate (from
-    ``entropy`` and ``spawn_keys``) never makes R Python objects."""
+    ``entropy`` and ``keys``) never makes R Python objects. ``spawn_keys`` are
+    tuples, or an (R, m) integer array (``keys``: kept as given)."""
 
-    def __init__(self, entropy: int, spawn_keys: Sequence[tuple]):
+    def __init__(self, entropy: int, spawn_keys):
         self.entropy = int(entropy)
-        self.spawn_keys = [tuple(map(int, k)) for k in spawn_keys]
+        self.keys: np.ndarray | None = None  # the keys as an (R, m) int64 array, when given so
+        self._keys: list[tuple] | None = None
+        if isinstance(spawn_keys, np.ndarray) and spawn_keys.ndim == 2 \
+                and np.issubdtype(spawn_keys.dtype, np.integer):
+            self.keys = spawn_keys.astype(np.int64, copy=False)
+        else:
+            self._keys = [tuple(map(int, k)) for k in spawn_keys]
         self._made: dict[int, np.random.SeedSequence] = {}
 
+    @property
+    def spawn_keys(self) -> list[tuple]:
+        """Every replicate's spawn key, as a tuple of ints."""
+        if self._keys is None:
+            self._keys = [tuple(k) for k in self.keys.tolist()]
+        return self._keys
+
     def __len__(self) -> int:
-        return len(self.spawn_keys)
+        return len(self.keys) if self.keys is not None else len(self._keys)
 
     def __getitem__(self, i):
         if isinstance(i, slice):
-            return ReplicateSeeds(self.entropy, self.spawn_keys[i])
+            return ReplicateSeeds(self.entropy, self.keys[i] if self.keys is not None
+                                  else self.spawn_keys[i])
         i = range(len(self))[i]
         seed = self._made.get(i)
         if seed is None:
-            seed = self._made[i] = np.random.SeedSequence(self.entropy, spawn_key=self.spawn_keys[i])
+            key = tuple(self.keys[i].tolist()) if self.keys is not None else self._keys[i]
+            seed = self._made[i] = np.random.SeedSequence(self.entropy, spawn_key=key)
         return seed

@@ -158,10 +158,11 @@ def test_multinomial_matches_numpy(K):
     st = P.seed_states(555, keys)
     gens = numpy_gens(555, keys)
     out = np.empty(K, dtype=np.int64)
+    memo = P.binomial_memo()  # shared by every call, as a kernel's rows share it: hits and misses
     for n in (0, 1, 13, 500, 100_000):
         for p in pvals:
             for r in (1, 3, 0, 2):
-                P.multinomial_row(st, r, n, p, out)
+                P.multinomial_row(st, r, n, p, out, memo)
                 ref = gens[r].multinomial(n, p)
                 assert np.array_equal(out, ref), (n, p, r)
                 assert out.sum() == n
@@ -173,7 +174,7 @@ def test_multinomial_rejects_bad_p():
     out = np.empty(3, dtype=np.int64)
     for p in (np.array([0.6, 0.6, 0.0]), np.array([-0.1, 0.5, 0.6]), np.array([0.5, np.nan, 0.5])):
         with pytest.raises(ValueError):
-            P.multinomial_row(st, 0, 10, p, out)
+            P.multinomial_row(st, 0, 10, p, out, P.binomial_memo())
 
 
 def test_generator_at_and_states_of_round_trip():

@@ -63,6 +63,7 @@ class DriftSimulation:
         self.initial = self.counts.copy()
         self.infinite = params.mutation == "infinite"
         self._moran_events = backend.op("moran_events")
+        self._generation = backend.op("wright_fisher")
         self.fixation_generation: int | None = None
         self.fixed_type: int | None = None
         self._note_fixation()
@@ -83,15 +84,14 @@ class DriftSimulation:
         return b.to_numpy(b.multinomial_counts(n, b.asarray(p), self.rng)).astype(np.int64)
 
     def _wright_fisher(self, size: int) -> None:
-        mu, K = self.params.mu, self.params.K
-        w = self.counts * self.fitness
-        q = w / w.sum()
+        mu = self.params.mu
         if self.infinite:
+            w = self.counts * self.fitness
+            q = w / w.sum()
             drawn = self._multinomial(size, np.append(q * (1.0 - mu), mu))
             self._set_counts(np.concatenate([drawn[:-1], np.ones(drawn[-1], dtype=np.int64)]))
         else:
-            p = q * (1.0 - mu) + (1.0 - q) * (mu / (K - 1)) if mu > 0 else q
-            self.counts = self._multinomial(size, p)
+            self.counts = self._generation(self.counts, self.fitness, mu, size, self.rng)
 
     def _moran_generation(self, size: int) -> None:
         if self.counts.sum() != size:  # epoch boundary: resize by one multinomial draw
@@ -185,6 +185,7 @@ class DriftBatch:
         self.initial = params.initial_population()
         self.counts = np.tile(self.initial, (len(seeds), 1))
         self.fitness = params.fitness()
+        self._generation = backend.op("wright_fisher")
         self.fixation_generation = np.full(len(seeds), -1, dtype=np.int64)
         self.fixed_type = np.full(len(seeds), -1, dtype=np.int64)
         self._track(np.arange(len(seeds)))
@@ -207,14 +208,10 @@ class DriftBatch:
         self.generation += 1
         if not live.size:
             return
-        mu, K = self.params.mu, self.params.K
         full = live.size == len(self.counts)
-        w = (self.counts if full else self.counts[live]) * self.fitness
-        q = w / w.sum(axis=1, keepdims=True)
-        p = q * (1.0 - mu) + (1.0 - q) * (mu / (K - 1)) if mu > 0 else q
-        b = self.backend
-        drawn = np.asarray(b.to_numpy(b.multinomial_counts(
-            size, b.asarray(p), self.rows if full else self.rows.subset(live))), dtype=np.int64)
+        counts = self.counts if full else self.counts[live]
+        drawn = self._generation(counts, np.broadcast_to(self.fitness, counts.shape),
+                                 self.params.mu, size, self.rows if full else self.rows.subset(live))
         if full:
             self.counts = drawn
         else:

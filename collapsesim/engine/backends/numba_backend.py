@@ -44,14 +44,15 @@ class NumbaBackend(NumpyBackend):
         ``self.rng(seeds[r])``'s stream) when the seeds share their entropy and
         have 32-bit spawn keys of one length; else one Generator per row."""
         if isinstance(seeds, ReplicateSeeds):
-            entropy, keys = seeds.entropy, seeds.spawn_keys
+            entropy = seeds.entropy
+            keys = seeds.keys if seeds.keys is not None else seeds.spawn_keys
         else:
             seeds = [seed_sequence(s) for s in seeds]
             entropy = seeds[0].entropy if seeds else None
             if any(s.entropy != entropy or s.pool_size != 4 for s in seeds):
                 return super().row_rngs(seeds)
             keys = [s.spawn_key for s in seeds]
-        if not keys or not isinstance(entropy, int):
+        if not len(keys) or not isinstance(entropy, int):
             return super().row_rngs(seeds)
         try:
             keys = np.array(keys, dtype=np.int64).reshape(len(keys), -1)

@@ -366,8 +366,9 @@ def multinomial_counts(n, p, rng: np.random.Generator) -> np.ndarray:
 
 @njit(cache=True)
 def _multinomial_rows(states, index, n, p, out):
+    memo = pcg64.binomial_memo()
     for i in range(index.shape[0]):
-        pcg64.multinomial_row(states, index[i], n[i], p[i], out[i])
+        pcg64.multinomial_row(states, index[i], n[i], p[i], out[i], memo)
 
 
 @rows_kernel("multinomial_counts")
@@ -393,4 +394,77 @@ def multinomial_counts_rows(backend, n, p, rng: StateRows):
     out = np.empty(p.shape, dtype=np.int64)
     states, index = rng.synced()
     _multinomial_rows(states, index, n_rows, p, out)
+    return out
+
+
+@njit(cache=True)
+def pairwise_sum(a, n):
+    """numpy's pairwise summation of ``a[:n]`` (``numpy/_core/src/umath/
+    loops_utils.h.src``: a plain loop below 8 terms, 8 accumulators up to 128,
+    halves above), so that a compiled row sum is ``a.sum()`` to the bit."""
+    if n <= 128:
+        return _pairwise_block(a, n)
+    n2 = n // 2
+    n2 -= n2 % 8
+    return pairwise_sum(a, n2) + pairwise_sum(a[n2:], n - n2)
+
+
+@njit(cache=True)
+def _pairwise_block(a, n):
+    """:func:`pairwise_sum` of at most 128 terms (not recursive: inlined)."""
+    if n < 8:
+        res = 0.0
+        for i in range(n):
+            res += a[i]
+        return res
+    r = a[:8].copy()
+    i = 8
+    while i < n - n % 8:
+        for j in range(8):
+            r[j] += a[i + j]
+        i += 8
+    res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+    while i < n:
+        res += a[i]
+        i += 1
+    return res
+
+
+@njit(cache=True)
+def _wright_fisher_rows(states, index, counts, fitness, mu, size, out):
+    K = counts.shape[1]
+    w = np.empty(K)
+    p = np.empty(K)
+    memo = pcg64.binomial_memo()
+    for i in range(counts.shape[0]):
+        for k in range(K):
+            w[k] = counts[i, k] * fitness[i, k]
+        total = _pairwise_block(w, K) if K <= 128 else pairwise_sum(w, K)
+        for k in range(K):
+            q = w[k] / total
+            p[k] = q * (1.0 - mu) + (1.0 - q) * (mu / (K - 1)) if mu > 0 else q
+        total = _pairwise_block(p, K) if K <= 128 else pairwise_sum(p, K)
+        for k in range(K):
+            p[k] = p[k] / total
+        pcg64.multinomial_row(states, index[i], size, p, out[i], memo)
+
+
+@rows_kernel("wright_fisher")
+def wright_fisher_rows(counts, fitness, mu, size, rng: StateRows):
+    """The engine operator ``wright_fisher`` (:mod:`collapsesim.engine.kernels.
+    wright_fisher`) of R rows with the replicates' PCG64 states, compiled for
+    all rows at once: row r is bitwise the lone call with replicate r's
+    generator while that call's multinomial takes numpy's route (K <
+    ``SPACINGS_MIN_K`` or K < size); otherwise ``NotImplemented``."""
+    counts = np.asarray(counts)
+    if counts.ndim != 2 or counts.shape[0] != len(rng):
+        return NotImplemented
+    K = counts.shape[1]
+    if not (K < SPACINGS_MIN_K or K < size):
+        return NotImplemented
+    fitness = np.broadcast_to(np.asarray(fitness, dtype=np.float64), counts.shape)
+    out = np.empty(counts.shape, dtype=np.int64)
+    states, index = rng.synced()
+    _wright_fisher_rows(states, index, np.asarray(counts, dtype=np.int64), fitness, float(mu),
+                        int(size), out)
     return out
