@@ -537,30 +537,33 @@ def _run_group(cfg, domain, backend, group, rec: _Recorder, status: _Statuses, b
             _record(rec, sim, ids, 0, status, first)
         saves = checkpoint_every and out is not None and hasattr(sim, "state_dict")
         frozen = bool(getattr(sim, "finished_frozen", False))
+        live = np.flatnonzero(~ended)  # rows not ended, ascending: a step's checks cost O(live)
         while t < cfg.steps:
             at = t + 1
             sim.step()
             t += 1
             bar.update(1)
             diverged = _flags(sim, "diverged", R)
-            if diverged is not None and (new := np.flatnonzero(diverged & ~ended)).size:
+            if diverged is not None and (new := live[diverged[live]]).size:
                 end_rows(new, t - 1, "diverged",
                          lambda i: f"step {t}: {sim.divergence.get(i, 'diverged')}")  # noqa: B023
+                live = live[~ended[live]]
             per_row = _flags(sim, "finished", R)
             whole = per_row is None  # one flag for the group: it ends after the loop
-            finished = np.full(R, bool(getattr(sim, "finished", False))) if whole else per_row
-            newly = finished & ~ended
+            done = bool(getattr(sim, "finished", False)) if whole else False
+            newly = (live if done else live[:0]) if whole else live[per_row[live]]
             on_grid = t % cfg.record_every == 0 or t == cfg.steps
-            if frozen and not whole and not on_grid and (new := np.flatnonzero(newly)).size:
-                waiting.append((new, t, time.perf_counter() - t0))
-                ended[new] = True  # observed later, at their step, by observe_waiting
-                newly[:] = False
-            rows = np.flatnonzero(~ended if on_grid else newly)
+            if frozen and not whole and not on_grid and newly.size:
+                waiting.append((newly, t, time.perf_counter() - t0))
+                ended[newly] = True  # observed later, at their step, by observe_waiting
+                live, newly = live[~ended[live]], newly[:0]
+            rows = live if on_grid else newly
             if rows.size:
                 _record(rec, sim, ids, t, status, first, None if rows.size == R else rows)
-            if not whole:
-                end_rows(np.flatnonzero(newly), t)
-            if ended.all() or (whole and finished.all()):
+            if not whole and newly.size:
+                end_rows(newly, t)
+                live = live[~ended[live]]
+            if not live.size or done:
                 bar.update(cfg.steps - t)
                 break
             if saves and t % checkpoint_every == 0 and t < cfg.steps:

@@ -223,14 +223,21 @@ class DriftBatch:
         first time, their generation and type; without mutation they are done
         (``finished``) and leave the live rows."""
         c = self.counts[live] if c is None else c
-        mono = np.count_nonzero(c, axis=1) == 1
-        if not mono.any():
+        if not c.size:
             return
-        new = live[mono & (self.fixation_generation[live] < 0)]
+        # a row holds one type iff one of its counts is the whole population (N >= 2):
+        # found in one flat pass, without a reduction along the rows' short axis
+        rows, types = np.divmod(np.flatnonzero(c.ravel() == c[0].sum()), c.shape[1])
+        if not rows.size:
+            return
+        first = self.fixation_generation[live[rows]] < 0
+        new = live[rows[first]]
         self.fixation_generation[new] = self.generation
-        self.fixed_type[new] = np.argmax(self.counts[new] > 0, axis=1)
+        self.fixed_type[new] = types[first]
         if self.params.mu == 0:
             self._finished[new] = True
+            mono = np.zeros(len(live), dtype=bool)
+            mono[rows] = True
             self._live = live[~mono]
 
     #: A finished row (fixed without mutation) is never drawn again: its
