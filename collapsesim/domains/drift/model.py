@@ -6,11 +6,13 @@ alleles). Generation t+1 has N(t+1) individuals, each independently the
 offspring of a parent drawn from generation t with probability proportional to
 fitness, mutated with probability μ. The type of an offspring is therefore
 drawn from ``p' = mutate(q)`` with ``q_i = n_i w_i / Σ n_j w_j`` and the new
-counts are one multinomial draw, ``backend.multinomial_counts(N, p')``:
+counts are one multinomial draw of N(t+1) from ``p'``:
 
-* K-allele: ``p'_j = q_j (1 − μ) + (1 − q_j) μ/(K − 1)``;
+* K-allele: ``p'_j = q_j (1 − μ) + (1 − q_j) μ/(K − 1)`` — the engine operator
+  ``wright_fisher`` (:mod:`collapsesim.engine.kernels.wright_fisher`);
 * infinite alleles: a (K+1)-th category of probability μ collects the mutants,
-  each of which founds a brand-new type of fitness 1.
+  each of which founds a brand-new type of fitness 1
+  (``backend.multinomial_counts``).
 
 **Moran** (Moran 1958): one step is one generation of N(t+1) birth–death events,
 the engine operator ``moran_events`` (:mod:`collapsesim.engine.kernels.moran`)
@@ -19,16 +21,18 @@ the new N by one multinomial draw from the current frequencies.
 
 The counts live on the host (K numbers); the backend draws the random numbers
 (its multinomial for Wright–Fisher, its uniform stream for Moran's events) and
-dispatches the Moran operator (numpy: the specification; numba and torch: the
-compiled kernel — the same counts from the same uniforms).
+dispatches the operators (numpy: the specification; numba and torch: the
+compiled Moran kernel — the same counts from the same uniforms).
 
 **Replicates.** The domain is batched (:func:`build`): Wright–Fisher with
 K-allele (or no) mutation runs all R replicates as one (R, K) array program,
-:class:`DriftBatch` — fitness, mutation and observation on the whole array, the
-multinomial draw of row r from replicate r's own generator
-(``backend.row_rngs``; the numba backend draws every row in one compiled kernel
-from the replicates' PCG64 states, bitwise numpy's); rows that fixed without
-mutation stop drawing and end one at a time (``finished`` per replicate). Moran
+:class:`DriftBatch` — one ``wright_fisher`` call for the live rows, row r
+drawing from replicate r's own generator (``backend.row_rngs``; the numba
+backend runs every row in one compiled kernel with the replicates' PCG64
+states, bitwise numpy's), and observation on the whole array; rows that fixed
+without mutation stop drawing and end one at a time (``finished`` per
+replicate; ``finished_frozen``: the runner may observe them later, each at its
+own step). Moran
 and infinite alleles, whose events and type lists differ per replicate, run as
 lone :class:`DriftSimulation` replicates stacked
 (:class:`~collapsesim.domains.base.ReplicateStack`). Either way a replicate run
