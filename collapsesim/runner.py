@@ -243,6 +243,13 @@ class _Statuses:
         if last_recorded_step is not None:
             self.last_recorded[at] = last_recorded_step
 
+    def recorded(self, replicates: list, steps) -> None:
+        """Replicate ids recorded at ``steps`` (one, or one each; a resumed
+        run's log): each keeps the latest step it was recorded at."""
+        at = np.fromiter(map(self.pos, replicates), np.int64, len(replicates))
+        np.maximum.at(self.last_recorded, at,
+                      np.broadcast_to(np.asarray(steps, dtype=np.int64), at.shape))
+
     def update(self, at: int, st: dict) -> None:
         """Set position ``at`` from a dict as :meth:`get` makes it (a checkpoint, the log)."""
         self.set(at, status=st["status"], steps_run=st["steps_run"], wall_time_s=st["wall_time_s"],
@@ -608,10 +615,9 @@ def _execute(cfg, spawn_keys, replicate_ids, *, quiet, source, run_label, out, c
     if prior is not None:
         for ev in prior.events:
             if "rows" in ev:
-                steps = ev.get("steps", [ev["step"]] * len(ev["rows"]))
-                rec.extend(steps if "steps" in ev else ev["step"], ev["rows"])
-                for row, st in zip(ev["rows"], steps):
-                    status.set(status.pos(row[0]), last_recorded_step=st)
+                steps = ev.get("steps", ev["step"])
+                rec.extend(steps, ev["rows"])
+                status.recorded([row[0] for row in ev["rows"]], steps)
         for r, st in prior.ended.items():
             status.update(status.pos(r), st)
     if out is not None:
