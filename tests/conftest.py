@@ -66,3 +66,29 @@ def toy_domain():
 @pytest.fixture(autouse=True)
 def _torch_threads():
     torch.set_num_threads(1)
+
+
+@pytest.fixture
+def drift_ctrl_c(monkeypatch):
+    """``interrupt(n)``: the drift batch's ``step`` raises KeyboardInterrupt (as
+    Ctrl-C does) at its n-th call, once; returns the generations it was called
+    at, so that a test sees where a resume continues."""
+    from collapsesim.domains.drift.model import DriftBatch
+
+    step = DriftBatch.step
+
+    def interrupt(n: int) -> list:
+        calls: list = []
+        sent: list = []
+
+        def step_with_ctrl_c(self):
+            calls.append(self.generation)
+            if len(calls) == n and not sent:
+                sent.append(True)
+                raise KeyboardInterrupt
+            step(self)
+
+        monkeypatch.setattr(DriftBatch, "step", step_with_ctrl_c)
+        return calls
+
+    return interrupt

@@ -20,7 +20,6 @@ import pandas as pd
 import pytest
 
 import collapsesim as cs
-from collapsesim.domains.drift.model import DriftBatch
 from collapsesim.runner import execute, resume, stop_signals
 
 SCENARIO = """domain: drift
@@ -93,22 +92,13 @@ def test_sigkill_at_a_random_moment_then_resume_loses_and_repeats_nothing(tmp_pa
 
 
 @pytest.mark.parametrize("backend", ["numpy", "torch"])
-def test_drift_checkpoint_resume_equals_an_uninterrupted_run(tmp_path, monkeypatch, backend):
+def test_drift_checkpoint_resume_equals_an_uninterrupted_run(tmp_path, drift_ctrl_c, backend):
     """Ctrl-C at generation 100 of the batched replicates; checkpoints every 40
     generations, so both replicates continue from generation 80."""
     sc = {"domain": "drift", "name": "d", "seed": 4, "replicates": 2, "steps": 200,
           "record_every": 9, "backend": backend, "params": {"N": 200, "K": 5, "mu": 0.002}}
     reference = execute(cs.load(sc))
-    step, calls, sent = DriftBatch.step, [], []
-
-    def step_with_ctrl_c(self):
-        calls.append(self.generation)
-        if len(calls) == 101 and not sent:
-            sent.append(True)
-            raise KeyboardInterrupt
-        step(self)
-
-    monkeypatch.setattr(DriftBatch, "step", step_with_ctrl_c)
+    calls = drift_ctrl_c(101)
     out = tmp_path / "run"
     with stop_signals():
         part = execute(cs.load(sc), out=out, checkpoint_every=40)

@@ -43,27 +43,19 @@ def test_ends_observed_together_equal_ends_observed_at_their_step(monkeypatch):
         assert r["steps_run"] == r["last_recorded_step"]  # each ended at its own last record
 
 
-def test_a_frozen_batch_interrupted_and_resumed_equals_an_uninterrupted_run(tmp_path, monkeypatch):
+def test_a_frozen_batch_interrupted_and_resumed_equals_an_uninterrupted_run(tmp_path, drift_ctrl_c):
     """Ctrl-C at generation 61, checkpoints every 20 (the waiting ends are
     observed before each): the resumed run's rows, in order, are the
     uninterrupted run's."""
     reference = execute(cs.load(SCENARIO))
-    step, calls = DriftBatch.step, []
-
-    def step_with_ctrl_c(self):
-        calls.append(self.generation)
-        if len(calls) == 61:
-            raise KeyboardInterrupt
-        step(self)
-
-    monkeypatch.setattr(DriftBatch, "step", step_with_ctrl_c)
+    calls = drift_ctrl_c(61)
     out = tmp_path / "run"
     with stop_signals():
         part = execute(cs.load(SCENARIO), out=out, checkpoint_every=20)
     assert part.interrupted
     statuses = {r["status"] for r in part.summary["per_replicate"]}
     assert statuses == {"completed", "interrupted"}  # ends before the Ctrl-C were kept
-    monkeypatch.setattr(DriftBatch, "step", step)
+    assert calls[-1] == 60
     done = resume(out)
     pd.testing.assert_frame_equal(done.metrics, reference.metrics)
     pd.testing.assert_frame_equal(pd.read_parquet(out / "metrics.parquet"), reference.metrics)
