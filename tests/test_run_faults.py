@@ -91,6 +91,35 @@ def test_sigkill_at_a_random_moment_then_resume_loses_and_repeats_nothing(tmp_pa
     assert_same_rows(out, reference)
 
 
+FROZEN = """domain: drift
+name: frozen-faults
+seed: 12
+replicates: 300
+steps: 3000
+record_every: 50
+backend: numpy
+params: {N: 60, K: 2, initial_counts: [30, 30]}
+"""
+
+
+def test_sigkill_of_a_frozen_batch_then_resume_loses_and_repeats_nothing(tmp_path):
+    """Replicates that fix end at their own steps and are observed together at
+    the next checkpoint or grid step: a kill in between loses their ends from
+    the log, and the resume re-makes them from the checkpoint."""
+    sc = tmp_path / "frozen.yaml"
+    sc.write_text(FROZEN)
+    reference = execute(cs.load(sc)).metrics
+    delay = np.random.default_rng(20261205).uniform(0.0, 1.0)
+    out = tmp_path / "run"
+    rc, _ = stop_at(start([str(sc), "--out", str(out), "--checkpoint-every", "30"], tmp_path),
+                    out, signal.SIGKILL, delay)
+    assert rc in (EXIT[signal.SIGKILL], 0)
+    if rc != 0:
+        assert not complete(out)
+        resume(out)
+    assert_same_rows(out, reference)
+
+
 @pytest.mark.parametrize("backend", ["numpy", "torch"])
 def test_drift_checkpoint_resume_equals_an_uninterrupted_run(tmp_path, drift_ctrl_c, backend):
     """Ctrl-C at generation 100 of the batched replicates; checkpoints every 40
