@@ -394,9 +394,11 @@ def _record(rec: _Recorder, sim, reps: np.ndarray, step, status: _Statuses, firs
         if len(obs) != len(reps):
             raise RuntimeError(f"observe() returned {len(obs)} observations for {len(reps)} replicates")
         ids = reps.tolist()
-        for st in np.unique(step).tolist() if per_row else [step]:  # one step at a time
+        by_step = []  # one step at a time, all made before any is recorded
+        for st in np.unique(step).tolist() if per_row else [step]:
             which = np.flatnonzero(step == st) if per_row else range(len(ids))
-            rows_ = _rows([obs[i] for i in which], [ids[i] for i in which])
+            by_step.append((st, _rows([obs[i] for i in which], [ids[i] for i in which])))
+        for st, rows_ in by_step:
             if rec.log is not None:
                 rec.log.write({"step": st, "rows": rows_})
             rec.extend(st, rows_)

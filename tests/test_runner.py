@@ -397,6 +397,35 @@ def test_batched_group_equals_lone_runs(hooks, batched_hooks, params):
                                   .reset_index(drop=True))
 
 
+class _FrozenStack(ReplicateStack):
+    finished_frozen = True  # a finished lone replicate is never stepped again
+
+
+class FrozenHooks(Hooks):
+    """The batched toy declaring ``finished_frozen``: its lone observations (a
+    list, not stacked) of the replicates that ended are made together."""
+
+    batched = True
+
+    def build(self, params, *, backend, seeds, steps):
+        return _FrozenStack([_HookSim(params, backend, s) for s in seeds])
+
+
+@pytest.fixture
+def frozen_hooks():
+    yield from _registered("fhooks", FrozenHooks)
+
+
+@pytest.mark.parametrize("params", [{"finish_rep": 1, "finish_at": 7},
+                                    {"finish_rep": 0, "finish_at": 8, "diverge_rep": 1}])
+def test_a_frozen_batch_of_lone_observations_equals_lone_runs(hooks, frozen_hooks, params):
+    """Ends off the grid (record_every 3) observed later, each at its own step."""
+    lone = execute(cs.load(hook_scenario(**params)))
+    together = execute(cs.load({**hook_scenario(**params), "domain": "fhooks"}))
+    pd.testing.assert_frame_equal(_sorted(together), _sorted(lone))
+    assert _statuses(together) == _statuses(lone)
+
+
 def test_batched_resume_keeps_replicates_that_ended(batched_hooks, tmp_path):
     """Interrupted at step 22 with replicate 0 finished at 7 (before the checkpoint
     at 20) and replicate 2 diverged at 5: the resumed run equals an uninterrupted one."""
