@@ -76,21 +76,6 @@ def assert_same_rows(out, reference):
     pd.testing.assert_frame_equal(got, reference)
 
 
-def test_sigkill_at_a_random_moment_then_resume_loses_and_repeats_nothing(tmp_path):
-    sc = scenario(tmp_path, steps=3000)
-    reference = execute(cs.load(sc)).metrics
-    delay = np.random.default_rng(20261204).uniform(0.0, 0.3)
-    out = tmp_path / "run"
-    rc, _ = stop_at(start([str(sc), "--out", str(out), "--checkpoint-every", "100"], tmp_path),
-                    out, signal.SIGKILL, delay)
-    assert rc in (EXIT[signal.SIGKILL], 0)
-    if rc != 0:
-        assert not complete(out) and (out / "records.jsonl").stat().st_size > 0
-        assert not (out / "metrics.parquet").exists()  # killed in the loop: only the log survives
-        resume(out)
-    assert_same_rows(out, reference)
-
-
 FROZEN = """domain: drift
 name: frozen-faults
 seed: 12
@@ -100,22 +85,28 @@ record_every: 50
 backend: numpy
 params: {N: 60, K: 2, initial_counts: [30, 30]}
 """
+# scenario text, seed of the kill's moment, latest moment (s), checkpoint every
+KILLS = {"mutation": (SCENARIO.format(steps=3000), 20261204, 0.3, 100),
+         "frozen": (FROZEN, 20261205, 1.0, 30)}
 
 
-def test_sigkill_of_a_frozen_batch_then_resume_loses_and_repeats_nothing(tmp_path):
-    """Replicates that fix end at their own steps and are observed together at
-    the next checkpoint or grid step: a kill in between loses their ends from
-    the log, and the resume re-makes them from the checkpoint."""
-    sc = tmp_path / "frozen.yaml"
-    sc.write_text(FROZEN)
+@pytest.mark.parametrize("case", list(KILLS))
+def test_sigkill_at_a_random_moment_then_resume_loses_and_repeats_nothing(tmp_path, case):
+    """``frozen``: replicates that fix end at their own steps and are observed
+    together at the next checkpoint or grid step; a kill in between loses their
+    ends from the log, and the resume re-makes them from the checkpoint."""
+    text, seed, latest, every = KILLS[case]
+    sc = tmp_path / "faults.yaml"
+    sc.write_text(text)
     reference = execute(cs.load(sc)).metrics
-    delay = np.random.default_rng(20261205).uniform(0.0, 1.0)
+    delay = np.random.default_rng(seed).uniform(0.0, latest)
     out = tmp_path / "run"
-    rc, _ = stop_at(start([str(sc), "--out", str(out), "--checkpoint-every", "30"], tmp_path),
+    rc, _ = stop_at(start([str(sc), "--out", str(out), "--checkpoint-every", str(every)], tmp_path),
                     out, signal.SIGKILL, delay)
     assert rc in (EXIT[signal.SIGKILL], 0)
     if rc != 0:
-        assert not complete(out)
+        assert not complete(out) and (out / "records.jsonl").stat().st_size > 0
+        assert not (out / "metrics.parquet").exists()  # killed in the loop: only the log survives
         resume(out)
     assert_same_rows(out, reference)
 

@@ -361,9 +361,10 @@ class BatchedHooks(Hooks):
     replicate may finish or diverge on its own, as lone runs do."""
 
     batched = True
+    stack = ReplicateStack
 
     def build(self, params, *, backend, seeds, steps):
-        return ReplicateStack([_HookSim(params, backend, s) for s in seeds])
+        return self.stack([_HookSim(params, backend, s) for s in seeds])
 
 
 @pytest.fixture
@@ -401,14 +402,11 @@ class _FrozenStack(ReplicateStack):
     finished_frozen = True  # a finished lone replicate is never stepped again
 
 
-class FrozenHooks(Hooks):
+class FrozenHooks(BatchedHooks):
     """The batched toy declaring ``finished_frozen``: its lone observations (a
     list, not stacked) of the replicates that ended are made together."""
 
-    batched = True
-
-    def build(self, params, *, backend, seeds, steps):
-        return _FrozenStack([_HookSim(params, backend, s) for s in seeds])
+    stack = _FrozenStack
 
 
 @pytest.fixture
