@@ -45,17 +45,6 @@ def safe_folder_name(label, default: str = "run") -> str:
     return slug
 
 
-def _json_num(v):
-    if v is None:
-        return None
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, (float, np.floating)):
-        v = float(v)
-        return v if math.isfinite(v) else None
-    return v
-
-
 def _last_finite(starts: np.ndarray, v: np.ndarray) -> list:
     """The last non-NaN value of every block of rows (None if none)."""
     idx = np.where(~np.isnan(v), np.arange(len(v)), -1)
