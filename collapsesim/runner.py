@@ -159,7 +159,9 @@ class _Log:
     (``{"step", "rows": [[replicate, series, metric, value], ...]}``, or for
     stacked observations ``{"step", "chunks": [[series, metric, [replicate, ...],
     [value, ...]], ...]}``: a few lists, not one per row) or group end
-    (``{"end": {replicate: status}}``), flushed as written."""
+    (``{"end": {replicate: status}}``), flushed as written. The ends of a frozen
+    batch, observed together, add one step per row (``"steps"``, or a fifth
+    chunk column) and give the latest as ``"step"``."""
 
     def __init__(self, path: Path):
         self.f = open(path, "a", encoding="utf-8")  # noqa: SIM115 - open for the whole run; close()
@@ -260,22 +262,23 @@ class _Statuses:
         """Positions (within ``at``) still pending."""
         return np.flatnonzero(self.state[at] == 0)
 
+    def _entry(self, at: int, state: int, steps_run: int, last: int, wall_time_s: float) -> dict:
+        return {"status": self.STATES[state], "message": self.messages.get(at, ""),
+                "steps_run": steps_run, "last_recorded_step": None if last < 0 else last,
+                "wall_time_s": wall_time_s}
+
     def get(self, at: int) -> dict:
         """Position ``at``'s status as summary.json's per-replicate fields."""
-        last = int(self.last_recorded[at])
-        return {"status": self.STATES[self.state[at]], "message": self.messages.get(at, ""),
-                "steps_run": int(self.steps_run[at]),
-                "last_recorded_step": None if last < 0 else last,
-                "wall_time_s": float(self.wall_time_s[at])}
+        return self._entry(at, int(self.state[at]), int(self.steps_run[at]),
+                           int(self.last_recorded[at]), float(self.wall_time_s[at]))
 
     def items(self):
-        """``(replicate id, status dict)`` for every replicate, in order."""
-        states, msgs = [self.STATES[i] for i in self.state.tolist()], self.messages
-        for i, (r, st, n, last, w) in enumerate(zip(self.ids, states, self.steps_run.tolist(),
-                                                     self.last_recorded.tolist(),
-                                                     self.wall_time_s.tolist())):
-            yield r, {"status": st, "message": msgs.get(i, ""), "steps_run": n,
-                      "last_recorded_step": None if last < 0 else last, "wall_time_s": w}
+        """``(replicate id, status dict)`` for every replicate, in order (the
+        columns converted once, not per replicate)."""
+        cols = zip(self.ids, self.state.tolist(), self.steps_run.tolist(),
+                   self.last_recorded.tolist(), self.wall_time_s.tolist())
+        for i, (r, *fields) in enumerate(cols):
+            yield r, self._entry(i, *fields)
 
 
 # -- recording ----------------------------------------------------------------------
@@ -390,18 +393,16 @@ def _record(rec: _Recorder, sim, reps: np.ndarray, step, status: _Statuses, firs
         for c in chunks:
             rec.add(*c)
     else:
-        obs = [obs] if isinstance(obs, Observation) else list(obs)
-        if len(obs) != len(reps):
-            raise RuntimeError(f"observe() returned {len(obs)} observations for {len(reps)} replicates")
-        ids = reps.tolist()
-        by_step = []  # one step at a time, all made before any is recorded
-        for st in np.unique(step).tolist() if per_row else [step]:
-            which = np.flatnonzero(step == st) if per_row else range(len(ids))
-            by_step.append((st, _rows([obs[i] for i in which], [ids[i] for i in which])))
-        for st, rows_ in by_step:
-            if rec.log is not None:
-                rec.log.write({"step": st, "rows": rows_})
-            rec.extend(st, rows_)
+        rows_ = _rows([obs] if isinstance(obs, Observation) else list(obs), reps.tolist())
+        if per_row:  # each row at its replicate's step
+            step_of = dict(zip(reps.tolist(), step.tolist()))
+            steps = [step_of[row[0]] for row in rows_]
+            event = {"step": int(step.max()), "rows": rows_, "steps": steps}
+        else:
+            steps, event = step, {"step": step, "rows": rows_}
+        if rec.log is not None:
+            rec.log.write(event)
+        rec.extend(steps, rows_)
     status.set(at, last_recorded_step=step)
 
 

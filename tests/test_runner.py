@@ -424,11 +424,13 @@ def test_a_frozen_batch_of_lone_observations_equals_lone_runs(hooks, frozen_hook
     assert _statuses(together) == _statuses(lone)
 
 
-def test_batched_resume_keeps_replicates_that_ended(batched_hooks, tmp_path):
+@pytest.mark.parametrize("domain", ["bhooks", "fhooks"])
+def test_batched_resume_keeps_replicates_that_ended(batched_hooks, frozen_hooks, tmp_path, domain):
     """Interrupted at step 22 with replicate 0 finished at 7 (before the checkpoint
-    at 20) and replicate 2 diverged at 5: the resumed run equals an uninterrupted one."""
+    at 20; fhooks: observed at the checkpoint at 8, its log line carrying step 7)
+    and replicate 2 diverged at 5: the resumed run equals an uninterrupted one."""
     params = {"finish_rep": 0, "finish_at": 7, "diverge_rep": 2}
-    sc = {**hook_scenario(**params), "domain": "bhooks"}
+    sc = {**hook_scenario(**params), "domain": domain}
     ref = execute(cs.load(sc))
     out = tmp_path / "run"
     with stop_signals():
