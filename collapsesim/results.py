@@ -17,6 +17,7 @@ import math
 import os
 import re
 import tempfile
+from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
@@ -50,40 +51,78 @@ def _last_finite(starts: np.ndarray, v: np.ndarray) -> list:
     idx = np.where(~np.isnan(v), np.arange(len(v)), -1)
     last = np.maximum.reduceat(idx, starts)
     ok = last >= np.asarray(starts)
-    picked = v[np.where(ok, last, 0)].tolist()  # one conversion, not one call per block
-    return [x if k and math.isfinite(x) else None for x, k in zip(picked, ok.tolist())]
+    picked = v[np.where(ok, last, 0)]
+    if ok.all() and np.isfinite(picked).all():
+        return picked.tolist()  # one conversion, not one call per block
+    return [x if k and math.isfinite(x) else None for x, k in zip(picked.tolist(), ok.tolist())]
 
 
-def _last_per_key(df: pd.DataFrame) -> tuple[list, list, np.ndarray]:
+def _sorted_codes(codes: np.ndarray, names: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes into ``names`` as codes into the sorted names they use, with those names."""
+    used = np.flatnonzero(np.bincount(codes, minlength=len(names)))
+    used = used[np.argsort(names[used].astype(str), kind="stable")]
+    rank = np.zeros(len(names), np.int64)
+    rank[used] = np.arange(len(used))
+    return rank[codes], names[used]
+
+
+def _keyed_rows(source) -> tuple[np.ndarray, np.ndarray, list, list, np.ndarray]:
+    """Every row of a tidy table, or of :class:`Records` (read from their codes,
+    not from the table's strings), in table order: replicate ids, steps, series
+    and metric codes into their sorted names (``[codes, names]`` each), values."""
+    if isinstance(source, Records):
+        rep, step, series, metric, value = source.columns()
+        names = np.asarray(source.names, dtype=object)
+        return rep, step, list(_sorted_codes(series, names)), list(_sorted_codes(metric, names)), value
+    coded = []
+    for col in ("series", "metric"):
+        c, lev = pd.factorize(source[col], sort=True)
+        coded.append([c.astype(np.int64), np.asarray(lev, dtype=object)])
+    return (source["replicate"].to_numpy(np.int64), source["step"].to_numpy(np.int64), *coded,
+            source["value"].to_numpy(dtype=float))
+
+
+def _last_per_key(rep, step, series: list, metric: list, values) -> tuple:
     """The value last recorded for each (replicate, series, step, metric), sorted
-    by those keys: their codes, their sorted levels, and the values — one
-    stable integer sort instead of a grouping over string columns."""
+    by those keys: their codes, their sorted levels, the values, and the first
+    row of every (replicate, series) block in the rows as given — one stable
+    integer sort instead of a grouping over string columns."""
     codes, levels = [], []
-    for col in ("replicate", "series", "step", "metric"):
-        c, lev = pd.factorize(df[col], sort=True)
-        codes.append(c.astype(np.int64))
-        levels.append(np.asarray(lev, dtype=object if col in ("series", "metric") else np.int64))
-    key = np.zeros(len(df), dtype=np.int64)
+    for col in (rep, series, step, metric):
+        if isinstance(col, list):  # [codes, names]
+            c, lev = col
+        else:
+            c, lev = pd.factorize(col, sort=True)
+        codes.append(np.asarray(c, dtype=np.int64))
+        levels.append(lev)
+    key = np.zeros(len(values), dtype=np.int64)
     for c, lev in zip(codes, levels):
         key = key * max(len(lev), 1) + c
     order = np.argsort(key, kind="stable")
     key = key[order]
     last = np.ones(len(key), bool)  # the last of each run of equal keys (stable: the latest row)
     last[:-1] = key[1:] != key[:-1]
+    block = key // (max(len(levels[2]), 1) * max(len(levels[3]), 1))  # (replicate, series)
+    head = np.ones(len(key), bool)
+    head[1:] = block[1:] != block[:-1]
+    first = np.minimum.reduceat(order, np.flatnonzero(head))
     take = order[last]
-    return [c[take] for c in codes], levels, df["value"].to_numpy(dtype=float)[take]
+    return [c[take] for c in codes], levels, values[take], first
 
 
-def replicate_summaries(df: pd.DataFrame, threshold: float) -> dict[int, dict]:
+def replicate_summaries(source, threshold: float) -> dict[int, dict]:
     """Per-replicate, per-series run summaries (``summarize_series``; for the
     ``domain`` and ``samples`` series the final value of every metric), for all
     replicates in one grouped pass: ``{replicate: {series: summary}}``, series in
-    the order they were first recorded. The last value recorded for a
+    the order they were first recorded. ``source`` is a tidy table or the run's
+    :class:`Records`. The last value recorded for a
     (replicate, series, step, metric) counts. Blocks of one series with the
     same metrics are summarised together (:func:`summarize_blocks`)."""
-    if df.empty:
+    rep_ids, steps, series, metric, values = _keyed_rows(source)
+    if not len(values):
         return {}
-    (rep_c, series_c, step_c, metric_codes), levels, values = _last_per_key(df)
+    (rep_c, series_c, step_c, metric_codes), levels, values, first = _last_per_key(
+        rep_ids, steps, series, metric, values)
     rep_levels, series_names, step_levels, metric_names = levels
     new_cell = np.ones(len(values), bool)
     new_cell[1:] = (np.diff(rep_c) != 0) | (np.diff(series_c) != 0) | (np.diff(step_c) != 0)
@@ -100,9 +139,13 @@ def replicate_summaries(df: pd.DataFrame, threshold: float) -> dict[int, dict]:
     change = np.flatnonzero((rep[1:] != rep[:-1]) | (series_codes[1:] != series_codes[:-1])) + 1
     starts = np.concatenate([[0], change])
     used = np.logical_or.reduceat(present, starts, axis=0)  # blocks × metrics
-    used_codes, used_sets = pd.factorize(pd.Series([u.tobytes() for u in used]))
+    if used.shape[1] < 63:  # each block's set of metrics as the bits of one integer
+        signature = used.astype(np.int64) @ (np.int64(1) << np.arange(used.shape[1], dtype=np.int64))
+    else:
+        signature = pd.Series([u.tobytes() for u in used])
+    used_codes, used_sets = pd.factorize(signature)
     kinds = series_codes[starts] * len(used_sets) + used_codes  # (series, metrics used)
-    blocks: dict[tuple, dict] = {}
+    summary_of: list = [None] * len(starts)  # of every (replicate, series) block
     for kind in np.unique(kinds):
         which = np.flatnonzero(kinds == kind)
         name = str(series_names[series_codes[starts[which[0]]]])
@@ -117,48 +160,64 @@ def replicate_summaries(df: pd.DataFrame, threshold: float) -> dict[int, dict]:
             values = {m: wide[take, j] for m in SHARED_METRICS
                       for j in cols if metric_names[j] == m}
             summaries = summarize_blocks(sub_starts, step[take], values, threshold)
-        for b, summ in zip(which, summaries):
-            blocks[(int(rep[starts[b]]), name)] = summ
-    first = df.drop_duplicates(["replicate", "series"])
-    order: dict[int, list[str]] = {}
-    for r, s in zip(first["replicate"].to_numpy(), first["series"].to_numpy(dtype=object)):
-        order.setdefault(int(r), []).append(str(s))
-    return {r: {s: blocks[(r, s)] for s in order[r]} for r in order if (r, order[r][0]) in blocks}
+        for b, summ in zip(which.tolist(), summaries):
+            summary_of[b] = summ
+    # replicates in the order first recorded, and each one's series likewise
+    block_rep = rep[starts]
+    rep_heads = np.flatnonzero(np.append(True, block_rep[1:] != block_rep[:-1]))
+    rep_first = np.repeat(np.minimum.reduceat(first, rep_heads),
+                          np.diff(np.append(rep_heads, len(starts))))
+    names = [str(x) for x in series_names]
+    block_reps, block_names = block_rep.tolist(), series_codes[starts].tolist()
+    by_rep: dict[int, dict] = {}
+    for b in np.lexsort((first, rep_first)).tolist():
+        by_rep.setdefault(block_reps[b], {})[names[block_names[b]]] = summary_of[b]
+    return by_rep
 
 
 def aggregate(per_rep: list[dict]) -> dict:
-    """Mean, sd, standard error and n over replicates of every numeric summary value;
-    for ``collapse_step`` also the fraction of replicates that collapsed."""
+    """Mean, sd, standard error and n over replicates of every numeric summary value
+    (None, a value that was not finite, is left out); for ``collapse_step`` also the
+    fraction of replicates that collapsed. Each series' values are read into one
+    (replicates × keys) array."""
     agg: dict = {}
     names = {s for r in per_rep for s in r["series"]}
     for s in sorted(names):
         of = [r["series"].get(s, {}) for r in per_rep]  # each replicate's summary of s
-        keys = set().union(*of)
+        keys = sorted(set().union(*of))
+        if all(len(d) == len(keys) for d in of):  # every summary has every key
+            rows = list(map(itemgetter(*keys), of)) if keys else []
+        else:
+            rows = [[d.get(k) for k in keys] for d in of]
+        table = np.array(rows, dtype=float).reshape(len(of), len(keys))  # None: NaN
         agg[s] = {}
-        for k in sorted(keys):
-            vals = [d.get(k) for d in of]
-            num = np.array([v for v in vals if v is not None], dtype=float)
+        for j, k in enumerate(keys):
+            num = table[:, j][~np.isnan(table[:, j])]
             entry = {"n": int(num.size)}
             if num.size:
                 entry["mean"] = float(num.mean())
                 entry["sd"] = float(num.std(ddof=1)) if num.size > 1 else None
                 entry["se"] = float(num.std(ddof=1) / math.sqrt(num.size)) if num.size > 1 else None
             if k == "collapse_step":
-                entry["fraction_collapsed"] = float(num.size / len(vals)) if vals else None
+                entry["fraction_collapsed"] = float(num.size / len(of))
             agg[s][k] = entry
     return agg
 
 
-def build_summary(df: pd.DataFrame, cfg, domain_cls, status: dict, run_ids: dict, *,
-                  wall_time_s: float, spawn_keys: dict, source: str | None) -> dict:
-    by_rep = replicate_summaries(df, cfg.collapse_threshold)
-    per_rep = [{
-        "replicate": int(rep),
-        "run_id": run_ids[rep],
-        "spawn_key": [int(x) for x in spawn_keys[rep]],
-        **st,
-        "series": by_rep.get(int(rep), {}),
-    } for rep, st in status.items()]
+def build_summary(rows, cfg, domain_cls, status: dict[str, list], run_ids: dict, *,
+                  wall_time_s: float, spawn_keys, source: str | None) -> dict:
+    """The content of ``summary.json``: the run's settings and provenance, one
+    entry per replicate (``status`` gives the replicate ids and their status
+    fields as columns; ``spawn_keys`` are the replicates' keys, in that order),
+    with its series' summaries made from ``rows`` (the tidy table or the run's
+    :class:`Records`), and their aggregate."""
+    by_rep = replicate_summaries(rows, cfg.collapse_threshold)
+    ids = status["replicate"]
+    keys = spawn_keys.tolist() if isinstance(spawn_keys, np.ndarray) else [list(k) for k in spawn_keys]
+    columns = {"replicate": ids, "run_id": [run_ids[r] for r in ids], "spawn_key": keys,
+               **{k: v for k, v in status.items() if k != "replicate"},
+               "series": [by_rep.get(r, {}) for r in ids]}
+    per_rep = [dict(zip(columns, row)) for row in zip(*columns.values())]
     statuses = {r["status"] for r in per_rep}
     return {
         "scenario": cfg.name,
@@ -300,11 +359,15 @@ class Records:
             return np.concatenate([np.full(n, c, np.int64) if isinstance(c, int) else c
                                    for c, n in zip(col, lengths.tolist())])
 
+        if (len(self.chunks) == 1 and not any(isinstance(c, int) for c in self.chunks[0])
+                and not (np.diff(steps[0]) < 0).any()):
+            return rep[0], steps[0], series[0], metric[0], value[0]  # merged, as below
         cols = (np.concatenate(rep), spread(steps), spread(series), spread(metric),
                 np.concatenate(value))
         if (np.diff(cols[1]) < 0).any():
             order = np.argsort(cols[1], kind="stable")
             cols = tuple(c[order] for c in cols)
+        self.chunks = [(cols[1], cols[0], cols[2], cols[3], cols[4])]  # merged once, read again
         return cols
 
     def table(self) -> pd.DataFrame:

@@ -81,3 +81,37 @@ def test_summary_json_is_the_summary_with_one_line_per_replicate():
     assert json.loads(text) == json.loads(json.dumps(summary))
     lines = text.splitlines()
     assert sum(line.startswith('    {"replicate": ') for line in lines) == 3
+
+
+def test_summaries_from_the_records_codes_equal_those_from_the_table():
+    """The runner summarises its records (integer codes, never the table's
+    strings); the same rows as a tidy table give the same summaries, in the same
+    order of replicates, series and keys."""
+    from collapsesim.results import Records
+
+    df = _frame()
+    records = Records.from_table(df)
+    got, want = replicate_summaries(records, 0.6), replicate_summaries(df, 0.6)
+    assert got == want
+    assert list(got) == list(want) and all(list(got[r]) == list(want[r]) for r in want)
+    assert [list(s) for r in want for s in want[r].values()] == \
+        [list(s) for r in got for s in got[r].values()]
+
+
+def test_aggregate_leaves_out_missing_values_per_key():
+    """n, mean, sd and se over the replicates that have a value (None: not finite
+    or never recorded); a replicate without the key counts for the fraction
+    that collapsed as one that did not."""
+    from collapsesim.results import aggregate
+
+    per_rep = [{"series": {"h": {"collapse_step": 10, "final_D1": 2.0}}},
+               {"series": {"h": {"collapse_step": None, "final_D1": 4.0}}},
+               {"series": {"h": {"final_D1": 9.0}, "domain": {"final_x": 1.0}}}]
+    agg = aggregate(per_rep)
+    d1 = np.array([2.0, 4.0, 9.0])
+    assert agg["h"]["final_D1"] == {"n": 3, "mean": d1.mean(), "sd": d1.std(ddof=1),
+                                    "se": d1.std(ddof=1) / math.sqrt(3)}
+    assert agg["h"]["collapse_step"] == {"n": 1, "mean": 10.0, "sd": None, "se": None,
+                                         "fraction_collapsed": 1 / 3}
+    assert agg["domain"]["final_x"] == {"n": 1, "mean": 1.0, "sd": None, "se": None}
+    assert list(agg) == ["domain", "h"] and list(agg["h"]) == ["collapse_step", "final_D1"]

@@ -84,7 +84,10 @@ def _finite(v: np.ndarray) -> np.ndarray:
 
 def _none_if_nan(v: np.ndarray) -> list:
     """Floats, None where not finite."""
-    return [x if math.isfinite(x) else None for x in np.asarray(v, dtype=float).tolist()]
+    v = np.asarray(v, dtype=float)
+    if np.isfinite(v).all():
+        return v.tolist()
+    return [x if math.isfinite(x) else None for x in v.tolist()]
 
 
 def _block_ids(starts: np.ndarray, n: int) -> np.ndarray:
