@@ -36,6 +36,7 @@ status.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import math
@@ -157,11 +158,14 @@ def _write_json(path: Path, obj) -> None:
 class _Log:
     """The append-only record of a run: one JSON line per observation
     (``{"step", "rows": [[replicate, series, metric, value], ...]}``, or for
-    stacked observations ``{"step", "chunks": [[series, metric, [replicate, ...],
-    [value, ...]], ...]}``: a few lists, not one per row) or group end
-    (``{"end": {replicate: status}}``), flushed as written. The ends of a frozen
-    batch, observed together, add one step per row (``"steps"``, or a fifth
-    chunk column) and give the latest as ``"step"``."""
+    stacked observations ``{"step", "chunks": [[series, metric, replicates,
+    values], ...]}``, each column :func:`_packed`: a few strings, not one list
+    per row) or end of replicates (``{"ends": {"replicate": [...], "status":
+    [...], ...}}``, their status fields as columns), flushed as written. The
+    ends of a frozen batch, observed together, add one step per row
+    (``"steps"``, or a fifth chunk column) and give the latest as ``"step"``.
+    :func:`read_log` also reads the earlier forms: chunk columns as plain lists,
+    ends as ``{"end": {replicate: status}}``."""
 
     def __init__(self, path: Path):
         self.f = open(path, "a", encoding="utf-8")  # noqa: SIM115 - open for the whole run; close()
@@ -188,8 +192,35 @@ def read_log(path: Path) -> list[dict]:
                 ev = json.loads(line)
             except json.JSONDecodeError:
                 break
-            events.append(_chunk_event(ev) if "chunks" in ev else ev)
+            events.append(_chunk_event(ev) if "chunks" in ev else
+                          _end_event(ev) if "ends" in ev else ev)
     return events
+
+
+def _packed(a: np.ndarray) -> dict:
+    """An integer or float array as JSON: ``{"i8" or "f8": base64 of its
+    little-endian 64-bit values}`` — exact (NaN and infinities included), and
+    written without a decimal repr per value."""
+    kind = "i8" if a.dtype.kind in "biu" else "f8"
+    data = np.ascontiguousarray(a, dtype="<" + kind).tobytes()
+    return {kind: base64.b64encode(data).decode("ascii")}
+
+
+def _unpacked(column) -> list:
+    """A logged chunk column as a list: :func:`_packed`'s form, or a plain list."""
+    if isinstance(column, dict):
+        ((kind, text),) = column.items()
+        return np.frombuffer(base64.b64decode(text), dtype="<" + kind).tolist()
+    return column
+
+
+def _end_event(ev: dict) -> dict:
+    """A logged group end of status columns (``{"ends": {"replicate": [...],
+    "status": [...], ...}}``) as ``{"end": {replicate: status}}``."""
+    cols = ev["ends"]
+    fields = [k for k in cols if k != "replicate"]
+    return {"end": {str(r): dict(zip(fields, values))
+                    for r, *values in zip(cols["replicate"], *(cols[k] for k in fields))}}
 
 
 def _chunk_event(ev: dict) -> dict:
@@ -197,11 +228,11 @@ def _chunk_event(ev: dict) -> dict:
     values]`` (and, for the ends of a frozen batch observed together, a fifth
     column of per-row steps) as one event of ``[replicate, series, metric,
     value]`` rows in the chunks' order, with ``steps`` per row when given."""
-    rows = [[r, series, metric, v] for series, metric, reps, values, *_ in ev["chunks"]
+    chunks = [[series, metric, *map(_unpacked, cols)] for series, metric, *cols in ev["chunks"]]
+    rows = [[r, series, metric, v] for series, metric, reps, values, *_ in chunks
             for r, v in zip(reps, values)]
-    if any(len(c) > 4 for c in ev["chunks"]):
-        return {"step": ev["step"], "rows": rows,
-                "steps": [st for c in ev["chunks"] for st in c[4]]}
+    if any(len(c) > 4 for c in chunks):
+        return {"step": ev["step"], "rows": rows, "steps": [st for c in chunks for st in c[4]]}
     return {"step": ev["step"], "rows": rows}
 
 
@@ -262,23 +293,25 @@ class _Statuses:
         """Positions (within ``at``) still pending."""
         return np.flatnonzero(self.state[at] == 0)
 
-    def _entry(self, at: int, state: int, steps_run: int, last: int, wall_time_s: float) -> dict:
-        return {"status": self.STATES[state], "message": self.messages.get(at, ""),
-                "steps_run": steps_run, "last_recorded_step": None if last < 0 else last,
-                "wall_time_s": wall_time_s}
-
     def get(self, at: int) -> dict:
         """Position ``at``'s status as summary.json's per-replicate fields."""
-        return self._entry(at, int(self.state[at]), int(self.steps_run[at]),
-                           int(self.last_recorded[at]), float(self.wall_time_s[at]))
+        last = int(self.last_recorded[at])
+        return {"status": self.STATES[self.state[at]], "message": self.messages.get(at, ""),
+                "steps_run": int(self.steps_run[at]), "last_recorded_step": None if last < 0 else last,
+                "wall_time_s": float(self.wall_time_s[at])}
 
-    def items(self):
-        """``(replicate id, status dict)`` for every replicate, in order (the
-        columns converted once, not per replicate)."""
-        cols = zip(self.ids, self.state.tolist(), self.steps_run.tolist(),
-                   self.last_recorded.tolist(), self.wall_time_s.tolist())
-        for i, (r, *fields) in enumerate(cols):
-            yield r, self._entry(i, *fields)
+    def columns(self, at=None) -> dict[str, list]:
+        """``replicate`` (the ids) and each field of :meth:`get` as a list over
+        the positions ``at`` (all by default), in order — the arrays converted
+        once, not per replicate."""
+        at = np.arange(len(self.ids)) if at is None else np.asarray(at, dtype=np.int64)
+        pos = at.tolist()
+        return {"replicate": [self.ids[i] for i in pos],
+                "status": [self.STATES[s] for s in self.state[at].tolist()],
+                "message": [self.messages.get(i, "") for i in pos],
+                "steps_run": self.steps_run[at].tolist(),
+                "last_recorded_step": [None if x < 0 else x for x in self.last_recorded[at].tolist()],
+                "wall_time_s": self.wall_time_s[at].tolist()}
 
 
 # -- recording ----------------------------------------------------------------------
@@ -388,7 +421,7 @@ def _record(rec: _Recorder, sim, reps: np.ndarray, step, status: _Statuses, firs
         chunks = _stacked_columns(obs, reps, step)
         if rec.log is not None:
             rec.log.write({"step": int(step.max()) if per_row else step, "chunks": [
-                [c[2], c[3], c[1].tolist(), c[4].tolist()] + ([c[0].tolist()] if per_row else [])
+                [c[2], c[3], _packed(c[1]), _packed(c[4])] + ([_packed(c[0])] if per_row else [])
                 for c in chunks]})
         for c in chunks:
             rec.add(*c)
@@ -500,8 +533,6 @@ def _run_group(cfg, domain, backend, group, rec: _Recorder, status: _Statuses, b
     last: list = []  # rows ended with the group: logged after the export
     waiting: list = []  # (rows, step, wall time) ended by a frozen batch, not yet observed
 
-    def logged(rows) -> dict:
-        return {str(reps[i]): status.get(first + i) for i in rows}
 
     def end_rows(rows, steps_run, how="completed", message=None, log=True, now=None):
         if not len(rows):
@@ -515,7 +546,7 @@ def _run_group(cfg, domain, backend, group, rec: _Recorder, status: _Statuses, b
         if not log:
             last.extend(rows.tolist())
         elif rec.log is not None:
-            rec.log.write({"end": logged(rows.tolist())})
+            rec.log.write({"ends": status.columns(first + rows)})
 
     def observe_waiting():
         """Record and end the rows a frozen batch ended since the last call, in
@@ -599,7 +630,7 @@ def _run_group(cfg, domain, backend, group, rec: _Recorder, status: _Statuses, b
         status.set(pending, steps_run=t, wall_time_s=time.perf_counter() - t0)
         _export(sim, cfg.params, out, reps, status, first)
         if rec.log is not None and last:
-            rec.log.write({"end": logged(last)})
+            rec.log.write({"ends": status.columns(first + np.asarray(last, dtype=np.int64))})
 
 
 def _execute(cfg, spawn_keys, replicate_ids, *, quiet, source, run_label, out, checkpoint_every,
@@ -655,8 +686,8 @@ def _execute(cfg, spawn_keys, replicate_ids, *, quiet, source, run_label, out, c
                       scenario=cfg.name, domain=cfg.domain, seed=cfg.seed)
     result = Result(records=records, config=cfg, headline=domain_cls.headline,
                     summarize=lambda: build_summary(
-                        result.metrics, cfg, domain_cls, status, records.run_ids, wall_time_s=wall,
-                        spawn_keys=dict(zip(replicate_ids, spawn_keys)), source=source))
+                        records, cfg, domain_cls, status.columns(), records.run_ids, wall_time_s=wall,
+                        spawn_keys=spawn_keys, source=source))
     result.interrupted = interrupted
     result.stop_signal = (stop.signum or signal.SIGINT) if interrupted else None
     if out is not None:
