@@ -98,6 +98,7 @@ def runner_section(settings: Settings) -> str:
 #: stops when one type holds the population.
 FIXATION = "drift_fixation"
 REPEATS = 7  # repetitions of the fixation study and its public route, in turn
+FOLDER_REPEATS = 3  # of the public route into a run folder (seconds each at R = 10^5)
 
 
 def _stream_cost(R: int) -> tuple[float, float]:
@@ -189,10 +190,12 @@ def _fixation_rows(settings: Settings) -> list[str]:
     result.summary  # noqa: B018 - made on first access: timed on its own
     summary = time.perf_counter() - start
     objects, states = _stream_cost(R)
-    with tempfile.TemporaryDirectory() as tmp:  # the CLI's route: every file of the run folder
-        start = time.perf_counter()
-        cs.run(FIXATION, replicates=R, out=Path(tmp) / "run")
-        folder = time.perf_counter() - start
+    folder, result = np.inf, None
+    for _ in range(FOLDER_REPEATS):  # the CLI's route: every file of the run folder
+        with tempfile.TemporaryDirectory() as tmp:
+            start = time.perf_counter()
+            cs.run(FIXATION, replicates=R, out=Path(tmp) / "run")
+            folder = min(folder, time.perf_counter() - start)
     met = public <= 2 * study
     return [
         (f"The fixation study (the bundled `drift_fixation`: N = 100, one new copy, neutral, "
@@ -222,4 +225,5 @@ def _fixation_rows(settings: Settings) -> list[str]:
         f"per-replicate status (columns, not dicts), and reading the outcomes. Made only when first read: the tidy table of {rows:,} rows ({fmt_time(table)}) and "
         f"the run summary, per replicate and aggregate ({fmt_time(summary)}). The same run "
         f"into a run folder (`out=`, as `collapsesim run --out`: metrics.parquet, summary.json, "
-        f"config.yaml, diversity.png and the crash-safe log) takes {fmt_time(folder)}, once.")]
+        f"config.yaml, diversity.png and the crash-safe log) takes {fmt_time(folder)} (best of "
+        f"{FOLDER_REPEATS}).")]
