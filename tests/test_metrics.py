@@ -231,3 +231,23 @@ def test_summarize_blocks_is_summarize_series_of_each_block(blocks):
                 assert v is got[b][k] or (v is not None and not math.isfinite(v)), (b, k)
             else:
                 assert got[b][k] == pytest.approx(v, rel=1e-12, abs=1e-15), (b, k)
+
+
+def test_the_reference_d1_is_remembered_by_value():
+    """A reference's D1 is computed once per distinct reference (the same number
+    as computing it again), keyed by its values: an array changed in place, or
+    one past the remembered size, is computed afresh."""
+    import importlib
+
+    from collapsesim.metrics import hill_numbers
+
+    div = importlib.import_module("collapsesim.metrics.diversity")  # the module, not the function
+
+    rng = np.random.default_rng(3)
+    ref = rng.random(50)
+    want = hill_numbers(ref, orders=[1.0])["D1"]
+    assert div.reference_d1(ref)[0] == want and div.reference_d1(ref.copy())[0] == want
+    ref[:10] = 0.0
+    assert div.reference_d1(ref)[0] == hill_numbers(ref, orders=[1.0])["D1"] != want
+    big = rng.random(div.REMEMBERED_TYPES + 1)
+    assert div.reference_d1(big)[0] == hill_numbers(big, orders=[1.0])["D1"]

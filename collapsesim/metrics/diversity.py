@@ -16,6 +16,7 @@ Definitions (DESIGN.md, docs/metric.md):
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -25,8 +26,14 @@ from .hill import _host, hill_numbers
 SHARED_METRICS = ("D0", "D1", "D2", "Dinf", "relative_diversity", "collapse_index", "coverage")
 
 
+#: References of at most this many types have their D1 remembered (:func:`_remembered_d1`).
+REMEMBERED_TYPES = 1 << 16
+
+
 def reference_d1(reference) -> tuple[float, np.ndarray | None]:
-    """D1 of the reference and, if it is an array of abundances, that array."""
+    """D1 of the reference and, if it is an array of abundances, that array.
+    A domain gives the same reference at every observation (equal mass on every
+    target, one per founder): its D1 is computed once and remembered by value."""
     ref = _host(reference)
     if np.ndim(ref) == 0:
         d1 = float(ref)
@@ -34,7 +41,16 @@ def reference_d1(reference) -> tuple[float, np.ndarray | None]:
             raise ValueError(f"a scalar reference must be a positive effective number, got {d1}")
         return d1, None
     arr = np.asarray(ref, dtype=np.float64).ravel()
+    if arr.size <= REMEMBERED_TYPES:
+        return _remembered_d1(arr.tobytes()), arr
     return hill_numbers(arr, orders=[1.0])["D1"], arr
+
+
+@functools.lru_cache(maxsize=32)  # at most 32 × 512 KiB of keys
+def _remembered_d1(data: bytes) -> float:
+    """D1 of the float64 abundances whose bytes are ``data`` (the same
+    computation as for the array itself, hence the same number)."""
+    return hill_numbers(np.frombuffer(data, dtype=np.float64), orders=[1.0])["D1"]
 
 
 def diversity(abundances, reference) -> dict[str, float | None]:
