@@ -533,7 +533,6 @@ def _run_group(cfg, domain, backend, group, rec: _Recorder, status: _Statuses, b
     last: list = []  # rows ended with the group: logged after the export
     waiting: list = []  # (rows, step, wall time) ended by a frozen batch, not yet observed
 
-
     def end_rows(rows, steps_run, how="completed", message=None, log=True, now=None):
         if not len(rows):
             return
