@@ -218,7 +218,7 @@ def build_summary(rows, cfg, domain_cls, status: dict[str, list], run_ids: dict,
                **{k: v for k, v in status.items() if k != "replicate"},
                "series": [by_rep.get(r, {}) for r in ids]}
     per_rep = [dict(zip(columns, row)) for row in zip(*columns.values())]
-    statuses = {r["status"] for r in per_rep}
+    statuses = set(status["status"])
     return {
         "scenario": cfg.name,
         "domain": cfg.domain,

@@ -217,10 +217,7 @@ def _unpacked(column) -> list:
 def _end_event(ev: dict) -> dict:
     """A logged group end of status columns (``{"ends": {"replicate": [...],
     "status": [...], ...}}``) as ``{"end": {replicate: status}}``."""
-    cols = ev["ends"]
-    fields = [k for k in cols if k != "replicate"]
-    return {"end": {str(r): dict(zip(fields, values))
-                    for r, *values in zip(cols["replicate"], *(cols[k] for k in fields))}}
+    return {"end": _by_replicate(ev["ends"])}
 
 
 def _chunk_event(ev: dict) -> dict:
@@ -243,8 +240,8 @@ class _Statuses:
     """Each replicate's status (``summary.json``'s ``per_replicate`` fields
     ``status, message, steps_run, last_recorded_step, wall_time_s``), held in
     columns by position in the run's replicate order, so that a batch of 10^5
-    replicates ends and records in array operations; :meth:`get` gives one
-    replicate's as a dict."""
+    replicates ends and records in array operations; :meth:`columns` gives
+    them as lists (and :func:`_by_replicate` as a dict per replicate)."""
 
     STATES = ("pending", "completed", "diverged", "interrupted")
 
@@ -284,7 +281,7 @@ class _Statuses:
                       np.broadcast_to(np.asarray(steps, dtype=np.int64), at.shape))
 
     def update(self, at: int, st: dict) -> None:
-        """Set position ``at`` from a dict as :meth:`get` makes it (a checkpoint, the log)."""
+        """Set position ``at`` from a dict as :func:`_by_replicate` makes it (a checkpoint, the log)."""
         self.set(at, status=st["status"], steps_run=st["steps_run"], wall_time_s=st["wall_time_s"],
                  last_recorded_step=-1 if st["last_recorded_step"] is None else st["last_recorded_step"])
         self.messages[at] = st["message"]
@@ -293,15 +290,8 @@ class _Statuses:
         """Positions (within ``at``) still pending."""
         return np.flatnonzero(self.state[at] == 0)
 
-    def get(self, at: int) -> dict:
-        """Position ``at``'s status as summary.json's per-replicate fields."""
-        last = int(self.last_recorded[at])
-        return {"status": self.STATES[self.state[at]], "message": self.messages.get(at, ""),
-                "steps_run": int(self.steps_run[at]), "last_recorded_step": None if last < 0 else last,
-                "wall_time_s": float(self.wall_time_s[at])}
-
     def columns(self, at=None) -> dict[str, list]:
-        """``replicate`` (the ids) and each field of :meth:`get` as a list over
+        """``replicate`` (the ids) and each status field as a list over
         the positions ``at`` (all by default), in order — the arrays converted
         once, not per replicate."""
         at = np.arange(len(self.ids)) if at is None else np.asarray(at, dtype=np.int64)
@@ -312,6 +302,14 @@ class _Statuses:
                 "steps_run": self.steps_run[at].tolist(),
                 "last_recorded_step": [None if x < 0 else x for x in self.last_recorded[at].tolist()],
                 "wall_time_s": self.wall_time_s[at].tolist()}
+
+
+def _by_replicate(columns: dict[str, list]) -> dict:
+    """Status columns (:meth:`_Statuses.columns`, or a logged ``ends``) as
+    ``{replicate: {field: value}}``, the form checkpoints and resume read."""
+    fields = [k for k in columns if k != "replicate"]
+    return {r: dict(zip(fields, values))
+            for r, *values in zip(columns["replicate"], *(columns[k] for k in fields))}
 
 
 # -- recording ----------------------------------------------------------------------
@@ -611,7 +609,7 @@ def _run_group(cfg, domain, backend, group, rec: _Recorder, status: _Statuses, b
                 (out / CHECKPOINTS).mkdir(exist_ok=True)
                 write_atomic(out / CHECKPOINTS / f"rep{reps[0]}.pkl", pickle.dumps(
                     {"step": t, "wall_time_s": time.perf_counter() - t0, "state": sim.state_dict(),
-                     "ended": {reps[i]: status.get(first + i) for i in np.flatnonzero(ended).tolist()}},
+                     "ended": _by_replicate(status.columns(first + np.flatnonzero(ended)))},
                     protocol=pickle.HIGHEST_PROTOCOL))
         observe_waiting()
         end_rows(np.flatnonzero(~ended), t, log=False)
