@@ -62,8 +62,8 @@ REASONS = {
     "parents and writes two children (32 bytes per 64 genes) and pays ~10 µs per call at small N",
     "one_point_crossover (packed)": "a fixed cost per call (cut points drawn by numpy, reshapes, two output "
     "allocations: ~10–40 µs) against a copy of under 1 MiB",
-    "truncation": "the n winners are returned fittest first: an O(n log n) sort of the chosen after the "
-    "partition (and the flatnonzero passes for ties)",
+    "truncation": "after the partition, two passes over N (count those above the threshold, collect the "
+    "chosen in index order) and a stable radix sort of the n chosen by 64-bit keys (2–3 passes over n)",
     "recombination: crossovers": "numba runs the numpy version: beside the draws, a bincount of the "
     "owners (scattered increments) and int64 conversions of the draws",
     "recombination: assemble_gametes": "an insertion sort per gamete, then a stable counting sort of the "
@@ -326,7 +326,7 @@ def engine_section(settings: Settings) -> str:
         "packed genomes are N genes as 1024-gene uint64 genomes; `proportional` is multinomial "
         "resampling and is not listed separately; recombination is N gametes with Poisson(1) "
         "crossovers on 10^6 bp (`crossovers` draws them, `assemble_gametes` builds the tree-sequence "
-        "edges from them). numba's `truncation` is numpy's compiled routine. torch on CPU is the "
+        "edges from them). numba's `truncation` finds the threshold with `np.partition`, then radix-sorts the chosen. torch on CPU is the "
         "tested reference for the CUDA code, not a fast CPU path. N = 10^8 is not run on CPU: the "
         "numpy reference alone takes tens of seconds per call there for several operators (the "
         "section would take hours on two shared cores) and the real-genome cases need ~5 GB; the "

@@ -2,14 +2,15 @@
 per 64 genes, the words the per-word kernel drew), the real uniform crossover
 on blocks of numpy's uniforms (the reference's children), and multinomial
 counts with K >= n categories (sorted uniforms instead of conditional
-binomials: the same law, not the same numbers)."""
+binomials: the same law, not the same numbers), and truncation by a radix sort
+of the chosen (the reference's indices, bit for bit)."""
 
 import numpy as np
 import pytest
 from scipy import stats
 
 from collapsesim.engine import get_backend, pack_bits
-from collapsesim.engine.backends import numba_resampling, numba_variation
+from collapsesim.engine.backends import numba_resampling, numba_selection, numba_variation, numpy_selection
 
 ALPHA = 1e-3
 NUMBA = get_backend("numba")
@@ -116,3 +117,36 @@ def test_real_uniform_crossover_in_blocks_equals_numpy():
     g1, g2 = np.random.default_rng(8), np.random.default_rng(8)
     x, y = get_backend("numpy").uniform_crossover(a, b, g1, 0.4), NUMBA.uniform_crossover(a, b, g2, 0.4)
     assert all(np.array_equal(u, v) for u, v in zip(x, y)) and g1.random() == g2.random()
+
+
+def _fitness_cases(rng, size):
+    """Fitness rows that take each path of the numba truncation: continuous
+    values, heavy ties, signed zeros / infinities / subnormals (key order), and
+    values that differ only in their low bits (runs of equal high halves long
+    enough for the second radix stage)."""
+    specials = [-np.inf, np.inf, -0.0, 0.0, 1.0, -1.0, 5e-324, -5e-324, 1e308, -1e308, 2.5]
+    return {
+        "continuous": rng.standard_normal((3, size)),
+        "ties": np.round(rng.random((3, size)) * 7) - 3.0,
+        "specials": rng.choice(specials, size=(3, size)),
+        "low bits": 1.0 + rng.integers(0, 2**20, (3, size)) * 2.0**-52 * rng.choice([1, -1], (3, size)),
+        "float32": rng.random((3, size)).astype(np.float32),
+    }
+
+
+@pytest.mark.parametrize("size", [1, 7, numba_selection.RADIX_MIN + 1, 5_000, 60_000])
+def test_truncation_radix_equals_the_reference(size):
+    """Every n from the few-chosen branch (8n <= N) to n = N, rows and single
+    rows: the same indices as numpy's partition-and-stable-sort."""
+    rng = np.random.default_rng(size)
+    for kind, f in _fitness_cases(rng, size).items():
+        for n in sorted({0, 1, size // 9, size // 3, size // 2, size - 1, size}):
+            expected = numpy_selection.truncation(f, n)
+            assert np.array_equal(NUMBA.truncation(f, n), expected), (kind, n)
+            assert np.array_equal(NUMBA.truncation(f[1], n), expected[1]), (kind, n)
+
+
+def test_truncation_of_integers_is_numpys():
+    """Integer fitness past 2^53 has no exact float64 key: numpy's route."""
+    f = np.array([2**60 + 1, 2**60, 2**60 + 3, 5], dtype=np.int64)
+    assert NUMBA.truncation(f, 3).tolist() == numpy_selection.truncation(f, 3).tolist() == [2, 0, 1]

@@ -9,9 +9,9 @@ real-valued genes. Bit-packed genomes use geometric skips instead of one
 uniform per bit and agree with numpy in distribution. Multinomial counts
 use numpy's own compiled routine except with many categories and no more draws
 than categories, where sorted uniforms replace the conditional binomials
-(equal in distribution; see :mod:`.numba_resampling`). Truncation and the draws
-of tournament contestants use numpy's own compiled routines, which numba
-kernels did not beat (see :mod:`.numba_selection`).
+(equal in distribution; see :mod:`.numba_resampling`). Truncation's threshold
+and the draws of tournament contestants use numpy's own compiled routines,
+which numba kernels did not beat (see :mod:`.numba_selection`).
 Replicate rows (``row_rngs``) keep their streams as PCG64 states seeded in
 compiled code (:mod:`collapsesim.engine.pcg64`); a per-row call makes a numpy
 Generator of the row's state, and ``multinomial_counts`` of all rows is one
@@ -70,6 +70,9 @@ class NumbaBackend(NumpyBackend):
 
     def tournament(self, fitness, n: int, k: int, rng) -> np.ndarray:
         return selection.tournament(fitness, n, k, rng)
+
+    def truncation(self, fitness, n: int) -> np.ndarray:
+        return selection.truncation(fitness, n)
 
     def gaussian_mutation(self, x, sigma: float, rng, rate: float = 1.0) -> np.ndarray:
         return variation.gaussian_mutation(x, sigma, rng, rate)

@@ -46,7 +46,7 @@ def _truncation_row(f: np.ndarray, n: int) -> np.ndarray:
     threshold = np.partition(f, size - n)[size - n]
     above = np.flatnonzero(f > threshold)
     ties = np.flatnonzero(f == threshold)[: n - above.shape[0]]
-    chosen = np.sort(np.concatenate([above, ties]))
+    chosen = np.sort(np.concatenate([above, ties]), kind="stable")  # two sorted runs: a merge
     return chosen[np.argsort(-f[chosen], kind="stable")]
 
 
