@@ -124,9 +124,9 @@ def test_stacked_variants_are_lone_runs():
 # Produced by the pre-batching code (commit 9e9baa2, lone replicates): the metrics of
 # cs.run(<scenario>, replicates=3, steps=25), sorted, hashed (torch on one thread: its CPU
 # reductions may round differently with more; the torch pin is the degeneracy scenario,
-# made at 9e9baa2 and the same with 1 and 2 threads: the bimodal scenario's grid reference
-# is a BLAS product whose rounding follows OpenBLAS's thread count). The batched code must
-# keep them.
+# made at 9e9baa2 and the same with 1 and 2 threads; the bimodal scenario is not pinned: its
+# grid reference was then a BLAS product whose rounding followed OpenBLAS's thread count).
+# The batched code must keep them.
 PINNED = {
     ("particle_filter_adaptive", "numba"): "877ffdea268ee246",
     ("particle_filter_degeneracy", "torch"): "53b9d9ac02cd62c2",

@@ -6,7 +6,10 @@ update with the likelihood, normalise (Kitagawa 1987's non-Gaussian filter in
 its simplest, point-mass form). With a fine grid over the region where the
 posterior lives this is exact to plotting accuracy, so it is the reference of
 the ``modes`` series: how much posterior mass each mode (x > 0, x < 0) of the
-growth model really has. O(G²) per step.
+growth model really has. O(G²) per step. The prediction accumulates each
+grid point's mass in grid order (no BLAS product, whose blocking and threads
+change the last bits from machine to machine), so the reference is the same
+on every machine.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ def grid_filter(model, y, lo: float = -50.0, hi: float = 50.0, G: int = 1001):
         mu = np.asarray(model.mean(pts, t))[:, 0]
         kernel = np.exp(-0.5 * (x[None, :] - mu[:, None]) ** 2 / var)
         kernel /= kernel.sum(axis=1, keepdims=True)  # each grid point moves somewhere on the grid
-        pred = out[t - 1] @ kernel
+        pred = np.einsum("i,ij->j", out[t - 1], kernel)  # each pred[j] summed over i in order
         with np.errstate(divide="ignore"):
             out[t] = _normalised(np.log(pred) + model.obs_loglik(y[t], pts, t))
     return x, out
