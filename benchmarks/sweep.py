@@ -54,38 +54,45 @@ def _generations_per_second(N: int, backend: str, generations: int) -> float:
     return generations / (time.process_time() - c0)
 
 
-def recording_share(N: int, generations: int) -> float:
-    """The fraction of a neutral generation's CPU time (numba) spent building the
-    tree sequence on the host: assembling the generation's edges (the engine's
-    ``assemble_gametes``), adding them to the tables and simplifying (tskit)."""
+PARTS = ("edges (assemble_gametes)", "tables and simplify (tskit)", "the rest (parents, meiosis)")
+
+
+def generation_parts(N: int, generations: int) -> dict[str, float]:
+    """CPU seconds per neutral generation (numba) of each part of :data:`PARTS`:
+    assembling the generation's edges (the engine's ``assemble_gametes``),
+    adding them to tskit's tables with the simplification every
+    ``simplify_every`` generations (``Recorder.add_generation``), and the rest
+    of the step. Timed after two simplification intervals (compiled, the tables
+    at their size), over ``generations`` (a multiple of the interval)."""
     from collapsesim.domains.sweep import model, treeseq
 
-    spent = [0.0]
+    spent = dict.fromkeys(PARTS[:2], 0.0)
 
-    def timed(fn):
+    def timed(fn, part):
         def wrapper(*a, **k):
             c0 = time.process_time()
             try:
                 return fn(*a, **k)
             finally:
-                spent[0] += time.process_time() - c0
+                spent[part] += time.process_time() - c0
         return wrapper
 
     originals = (model.assemble, treeseq.Recorder.add_generation)
-    model.assemble = timed(originals[0])
-    treeseq.Recorder.add_generation = timed(originals[1])
+    model.assemble = timed(originals[0], PARTS[0])
+    treeseq.Recorder.add_generation = timed(originals[1], PARTS[1])
     try:
         sim = SweepSimulation(_params(N, onset=10**9), get_backend("numba"), np.random.SeedSequence(1))
-        for _ in range(2 * sim.params.simplify_every):  # compiled, and the tables at their size
+        for _ in range(2 * sim.params.simplify_every):
             sim.step()
-        spent[0] = 0.0
+        spent.update(dict.fromkeys(spent, 0.0))
         c0 = time.process_time()
         for _ in range(generations):
             sim.step()
         total = time.process_time() - c0
     finally:
         model.assemble, treeseq.Recorder.add_generation = originals
-    return spent[0] / total
+    return {**{k: v / generations for k, v in spent.items()},
+            PARTS[2]: (total - sum(spent.values())) / generations}
 
 
 def fwdpy11_generations_per_second(N: int, generations: int) -> float:
@@ -148,7 +155,7 @@ def sweep_section(settings: Settings) -> str:
     have_peer = peers.python(VAR) is not None
     missing = peers.MISSING
     plan = ({1000: (2, 100)} if settings.quick else
-            {1000: (10, 300), 10_000: (3, 100), 100_000: (0, 20)})
+            {1000: (10, 300), 10_000: (3, 100), 100_000: (0, 100)})
     backends = ("numba", "torch")
     sweep_rows = ["| N | " + " | ".join(f"collapsesim {b}" for b in backends)
                   + " | fwdpy11 | anchors (issue) | msprime SweepGenicSelection (n = "
@@ -172,7 +179,17 @@ def sweep_section(settings: Settings) -> str:
         rate_rows.append(f"| 10^{round(np.log10(N))} | " + " | ".join(f"{rates[b]:,.0f}" for b in backends)
                          + f" | {theirs} |")
     simplify = _params(1000).simplify_every
-    shares = {N: recording_share(N, 500 if N <= 1000 else 300) for N in plan if N <= 10_000}
+    parts = {N: generation_parts(N, simplify if N >= 100_000 or settings.quick else 3 * simplify) for N in plan}
+    shares = {N: 1 - p[PARTS[2]] / sum(p.values()) for N, p in parts.items() if N <= 10_000}
+    part_rows = ["| N | " + " | ".join(PARTS) + " | total |", "|---|" + "---|" * (len(PARTS) + 1)]
+    for N, p in parts.items():
+        part_rows.append(f"| 10^{round(np.log10(N))} | " + " | ".join(fmt_time(p[k]) for k in PARTS)
+                         + f" | {fmt_time(sum(p.values()))} |")
+    sizes = sorted(parts)
+    growth = [f"from 10^{round(np.log10(a))} to 10^{round(np.log10(b))}: " + ", ".join(
+        f"{k.split(' (')[0]} {parts[b][k] / parts[a][k]:.3g}×" for k in PARTS)
+        + f", total {sum(parts[b].values()) / sum(parts[a].values()):.3g}× (N {b // a}×)"
+        for a, b in zip(sizes, sizes[1:])]
     lines = [
         "## Sweep",
         "",
@@ -193,8 +210,23 @@ def sweep_section(settings: Settings) -> str:
         "",
         *rate_rows,
         "",
+        "Every row times whole simplification intervals (300 generations at N = 10³, 100 above), "
+        "from the msprime start, so that each amortises its simplifications alike. "
         "Threads: numba 1, torch 1 (set by `python -m benchmarks`); fwdpy11 is single-threaded. "
         "CUDA untested (no GPU in this session).",
+        "",
+        "Where a neutral generation's CPU time goes (numba; per generation, after two "
+        "simplification intervals, over whole intervals):",
+        "",
+        *part_rows,
+        "",
+        ("Growth " + "; ".join(growth) + ". " if growth else "")
+        + "The parts that can grow faster than N: the edges (the "
+        "engine's `assemble_gametes`, a counting sort of the 2N gametes' edges by parent — scattered "
+        "writes whose working set leaves the cache between these sizes, as the engine section's rows "
+        "of the operator show) and tskit's `simplify`, which works on the whole population's ancestry: "
+        "the msprime start alone holds ≈ 4NrL·ln 2N trees (Hudson), N log N. The scaling section's "
+        "sweep slopes are these totals.",
         "",
         f"Why the replicates are not batched on a GPU (the issue's ≥ 100 fixed sweeps/s at N = 10³ "
         f"on CUDA): building the tree sequence on the host — the generation's edges, added to "
