@@ -415,9 +415,9 @@ def engine_section(settings: Settings) -> str:
         "crossovers on 10^6 bp (`crossovers` draws them, `assemble_gametes` builds the tree-sequence "
         "edges from them). numba's `truncation` finds the threshold with `np.partition`, then "
         "radix-sorts the chosen. torch on CPU is the tested reference for the CUDA code, not a fast "
-        "CPU path. N = 10^8 is not run on CPU: the numpy reference alone takes tens of seconds per call there for several operators (the "
-        "section would take hours on two shared cores) and the real-genome cases need ~5 GB; the "
-        "beam-search truncation rows reach N ≈ 10^8.",
+        "CPU path. N = 10^8 is not run on CPU: the numpy reference alone takes tens of seconds per "
+        "call there for several operators (the section would take hours on two shared cores) and the "
+        "real-genome cases need ~5 GB; the beam-search truncation rows reach N ≈ 10^8.",
         "",
         *_table(times, columns),
         "",
