@@ -163,9 +163,11 @@ def _cases(n: int) -> list[Case]:
     def random(what: str, **counts) -> Floor:
         return Floor("random", what, _draws(gen, **counts))
 
+    def exponentials(m: int) -> dict[str, Callable]:
+        """m standard exponentials into a preallocated buffer (the spacings' draws)."""
+        return {f"{m} exponentials": lambda buf=np.empty(m): gen.standard_exponential(out=buf)}
+
     numba = get_backend("numba")
-    exps = {m: np.empty(m) for m in {n + 1, residual_draws + 1}}
-    exponentials = {f"{m} exponentials": lambda buf=buf: gen.standard_exponential(out=buf) for m, buf in exps.items()}
     chains = _chains(w, n)
     cases = [
         Case("resample: systematic", {"w": w}, lambda be, x, g: be.resample(x["w"], n, "systematic", g),
@@ -176,15 +178,15 @@ def _cases(n: int) -> list[Case]:
               lambda: numba.resample(w, n, "systematic", gen)}),
         Case("resample: residual", {"w": w}, lambda be, x, g: be.resample(x["w"], n, "residual", g),
              random(f"{residual_draws} uniforms (the residual draws)", uniforms=(residual_draws,)), "w",
-             {f"{residual_draws + 1} exponentials": exponentials[f"{residual_draws + 1} exponentials"], **chains},
+             {**exponentials(residual_draws + 1), **chains},
              draws_replace_floor=True),
         Case("resample: multinomial", {"w": w}, lambda be, x, g: be.resample(x["w"], n, "multinomial", g),
              random(f"{n} uniforms", uniforms=(n,)), "w",
-             {f"{n + 1} exponentials": exponentials[f"{n + 1} exponentials"], **chains}, draws_replace_floor=True),
+             {**exponentials(n + 1), **chains}, draws_replace_floor=True),
         Case("multinomial_counts (K = N)", {"p": w}, lambda be, x, g: be.multinomial_counts(n, x["p"], g),
              random(f"{n} uniforms", uniforms=(n,)), "p",
-             {f"{n + 1} exponentials": exponentials[f"{n + 1} exponentials"],
-              "one left-to-right sum of w": chains["one left-to-right sum of w"]}, draws_replace_floor=True),
+             {**exponentials(n + 1), "one left-to-right sum of w": chains["one left-to-right sum of w"]},
+             draws_replace_floor=True),
     ]
     idx, gathered = rng.integers(0, n, 2 * n), np.empty(2 * n)
     tournament_floor = random(f"{2 * n} integers + gather of {2 * n} fitnesses", integers=(2 * n, n))

@@ -24,7 +24,7 @@ import numpy as np
 from numba import njit
 
 from . import numpy_selection
-from .numpy_selection import _rows
+from .numpy_selection import _check_top_n, _rows
 
 BLOCK = 1 << 16  # tournaments per block of contestants
 DIGIT = 11  # bits per radix pass (a 2048-bucket histogram stays in L1)
@@ -91,21 +91,23 @@ def _lsd_order(keys, idx, tmp_keys, tmp_idx, low_bit, high_bit):
     a pass where every key has the same digit is skipped."""
     m = keys.shape[0]
     passes = (high_bit - low_bit + DIGIT - 1) // DIGIT
-    buckets = 1 << DIGIT
-    counts = np.zeros((passes, buckets), dtype=np.int64)
+    shifts = np.empty(passes, np.uint64)
+    masks = np.empty(passes, np.uint64)
+    for d in range(passes):
+        shifts[d] = low_bit + d * DIGIT
+        masks[d] = (1 << min(DIGIT, high_bit - low_bit - d * DIGIT)) - 1
+    counts = np.zeros((passes, 1 << DIGIT), dtype=np.int64)
     for i in range(m):
         k = keys[i]
         for d in range(passes):
-            width = min(DIGIT, high_bit - low_bit - d * DIGIT)
-            counts[d, (k >> np.uint64(low_bit + d * DIGIT)) & np.uint64((1 << width) - 1)] += 1
+            counts[d, (k >> shifts[d]) & masks[d]] += 1
     src_k, src_i, dst_k, dst_i = keys, idx, tmp_keys, tmp_idx
     for d in range(passes):
-        shift = np.uint64(low_bit + d * DIGIT)
-        mask = np.uint64((1 << min(DIGIT, high_bit - low_bit - d * DIGIT)) - 1)
+        shift, mask = shifts[d], masks[d]
         if counts[d, (src_k[0] >> shift) & mask] == m:
             continue
         total = 0
-        for b in range(buckets):
+        for b in range(counts.shape[1]):
             c = counts[d, b]
             counts[d, b] = total
             total += c
@@ -184,8 +186,7 @@ def truncation(fitness, n: int) -> np.ndarray:
     """The numpy reference's indices (the n fittest, fittest first, ties by lower index)."""
     f = _rows(fitness)
     size = f.shape[-1]
-    if not 0 <= n <= size:
-        raise ValueError(f"truncation needs 0 <= n <= N = {size}, got n = {n}")
+    _check_top_n(size, n)
     if not np.issubdtype(f.dtype, np.floating):  # integers past 2^53 do not fit the float64 keys
         return numpy_selection.truncation(f, n)
     f2 = np.ascontiguousarray(f.reshape(-1, size), dtype=np.float64)

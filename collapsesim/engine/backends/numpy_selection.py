@@ -39,6 +39,12 @@ def tournament(fitness, n: int, k: int, rng: np.random.Generator) -> np.ndarray:
     return tournament_winners(f, candidates)
 
 
+def _check_top_n(size: int, n: int) -> None:
+    """Truncation keeps 0 ≤ n ≤ N individuals."""
+    if not 0 <= n <= size:
+        raise ValueError(f"truncation needs 0 <= n <= N = {size}, got n = {n}")
+
+
 def _truncation_row(f: np.ndarray, n: int) -> np.ndarray:
     size = f.shape[0]
     if n == 0:
@@ -55,8 +61,7 @@ def truncation(fitness, n: int) -> np.ndarray:
     index first (and the lower indices are the ones kept at the threshold).
     ``np.partition`` finds the threshold in O(N); only the n chosen are sorted."""
     f = _rows(fitness)
-    if not 0 <= n <= f.shape[-1]:
-        raise ValueError(f"truncation needs 0 <= n <= N = {f.shape[-1]}, got n = {n}")
+    _check_top_n(f.shape[-1], n)
     if f.ndim == 1:
         return _truncation_row(f, n)
     return np.stack([_truncation_row(row, n) for row in f]).reshape(f.shape[0], n)
