@@ -36,6 +36,22 @@ def test_half_masks_are_the_per_word_stream():
     assert g1.random() == g2.random()
 
 
+@pytest.mark.parametrize("bits", [np.random.PCG64, np.random.PCG64DXSM, np.random.Philox,
+                                  np.random.SFC64, np.random.MT19937])
+@pytest.mark.parametrize("odd_half", [False, True])
+def test_half_words_are_the_32_bit_halves(bits, odd_half):
+    """One 64-bit draw per word where it is the same words as two 32-bit draws;
+    the 32-bit route where a half is left over (an odd 32-bit draw before) or
+    the generator makes its 64-bit words otherwise (MT19937)."""
+    g1, g2 = np.random.Generator(bits(11)), np.random.Generator(bits(11))
+    if odd_half:
+        g1.integers(0, 2**32, size=3, dtype=np.uint32)
+        g2.integers(0, 2**32, size=3, dtype=np.uint32)
+    words = numba_variation._half_words(1001, g1)
+    assert np.array_equal(words, g2.integers(0, 2**32, size=2002, dtype=np.uint32).view(np.uint64))
+    assert g1.random() == g2.random()
+
+
 @pytest.mark.parametrize("p", [0.5, 0.3])
 def test_packed_uniform_crossover_exchanges_the_mask(p):
     """Children are ``a`` with ``b``'s bits where the mask is set (and vice versa)."""
