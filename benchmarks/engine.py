@@ -138,6 +138,13 @@ def _chains(w: np.ndarray, n: int) -> dict[str, Callable]:
             f"the prefix maximum over {n} indices": lambda: _fill_runs(filled, 0, n)}
 
 
+def _exchange(parents: dict[str, np.ndarray]) -> dict[str, Callable]:
+    """The exchange pass of a uniform crossover beyond its draws: both parents
+    read and both children written, timed as a copy of both into buffers."""
+    return {"the exchange pass (a copy of both parents into buffers)":
+            _copy_floor([parents["a"], parents["b"]], "").parts["copy"]}
+
+
 def _fresh(arrays: list[np.ndarray], one_call: Callable | None = None) -> dict[str, Callable]:
     """Writing ``arrays`` into fresh memory (``np.copy``: allocation and first
     touch), and the fixed cost of one call (the same operator on one row)."""
@@ -206,14 +213,15 @@ def _cases(n: int) -> list[Case]:
               **_fresh([packed["a"]], lambda: numba.bitflip_mutation(packed["a"][:1], 1024, 0.01, gen))},
              draws_replace_floor=True),
         Case("uniform_crossover (real)", real, lambda be, x, g: be.uniform_crossover(x["a"], x["b"], g),
-             random(f"{n} uniforms", uniforms=(n,)), "ab", _fresh([real["a"], real["b"]])),
+             random(f"{n} uniforms", uniforms=(n,)), "ab",
+             {**_exchange(real), **_fresh([real["a"], real["b"]])}),
         Case("one_point_crossover (real)", real, lambda be, x, g: be.one_point_crossover(x["a"], x["b"], g),
              _copy_floor([real["a"], real["b"]], f"copy of both parents ({_mib(2 * real['a'].nbytes)})"), "ab",
              _fresh([real["a"], real["b"]], lambda: numba.one_point_crossover(real["a"][:1], real["b"][:1], gen))),
         Case("uniform_crossover (packed)", packed, lambda be, x, g: be.uniform_crossover(x["a"], x["b"], g),
              random(f"{words} uniforms (one per 64 genes)", uniforms=(words,)), "ab",
-             _fresh([packed["a"], packed["b"]],
-                    lambda: numba.uniform_crossover(packed["a"][:1], packed["b"][:1], gen))),
+             {**_exchange(packed), **_fresh([packed["a"], packed["b"]],
+                                            lambda: numba.uniform_crossover(packed["a"][:1], packed["b"][:1], gen))}),
         Case("one_point_crossover (packed)", packed,
              lambda be, x, g: be.one_point_crossover(x["a"], x["b"], g),
              _copy_floor([packed["a"], packed["b"]], f"copy of both parents ({_mib(2 * packed['a'].nbytes)})"),
