@@ -88,7 +88,7 @@ def hikers_section(settings: Settings) -> str:
         f"{TEAMS} replicates (teams of N = {TEAM_N}, the same setting) as one batched simulation — "
         "each replicate drawing from its own generator, bitwise its lone run — against the same "
         f"replicates built and stepped one at a time; blocks of {STEPS} steps of every team, best of "
-        "up to 5 after a warm-up (stepping only: the per-replicate observation, the same in both, is "
-        "not timed).", "",
+        "up to 5 after a warm-up (stepping only; the observation, stacked for the batch, is not "
+        "timed).", "",
         "| backend | batched: hiker-steps/s | one at a time: hiker-steps/s | one at a time / batched |",
         "|---|---|---|---|", *team_rows, ""])

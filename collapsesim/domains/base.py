@@ -20,6 +20,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
+from ..metrics.diversity import reference_per_row
 from ..theory import Epoch
 
 
@@ -162,6 +163,48 @@ class Observations:
         for v in self.metrics.values():
             return int(np.shape(v)[0])
         return 0
+
+    def __getitem__(self, r: int) -> Observation:
+        """Row ``r`` as one replicate's :class:`Observation` (its NaN metrics left out)."""
+        if not -len(self) <= r < len(self):
+            raise IndexError(f"row {r} of {len(self)} observations")
+        series = {}
+        for name, s in self.series.items():
+            per_row = reference_per_row(s.reference, np.shape(s.abundances))
+            series[name] = Series(np.asarray(s.abundances)[r],
+                                  np.asarray(s.reference)[r] if per_row else s.reference)
+        metrics = {k: float(v[r]) for k, v in self.metrics.items() if not np.isnan(v[r])}
+        return Observation(series=series, metrics=metrics)
+
+    def __iter__(self):
+        return (self[r] for r in range(len(self)))
+
+    @classmethod
+    def concat(cls, parts: Sequence[Observations]) -> Observations:
+        """The rows of ``parts`` in order, as one :class:`Observations`: each
+        series' abundances stacked (every part with the same types) and its
+        references kept if every part shares the same one, else stacked per row;
+        a metric a part lacks is NaN on its rows."""
+        parts = list(parts)
+        if len(parts) == 1:
+            return parts[0]
+        series = {}
+        for name in parts[0].series:
+            of = [p.series[name] for p in parts]
+            shapes = [np.shape(s.abundances) for s in of]
+            shared = [not reference_per_row(s.reference, shape) for s, shape in zip(of, shapes)]
+            refs = [np.asarray(s.reference) for s in of]
+            if all(shared) and all(np.array_equal(refs[0], ref) for ref in refs[1:]):
+                reference = of[0].reference
+            elif not any(shared):
+                reference = np.concatenate(refs)
+            else:
+                raise ValueError(f"series {name!r}: references shared by some parts, per row in others")
+            series[name] = Series(np.concatenate([np.asarray(s.abundances) for s in of]), reference)
+        names = list(dict.fromkeys(k for p in parts for k in p.metrics))
+        metrics = {k: np.concatenate([np.asarray(p.metrics[k], dtype=np.float64) if k in p.metrics
+                                      else np.full(len(p), np.nan) for p in parts]) for k in names}
+        return cls(series=series, metrics=metrics)
 
 
 @runtime_checkable

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..domains.base import Observation, Series
+from ..domains.base import Observation, Observations, Series
 from ..engine.bits import unpack_bits
 from .scoring import ACCURACIES, count_optima
 
@@ -53,83 +53,136 @@ def host_genomes(backend, x) -> np.ndarray:
     return np.asarray(backend.to_numpy(x), dtype=np.uint64)
 
 
+#: Most entries (points × targets × coordinates) one block of
+#: :func:`nearest_target` compares at once (32 MiB of float64).
+NEAREST_BLOCK = 1 << 22
+
+
 def nearest_target(points: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    """Index of the nearest target of each point (Euclidean; booleans: Hamming)."""
-    if points.dtype == bool:
-        d = (points[:, None, :] != targets[None, :, :]).sum(-1)
-    else:
-        d = ((points[:, None, :] - targets[None, :, :]) ** 2).sum(-1)
-    return np.argmin(d, axis=1)
+    """Index of the nearest target of each point (Euclidean; booleans: Hamming),
+    in blocks of points of at most :data:`NEAREST_BLOCK` compared entries."""
+    per_point = max(targets.shape[0] * targets.shape[1], 1)
+    step = max(NEAREST_BLOCK // per_point, 1)
+    out = np.empty(points.shape[0], dtype=np.int64)
+    for start in range(0, points.shape[0], step):
+        block = points[start:start + step]
+        if block.dtype == bool:
+            d = (block[:, None, :] != targets[None, :, :]).sum(-1)
+        else:
+            d = ((block[:, None, :] - targets[None, :, :]) ** 2).sum(-1)
+        out[start:start + step] = np.argmin(d, axis=1)
+    return out
 
 
-def real_diversity(u: np.ndarray) -> dict[str, float]:
-    """Genotypic diversity of real points scaled to [0, 1] (N × D)."""
-    n = u.shape[0]
-    centred = u - u.mean(0)
-    var = (centred ** 2).sum(0) / max(n - 1, 1)
-    return {"pairwise_sq_distance": float(2.0 * var.sum()),
-            "centroid_distance": float(np.sqrt((centred ** 2).sum(1)).mean())}
+def _distinct_per_row(values: np.ndarray) -> np.ndarray:
+    """The number of distinct values in each row of an (R, n) integer array."""
+    if values.shape[1] == 0:
+        return np.zeros(values.shape[0], dtype=np.int64)
+    ordered = np.sort(values, axis=1)
+    return 1 + (ordered[:, 1:] != ordered[:, :-1]).sum(1)
 
 
-def bit_diversity(bits: np.ndarray) -> tuple[dict[str, float], np.ndarray]:
-    """Genotypic diversity of bit strings (N × L booleans), and the per-locus heterozygosity."""
-    n = bits.shape[0]
-    p = bits.mean(0)
+def real_diversity(u: np.ndarray) -> dict[str, np.ndarray]:
+    """Genotypic diversity of R populations of real points scaled to [0, 1]
+    (R × N × D): one value per population."""
+    n = u.shape[1]
+    centred = u - u.mean(1, keepdims=True)
+    var = (centred ** 2).sum(1) / max(n - 1, 1)
+    return {"pairwise_sq_distance": 2.0 * var.sum(1),
+            "centroid_distance": np.sqrt((centred ** 2).sum(2)).mean(1)}
+
+
+def bit_diversity(bits: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Genotypic diversity of R populations of bit strings (R × N × L
+    booleans), one value per population, and the per-locus heterozygosity (R × L)."""
+    n = bits.shape[1]
+    p = bits.mean(1)
     het = 2.0 * p * (1.0 - p) * n / max(n - 1, 1)
     with np.errstate(divide="ignore", invalid="ignore"):
         h = -(np.where(p > 0, p * np.log2(p), 0.0) + np.where(p < 1, (1 - p) * np.log2(1 - p), 0.0))
-    return {"locus_entropy": float(h.mean()), "heterozygosity": float(het.mean()),
-            "mean_hamming": float(het.sum())}, het
+    return {"locus_entropy": h.mean(1), "heterozygosity": het.mean(1),
+            "mean_hamming": het.sum(1)}, het
 
 
-def royal_road_metrics(bits: np.ndarray, het: np.ndarray) -> dict[str, float]:
-    """Blocks found and, while some block is unsolved, the heterozygosity at its loci."""
-    blocks = bits.reshape(bits.shape[0], -1, 8).all(-1)          # (N, blocks)
-    found = blocks.any(0)
-    unsolved = np.repeat(~found, 8)
-    out = {"blocks_found": float(found.sum())}
-    if unsolved.any():  # undefined once every block is found
-        out["unsolved_heterozygosity"] = float(het[unsolved].mean())
-    return out
+def royal_road_metrics(bits: np.ndarray, het: np.ndarray) -> dict[str, np.ndarray]:
+    """Blocks found and, while some block is unsolved, the heterozygosity at its
+    loci (NaN once every block is found), per population (bits R × N × L)."""
+    blocks = bits.reshape(bits.shape[0], bits.shape[1], -1, 8).all(-1)  # (R, N, blocks)
+    found = blocks.any(1)
+    unsolved = np.repeat(~found, 8, axis=1)
+    held = np.full(bits.shape[0], np.nan)
+    for r in np.flatnonzero(unsolved.any(1)).tolist():
+        held[r] = het[r][unsolved[r]].mean()
+    return {"blocks_found": found.sum(1).astype(np.float64), "unsolved_heterozygosity": held}
+
+
+def observe_populations(problem, state: np.ndarray, fitness: np.ndarray, *, evaluations,
+                        founders: np.ndarray | None = None,
+                        parents: np.ndarray | None = None) -> Observations:
+    """The observations of R populations of N at once, as stacked arrays:
+    ``state`` (R, N, D) reals or (R, N, W) packed bits and ``fitness`` (R, N),
+    host arrays; ``evaluations`` one number or one per population;
+    ``founders`` (R, N) each individual's generation-0 ancestor among its own
+    population's N (None: no ``founders`` series); ``parents`` (R, N) parent
+    indices in the previous generation, or None at generation 0. Every value
+    of a row is the one its population alone gives (row-wise reductions)."""
+    f = np.asarray(fitness, dtype=np.float64)
+    R, n = f.shape
+    targets = problem.targets
+    K = targets.shape[0]
+    metrics = {"best_fitness": f.max(1), "mean_fitness": f.mean(1),
+               "evaluations": np.broadcast_to(np.asarray(evaluations, dtype=np.float64), (R,)).copy()}
+    if parents is not None:
+        metrics["no_offspring"] = 1.0 - _distinct_per_row(np.asarray(parents).reshape(R, n)) / n
+    if problem.kind == "bits":
+        points = unpack_bits(np.asarray(state, dtype=np.uint64).reshape(R * n, -1),
+                             problem.n_bits).reshape(R, n, problem.n_bits)
+        div, het = bit_diversity(points)
+        metrics.update(div)
+        if problem.name == "royal_road":
+            metrics.update(royal_road_metrics(points, het))
+    else:
+        points = np.asarray(state, dtype=np.float64).reshape(R, n, problem.dim)
+        metrics.update(real_diversity((points - problem.lower) / (problem.upper - problem.lower)))
+        if problem.rho is not None:
+            found = np.array([count_optima(points[r], f[r], problem.f_opt, problem.n_optima, problem.rho)
+                              for r in range(R)], dtype=np.float64).reshape(R, len(ACCURACIES))
+            for j, eps in enumerate(ACCURACIES):
+                metrics[f"peaks_found_{accuracy_label(eps)}"] = found[:, j]
+                metrics[f"peak_ratio_{accuracy_label(eps)}"] = found[:, j] / problem.n_optima
+            cell = nearest_target(points.reshape(R * n, -1), problem.optima)
+            best = np.full(R * problem.n_optima, -np.inf)
+            np.maximum.at(best, np.repeat(np.arange(R) * problem.n_optima, n) + cell, f.reshape(-1))
+            best = best.reshape(R, problem.n_optima)
+            for eps in ACCURACIES:
+                metrics[f"optima_held_{accuracy_label(eps)}"] = \
+                    (best >= problem.f_opt - eps).sum(1).astype(np.float64)
+    near = nearest_target(points.reshape(R * n, -1), targets)
+    counts = np.bincount(np.repeat(np.arange(R) * K, n) + near, minlength=R * K).reshape(R, K)
+    series = {"optima": Series(counts.astype(np.float64), np.ones(K))}
+    if founders is not None:
+        founders = np.asarray(founders, dtype=np.int64).reshape(R, n)
+        metrics["founder_lineages"] = _distinct_per_row(founders).astype(np.float64)
+        lineages = np.bincount((founders + n * np.arange(R)[:, None]).reshape(-1), minlength=R * n)
+        series["founders"] = Series(lineages.reshape(R, n).astype(np.float64), np.ones(n))
+    return Observations(series=series, metrics=metrics)
 
 
 def observe_population(problem, backend, state, fitness, *, evaluations: int, founders=None,
                        parents=None) -> Observation:
-    """The observation of one population. ``state`` (…, D) reals or (…, W) packed
-    bits and ``fitness`` (…) arrays of ``backend``; ``founders`` (N,) the generation-0
-    ancestor of each individual (host; None: no ``founders`` series); ``parents`` (N,) global parent indices
-    in the previous generation (host), or None at generation 0."""
+    """The observation of one population: :func:`observe_populations` of one
+    row. ``state`` (…, D) reals or (…, W) packed bits and ``fitness`` (…)
+    arrays of ``backend``; ``founders`` (N,) the generation-0 ancestor of each
+    individual (host; None: no ``founders`` series); ``parents`` (N,) parent
+    indices in the previous generation (host), or None at generation 0."""
     f = backend.to_numpy(fitness).reshape(-1).astype(np.float64)
     n = f.shape[0]
     targets = problem.targets
     if n == 0:  # nothing held (a method before its first result): no type present
         return Observation(series={"optima": Series(np.zeros(targets.shape[0]), np.ones(targets.shape[0]))},
                            metrics={"evaluations": float(evaluations)})
-    metrics = {"best_fitness": float(f.max()), "mean_fitness": float(f.mean()),
-               "evaluations": float(evaluations)}
-    if parents is not None:
-        metrics["no_offspring"] = 1.0 - np.unique(parents).shape[0] / n
-    if problem.kind == "bits":
-        points = unpack_bits(host_genomes(backend, state).reshape(n, -1), problem.n_bits)
-        div, het = bit_diversity(points)
-        metrics.update(div)
-        if problem.name == "royal_road":
-            metrics.update(royal_road_metrics(points, het))
-    else:
-        points = backend.to_numpy(state).reshape(n, problem.dim).astype(np.float64)
-        metrics.update(real_diversity((points - problem.lower) / (problem.upper - problem.lower)))
-        if problem.rho is not None:
-            found = count_optima(points, f, problem.f_opt, problem.n_optima, problem.rho)
-            for eps, k in zip(ACCURACIES, found):
-                metrics[f"peaks_found_{accuracy_label(eps)}"] = float(k)
-                metrics[f"peak_ratio_{accuracy_label(eps)}"] = float(k) / problem.n_optima
-            best = np.full(problem.n_optima, -np.inf)
-            np.maximum.at(best, nearest_target(points, problem.optima), f)
-            for eps in ACCURACIES:
-                metrics[f"optima_held_{accuracy_label(eps)}"] = float((best >= problem.f_opt - eps).sum())
-    counts = np.bincount(nearest_target(points, targets), minlength=targets.shape[0])
-    series = {"optima": Series(counts.astype(np.float64), np.ones(targets.shape[0]))}
-    if founders is not None:
-        metrics["founder_lineages"] = float(np.unique(founders).shape[0])
-        series["founders"] = Series(np.bincount(founders, minlength=n).astype(np.float64), np.ones(n))
-    return Observation(series=series, metrics=metrics)
+    x = host_genomes(backend, state) if problem.kind == "bits" else backend.to_numpy(state)
+    return observe_populations(
+        problem, np.asarray(x).reshape(1, n, -1), f[None], evaluations=evaluations,
+        founders=None if founders is None else np.asarray(founders)[None],
+        parents=None if parents is None else np.asarray(parents).reshape(1, -1))[0]

@@ -59,10 +59,9 @@ import pandas as pd
 import yaml
 
 from ..config import BACKENDS, ConfigError, load
-from ..domains.base import DivergenceError, Domain, DomainParams, Observation, Observations, Series
+from ..domains.base import DivergenceError, Domain, DomainParams, Observation, Observations
 from ..engine.backends import get_backend
 from ..metrics import SHARED_METRICS
-from ..metrics.diversity import reference_per_row
 from ..registry import available, get_domain
 from ..runner import execute
 
@@ -163,22 +162,11 @@ def check_default_scenario_valid(cls: type[Domain]) -> None:
 def _unstack(cls, obs: Observations, R: int) -> list[Observation]:
     """Stacked observations as R :class:`Observation` (NaN metrics dropped), checked."""
     _require(len(obs) == R, f"{cls.name}: stacked observations of {len(obs)} rows for {R} replicates")
-    out = []
-    for r in range(R):
-        series = {}
-        for name, s in obs.series.items():
-            a = np.asarray(s.abundances)
-            _require(a.ndim == 2, f"{cls.name}: stacked series {name!r} is not (R, K)")
-            per_row = reference_per_row(s.reference, a.shape)
-            series[name] = Series(a[r], np.asarray(s.reference)[r] if per_row else s.reference)
-        metrics = {}
-        for k, v in obs.metrics.items():
-            v = np.asarray(v, dtype=float)
-            _require(v.shape == (R,), f"{cls.name}: stacked metric {k!r} has shape {v.shape}")
-            if not np.isnan(v[r]):
-                metrics[k] = float(v[r])
-        out.append(Observation(series=series, metrics=metrics))
-    return out
+    for name, s in obs.series.items():
+        _require(np.ndim(s.abundances) == 2, f"{cls.name}: stacked series {name!r} is not (R, K)")
+    for k, v in obs.metrics.items():
+        _require(np.shape(v) == (R,), f"{cls.name}: stacked metric {k!r} has shape {np.shape(v)}")
+    return list(obs)
 
 
 def _check_observation(cls, obs: Observation) -> None:

@@ -59,8 +59,9 @@ import numpy as np
 
 from ...engine import Genealogy, Population
 from ...engine.replicates import RANDOM_METHODS, RowGenerators
-from ...problems.observe import observe_population
+from ...problems.observe import observe_populations
 from ...problems.population import SolverPopulation, box, random_population
+from ..base import Observations
 from .niching import restricted_tournament
 from .params import GAParams
 from .selection import best_of, select_parents
@@ -113,14 +114,6 @@ class ReplicateDemes:
             return self._join(out)
 
         return call
-
-
-class _Host:
-    """Host arrays seen as a backend by :func:`observe_population` (already on the host)."""
-
-    @staticmethod
-    def to_numpy(a) -> np.ndarray:
-        return np.asarray(a)
 
 
 class GASimulation(SolverPopulation):
@@ -276,9 +269,9 @@ class GASimulation(SolverPopulation):
             self._done |= np.asarray((best >= self.problem.f_opt).tolist(), dtype=bool)
         return self._done.copy()
 
-    def observe(self, rows=None) -> list:
+    def observe(self, rows=None) -> Observations:
         """The observations of replicates ``rows`` (all by default), in order: one
-        transfer of the state to the host, then each replicate's observation."""
+        transfer of the state to the host, then all of them stacked at once."""
         rows = np.arange(self.R) if rows is None else np.asarray(rows, dtype=np.int64)
         be, N = self.base, self.p.N
         x = be.to_numpy(self.x)
@@ -286,9 +279,9 @@ class GASimulation(SolverPopulation):
         f = be.to_numpy(self.f).reshape(self.R, N)
         founders = self.genealogy.founders.reshape(self.R, N) - N * np.arange(self.R)[:, None]
         parents = self.parents
-        return [observe_population(self.problem, _Host, x[r], f[r], evaluations=self.evaluations,
-                                   founders=founders[r], parents=None if parents is None else parents[r])
-                for r in rows.tolist()]
+        return observe_populations(self.problem, x[rows], f[rows], evaluations=self.evaluations,
+                                   founders=founders[rows],
+                                   parents=None if parents is None else np.asarray(parents)[rows])
 
 
 #: Most bytes one block of replicates puts in one array (genomes, or the
@@ -329,13 +322,11 @@ class GABlocks:
             if not b.finished.all():
                 b.step()
 
-    def observe(self, rows=None) -> list:
+    def observe(self, rows=None) -> Observations:
         rows = np.arange(self._starts[-1]) if rows is None else np.asarray(rows, dtype=np.int64)
         block = np.searchsorted(self._starts, rows, side="right") - 1
-        out = []
-        for k in np.unique(block).tolist():
-            out += self.blocks[k].observe(rows[block == k] - self._starts[k])
-        return out
+        return Observations.concat([self.blocks[k].observe(rows[block == k] - self._starts[k])
+                                    for k in np.unique(block).tolist()])
 
 
 def build(params: GAParams, backend, seeds) -> GASimulation | GABlocks:

@@ -48,17 +48,10 @@ import numpy as np
 
 from ...engine import Genealogy, Population
 from ...engine.rng import generator_state, set_generator_state
-from ...problems.observe import observe_population
+from ...problems.observe import observe_populations
 from ...problems.population import SolverPopulation, box, random_population
+from ..base import Observations
 from .params import HikersParams
-
-
-class _Host:
-    """Host arrays seen as a backend by :func:`observe_population` (already on the host)."""
-
-    @staticmethod
-    def to_numpy(a) -> np.ndarray:
-        return np.asarray(a)
 
 
 class HikersSimulation(SolverPopulation):
@@ -178,21 +171,19 @@ class HikersSimulation(SolverPopulation):
             self._done |= np.asarray((self._hit >= 0).all(-1).tolist(), dtype=bool)
         return self._done.copy()
 
-    def observe(self, rows=None) -> list:
+    def observe(self, rows=None) -> Observations:
         """The observations of replicates ``rows`` (all by default), in order:
-        one transfer of the state to the host, then each replicate's observation."""
+        one transfer of the state to the host, then all of them stacked at once."""
         rows = np.arange(self.R) if rows is None else np.asarray(rows, dtype=np.int64)
         be, N = self.backend, self.p.N
-        x, f = be.to_numpy(self.x), be.to_numpy(self.f)
+        x, f = be.to_numpy(self.x)[rows], be.to_numpy(self.f)[rows]
         founders = self.genealogy.founders.reshape(self.R, N) - N * np.arange(self.R)[:, None]
         parents = self.parents
-        out = []
-        for r in rows.tolist():
-            obs = observe_population(self.problem, _Host, x[r], f[r], evaluations=int(self.evaluations[r]),
-                                     founders=founders[r], parents=None if parents is None else parents[r])
-            obs.metrics["solved_fraction"] = float((f[r] >= self.problem.f_opt).mean())
-            out.append(obs)
-        return out
+        obs = observe_populations(self.problem, x, f, evaluations=self.evaluations[rows],
+                                  founders=founders[rows],
+                                  parents=None if parents is None else np.asarray(parents)[rows])
+        obs.metrics["solved_fraction"] = (f.reshape(len(rows), N) >= self.problem.f_opt).mean(1)
+        return obs
 
     # -- checkpoints (the runner's --checkpoint-every / --resume) -------------------------------
     def state_dict(self) -> dict:
