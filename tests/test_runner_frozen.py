@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 import collapsesim as cs
+from collapsesim.domains.base import ReplicateStack
 from collapsesim.domains.drift.model import DriftBatch
 from collapsesim.runner import execute, resume, stop_signals
 
@@ -41,6 +42,21 @@ def test_ends_observed_together_equal_ends_observed_at_their_step(monkeypatch):
     assert _status(together) == _status(one_by_one)
     for r in _status(together):
         assert r["steps_run"] == r["last_recorded_step"]  # each ended at its own last record
+
+
+def test_stacked_lone_runs_are_a_frozen_batch(monkeypatch):
+    """Moran replicates (lone runs behind ``ReplicateStack``): a finished lone
+    run is not stepped again, so observing the ends together gives the rows of
+    observing each at its step."""
+    cfg = {**SCENARIO, "replicates": 30, "steps": 2000, "record_every": 500,
+           "params": {**SCENARIO["params"], "model": "moran"}}
+    together = execute(cs.load(cfg))
+    monkeypatch.setattr(ReplicateStack, "finished_frozen", False)
+    one_by_one = execute(cs.load(cfg))
+    ended_at = together.final("domain")["fixation_generation"]
+    assert ended_at.nunique() > 10 and (ended_at % 500 != 0).all()  # every end off the grid
+    pd.testing.assert_frame_equal(_sorted(together.metrics), _sorted(one_by_one.metrics))
+    assert _status(together) == _status(one_by_one)
 
 
 def test_a_frozen_batch_interrupted_and_resumed_equals_an_uninterrupted_run(tmp_path, drift_ctrl_c):

@@ -321,6 +321,11 @@ class ReplicateStack:
     its replicate); ``observe(rows)`` gathers the lone observations. Each
     replicate's numbers are therefore its lone run's."""
 
+    #: A replicate whose lone run finished is never stepped again, so its
+    #: observation stays what it was at its end: the runner may observe the
+    #: replicates that ended together, each recorded at its own step.
+    finished_frozen = True
+
     def __init__(self, sims: Sequence):
         self.sims = list(sims)
         R = len(self.sims)
