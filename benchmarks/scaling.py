@@ -138,7 +138,10 @@ def scaling_section(settings: Settings) -> str:
               "from 10^3 (under 1 MB, in cache) to 10^6 (800 MB, in DRAM, freshly faulted pages): "
               "a ga slope within a few hundredths of the matching floor's is that memory hierarchy, "
               "not the algorithm (every operator of a generation is one pass over the "
-              "population).", ""]
+              "population). Two other flags have their reasons measured in their sections: gan "
+              "with PacGAN's networks, the page faults of its fresh tensors of 32 MiB or more at "
+              "R = 100 (the GAN table's last columns); drift's Moran on numpy, the spread of the "
+              "timed populations over their types (the drift section's event table).", ""]
     fig_dir = settings.figures
     fig_dir.mkdir(parents=True, exist_ok=True)
     rows = ["| domain | series | N range | points | slope | theory | |", "|---|---|---|---|---|---|---|"]
