@@ -133,7 +133,7 @@ def observe_populations(problem, state: np.ndarray, fitness: np.ndarray, *, eval
     metrics = {"best_fitness": f.max(1), "mean_fitness": f.mean(1),
                "evaluations": np.broadcast_to(np.asarray(evaluations, dtype=np.float64), (R,)).copy()}
     if parents is not None:
-        metrics["no_offspring"] = 1.0 - _distinct_per_row(np.asarray(parents).reshape(R, n)) / n
+        metrics["no_offspring"] = 1.0 - _distinct_per_row(np.asarray(parents).reshape(R, -1)) / n
     if problem.kind == "bits":
         points = unpack_bits(np.asarray(state, dtype=np.uint64).reshape(R * n, -1),
                              problem.n_bits).reshape(R, n, problem.n_bits)
