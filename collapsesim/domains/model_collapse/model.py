@@ -40,7 +40,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...engine.rng import streams
-from ..base import DivergenceError, Observation, Series
+from ..base import DivergenceError, Observations, Series
 from .cells import (
     CategoricalReal,
     Draws,
@@ -209,17 +209,16 @@ class ModelCollapseSimulation:
         mean = np.einsum("rk,rkd->rd", pi, means)
         return np.einsum("rk,rk->r", pi, (var + means ** 2).sum(-1)) - (mean ** 2).sum(-1)
 
-    def observe(self) -> list[Observation]:
+    def observe(self) -> Observations:
+        """Every replicate's observation, stacked: the (R, C) cell counts of its
+        new samples against the real distribution's cell masses, and the
+        metrics as (R,) arrays (a value that is not finite records no row)."""
         real = self.real
         cnt = counts(real.assign(self.new), real.C)
         metrics = self._metrics()
         metrics["real_mass_covered"] = ((cnt > 0) * real.reference).sum(-1)
         if "variance_ratio" in metrics and not np.all(np.isfinite(metrics["variance_ratio"])):
             raise DivergenceError("the fitted model's variance became NaN or infinite")
-        obs = []
-        for j in range(self.R):
-            m = {k: float(v[j]) for k, v in metrics.items() if np.isfinite(v[j])}
-            obs.append(Observation(series={"support": Series(abundances=cnt[j],
-                                                             reference=real.reference)},
-                                   metrics=m))
-        return obs
+        finite = {k: np.where(np.isfinite(v), v, np.nan).astype(np.float64) for k, v in metrics.items()}
+        return Observations(series={"support": Series(abundances=cnt, reference=real.reference)},
+                            metrics=finite)
