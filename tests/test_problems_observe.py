@@ -30,6 +30,7 @@ def _bit_populations(problem, rng):
 
 
 @pytest.mark.parametrize("name, make", [("F4", _real_populations), ("F6", _real_populations),
+                                        ("M1", _real_populations),
                                         ("royal_road", _bit_populations)])
 def test_each_row_is_its_population_alone(name, make):
     problem = get_problem(name)

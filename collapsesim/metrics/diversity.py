@@ -105,6 +105,16 @@ def _hill_rows(A: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
+def counts_rows(types: np.ndarray, K: int, weights: np.ndarray | None = None) -> np.ndarray:
+    """Abundances of R observations from their members' type labels: the
+    (R, K) (weighted) counts of ``types`` (R, n) integers in [0, K), row by
+    row (one bincount over offset labels)."""
+    R = types.shape[0]
+    flat = (types.reshape(R, -1) + np.arange(R)[:, None] * K).ravel()
+    w = None if weights is None else np.asarray(weights, dtype=float).reshape(R, -1).ravel()
+    return np.bincount(flat, weights=w, minlength=R * K).reshape(R, K)
+
+
 def reference_per_row(reference, shape: tuple) -> bool:
     """Whether the ``reference`` of stacked abundances of ``shape`` (R, K) is one
     per row ((R, K), or (R,) effective numbers when K ≠ R) rather than one for

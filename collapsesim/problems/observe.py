@@ -40,6 +40,7 @@ import numpy as np
 
 from ..domains.base import Observation, Observations, Series
 from ..engine.bits import unpack_bits
+from ..metrics.diversity import counts_rows
 from .scoring import ACCURACIES, count_optima
 
 
@@ -137,12 +138,15 @@ def observe_populations(problem, state: np.ndarray, fitness: np.ndarray, *, eval
     if problem.kind == "bits":
         points = unpack_bits(np.asarray(state, dtype=np.uint64).reshape(R * n, -1),
                              problem.n_bits).reshape(R, n, problem.n_bits)
+    else:
+        points = np.asarray(state, dtype=np.float64).reshape(R, n, problem.dim)
+    near = nearest_target(points.reshape(R * n, -1), targets)  # each individual's type
+    if problem.kind == "bits":
         div, het = bit_diversity(points)
         metrics.update(div)
         if problem.name == "royal_road":
             metrics.update(royal_road_metrics(points, het))
     else:
-        points = np.asarray(state, dtype=np.float64).reshape(R, n, problem.dim)
         metrics.update(real_diversity((points - problem.lower) / (problem.upper - problem.lower)))
         if problem.rho is not None:
             found = np.array([count_optima(points[r], f[r], problem.f_opt, problem.n_optima, problem.rho)
@@ -150,21 +154,19 @@ def observe_populations(problem, state: np.ndarray, fitness: np.ndarray, *, eval
             for j, eps in enumerate(ACCURACIES):
                 metrics[f"peaks_found_{accuracy_label(eps)}"] = found[:, j]
                 metrics[f"peak_ratio_{accuracy_label(eps)}"] = found[:, j] / problem.n_optima
-            cell = nearest_target(points.reshape(R * n, -1), problem.optima)
+            # the optima's Voronoi cells: the types themselves unless the types are other peaks
+            cell = near if problem.peaks is None else nearest_target(points.reshape(R * n, -1), problem.optima)
             best = np.full(R * problem.n_optima, -np.inf)
             np.maximum.at(best, np.repeat(np.arange(R) * problem.n_optima, n) + cell, f.reshape(-1))
             best = best.reshape(R, problem.n_optima)
             for eps in ACCURACIES:
                 metrics[f"optima_held_{accuracy_label(eps)}"] = \
                     (best >= problem.f_opt - eps).sum(1).astype(np.float64)
-    near = nearest_target(points.reshape(R * n, -1), targets)
-    counts = np.bincount(np.repeat(np.arange(R) * K, n) + near, minlength=R * K).reshape(R, K)
-    series = {"optima": Series(counts.astype(np.float64), np.ones(K))}
+    series = {"optima": Series(counts_rows(near.reshape(R, n), K).astype(np.float64), np.ones(K))}
     if founders is not None:
         founders = np.asarray(founders, dtype=np.int64).reshape(R, n)
         metrics["founder_lineages"] = _distinct_per_row(founders).astype(np.float64)
-        lineages = np.bincount((founders + n * np.arange(R)[:, None]).reshape(-1), minlength=R * n)
-        series["founders"] = Series(lineages.reshape(R, n).astype(np.float64), np.ones(n))
+        series["founders"] = Series(counts_rows(founders, n).astype(np.float64), np.ones(n))
     return Observations(series=series, metrics=metrics)
 
 

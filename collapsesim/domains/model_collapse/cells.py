@@ -110,14 +110,6 @@ def zipf(V: int, a: float) -> np.ndarray:
     return p / p.sum()
 
 
-def counts(idx: np.ndarray, C: int, weights: np.ndarray | None = None) -> np.ndarray:
-    """(R, C) (weighted) counts of the cell indices ``idx`` (R, n)."""
-    R = idx.shape[0]
-    flat = (idx.reshape(R, -1) + np.arange(R)[:, None] * C).ravel()
-    w = None if weights is None else np.asarray(weights, dtype=float).reshape(R, -1).ravel()
-    return np.bincount(flat, weights=w, minlength=R * C).reshape(R, C)
-
-
 # -- discrete real distributions ------------------------------------------------------
 
 

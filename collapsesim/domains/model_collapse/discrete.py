@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .cells import Draws, categorical_draw, counts, ngrams, sample_chain
+from ...metrics.diversity import counts_rows
+from .cells import Draws, categorical_draw, ngrams, sample_chain
 
 
 def sharpen(p: np.ndarray, temperature: float, top_k: int, top_p: float) -> np.ndarray:
@@ -65,7 +66,7 @@ class CategoricalModel:
         self.probs = None
 
     def fit(self, data: np.ndarray, weights: np.ndarray | None = None) -> None:
-        c = counts(data, self.V, weights)
+        c = counts_rows(data, self.V, weights)
         self.probs = c / c.sum(-1, keepdims=True)
 
     def sampling_probs(self) -> np.ndarray:
@@ -107,12 +108,12 @@ class MarkovModel:
         V, k = self.V, self.k
         w = np.ones((R, n)) if weights is None else np.asarray(weights, float)
         first = ngrams(data[..., :k], V, k)[..., 0]
-        c0 = counts(first, self.Cctx, w)
+        c0 = counts_rows(first, self.Cctx, w)
         self.pi = c0 / c0.sum(-1, keepdims=True)
         grams = ngrams(data, V, k + 1)                              # (R, n, L − k)
         wg = np.broadcast_to(w[..., None], grams.shape)
-        N = counts(grams, self.Cctx * V, wg).reshape(R, self.Cctx, V)
-        uni = counts(data, V, np.broadcast_to(w[..., None], data.shape))
+        N = counts_rows(grams, self.Cctx * V, wg).reshape(R, self.Cctx, V)
+        uni = counts_rows(data, V, np.broadcast_to(w[..., None], data.shape))
         uni = uni / uni.sum(-1, keepdims=True)
         tot = N.sum(-1, keepdims=True)
         self.P = np.where(tot > 0, N / np.where(tot > 0, tot, 1.0), uni[:, None, :])

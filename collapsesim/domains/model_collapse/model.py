@@ -40,6 +40,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...engine.rng import streams
+from ...metrics.diversity import counts_rows
 from ..base import DivergenceError, Observations, Series
 from .cells import (
     CategoricalReal,
@@ -48,7 +49,6 @@ from .cells import (
     MarkovReal,
     MixtureReal,
     RegressionReal,
-    counts,
     host,
 )
 from .continuous import GaussianModel, KDEModel, RegressionModel
@@ -214,7 +214,7 @@ class ModelCollapseSimulation:
         new samples against the real distribution's cell masses, and the
         metrics as (R,) arrays (a value that is not finite records no row)."""
         real = self.real
-        cnt = counts(real.assign(self.new), real.C)
+        cnt = counts_rows(real.assign(self.new), real.C)
         metrics = self._metrics()
         metrics["real_mass_covered"] = ((cnt > 0) * real.reference).sum(-1)
         if "variance_ratio" in metrics and not np.all(np.isfinite(metrics["variance_ratio"])):

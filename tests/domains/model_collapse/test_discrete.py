@@ -12,7 +12,6 @@ from collapsesim.domains.model_collapse.cells import (
     Draws,
     MarkovReal,
     categorical_draw,
-    counts,
     ngrams,
 )
 from collapsesim.domains.model_collapse.discrete import (
@@ -22,6 +21,7 @@ from collapsesim.domains.model_collapse.discrete import (
 )
 from collapsesim.domains.model_collapse.params import CategoricalParams, MarkovParams
 from collapsesim.engine import get_backend
+from collapsesim.metrics import counts_rows
 
 NP = get_backend("numpy")
 
@@ -47,7 +47,7 @@ def test_categorical_draw_frequencies():
     R, n = 4, 200_000
     p = np.array([[0.1, 0.0, 0.6, 0.3]] * R)
     x = categorical_draw(p, pooled(R).uniform((R, n)))
-    f = counts(x, 4) / n
+    f = counts_rows(x, 4) / n
     se = np.sqrt(p * (1 - p) / n)
     assert np.all(np.abs(f - p) <= 4 * se + 1e-12)
     assert np.all(f[:, 1] == 0)
@@ -73,7 +73,7 @@ def test_markov_real_is_stationary_and_the_fit_recovers_it():
     assert moved == pytest.approx(real.pi)
     R, n = 2, 4000
     x = real.sample(n, pooled(R))
-    grams = counts(ngrams(x, 3, 3), 27)
+    grams = counts_rows(ngrams(x, 3, 3), 27)
     freq = grams / grams.sum(-1, keepdims=True)
     N = grams.sum(-1)[0]
     se = np.sqrt(real.reference * (1 - real.reference) / N * 40)   # generous: positions correlate
