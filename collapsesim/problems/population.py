@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..domains.base import Observations
+from .observe import observe_populations
+
 
 def box(problem, backend):
     """The box's lower corner and widths as arrays of ``backend``."""
@@ -44,6 +47,26 @@ class SolverPopulation:
     def f(self):
         """Fitness ``(rows, n)``: ``pop.fitness``."""
         return self.pop.fitness
+
+    def stacked_observations(self, rows, backend) -> tuple[Observations, np.ndarray]:
+        """The populations of replicates ``rows`` (all if None) observed together
+        (:func:`~collapsesim.problems.observe.observe_populations`, after one
+        transfer of the state to the host), and their host fitness
+        ``(len(rows), N)``: each replicate's founders among its own N and last
+        parents (``self.genealogy``, ``self.parents``) and its evaluations
+        (``self.evaluations``: one count for all replicates, or one each)."""
+        rows = np.arange(self.R) if rows is None else np.asarray(rows, dtype=np.int64)
+        f = backend.to_numpy(self.f).reshape(self.R, -1)
+        N = f.shape[1]
+        x = backend.to_numpy(self.x)
+        x = x.reshape((self.R, N) + x.shape[2:])
+        founders = self.genealogy.founders.reshape(self.R, N) - N * np.arange(self.R)[:, None]
+        parents, evaluations = self.parents, np.asarray(self.evaluations)
+        obs = observe_populations(self.problem, x[rows], f[rows],
+                                  evaluations=evaluations[rows] if evaluations.ndim else evaluations,
+                                  founders=founders[rows],
+                                  parents=None if parents is None else np.asarray(parents)[rows])
+        return obs, f[rows]
 
     def _evaluate(self, x):
         """Fitness of ``x`` on the backend; every individual counts one evaluation."""

@@ -59,7 +59,6 @@ import numpy as np
 
 from ...engine import Genealogy, Population
 from ...engine.replicates import RANDOM_METHODS, RowGenerators
-from ...problems.observe import observe_populations
 from ...problems.population import SolverPopulation, box, random_population
 from ..base import Observations
 from .niching import restricted_tournament
@@ -270,18 +269,9 @@ class GASimulation(SolverPopulation):
         return self._done.copy()
 
     def observe(self, rows=None) -> Observations:
-        """The observations of replicates ``rows`` (all by default), in order: one
-        transfer of the state to the host, then all of them stacked at once."""
-        rows = np.arange(self.R) if rows is None else np.asarray(rows, dtype=np.int64)
-        be, N = self.base, self.p.N
-        x = be.to_numpy(self.x)
-        x = x.reshape((self.R, N) + x.shape[2:])
-        f = be.to_numpy(self.f).reshape(self.R, N)
-        founders = self.genealogy.founders.reshape(self.R, N) - N * np.arange(self.R)[:, None]
-        parents = self.parents
-        return observe_populations(self.problem, x[rows], f[rows], evaluations=self.evaluations,
-                                   founders=founders[rows],
-                                   parents=None if parents is None else np.asarray(parents)[rows])
+        """The observations of replicates ``rows`` (all by default), in order,
+        stacked (:meth:`~collapsesim.problems.population.SolverPopulation.stacked_observations`)."""
+        return self.stacked_observations(rows, self.base)[0]
 
 
 #: Most bytes one block of replicates puts in one array (genomes, or the

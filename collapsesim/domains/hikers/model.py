@@ -48,7 +48,6 @@ import numpy as np
 
 from ...engine import Genealogy, Population
 from ...engine.rng import generator_state, set_generator_state
-from ...problems.observe import observe_populations
 from ...problems.population import SolverPopulation, box, random_population
 from ..base import Observations
 from .params import HikersParams
@@ -172,17 +171,11 @@ class HikersSimulation(SolverPopulation):
         return self._done.copy()
 
     def observe(self, rows=None) -> Observations:
-        """The observations of replicates ``rows`` (all by default), in order:
-        one transfer of the state to the host, then all of them stacked at once."""
-        rows = np.arange(self.R) if rows is None else np.asarray(rows, dtype=np.int64)
-        be, N = self.backend, self.p.N
-        x, f = be.to_numpy(self.x)[rows], be.to_numpy(self.f)[rows]
-        founders = self.genealogy.founders.reshape(self.R, N) - N * np.arange(self.R)[:, None]
-        parents = self.parents
-        obs = observe_populations(self.problem, x, f, evaluations=self.evaluations[rows],
-                                  founders=founders[rows],
-                                  parents=None if parents is None else np.asarray(parents)[rows])
-        obs.metrics["solved_fraction"] = (f.reshape(len(rows), N) >= self.problem.f_opt).mean(1)
+        """The observations of replicates ``rows`` (all by default), in order,
+        stacked (:meth:`~collapsesim.problems.population.SolverPopulation.stacked_observations`),
+        with each team's fraction of hikers at f_opt."""
+        obs, f = self.stacked_observations(rows, self.backend)
+        obs.metrics["solved_fraction"] = (f >= self.problem.f_opt).mean(1)
         return obs
 
     # -- checkpoints (the runner's --checkpoint-every / --resume) -------------------------------
