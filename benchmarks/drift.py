@@ -29,12 +29,21 @@ MODELS = {"Wright–Fisher": ("wright-fisher", 0.0), "Moran": ("moran", 1.0)}  #
 MU = 1e-3
 
 
+def _replicate(model: str, backend: str, N: int, generations: int):
+    """The one replicate the section times, built for ``generations`` generations."""
+    return replicate({"domain": "drift", "steps": 1, "backend": backend,
+                      "params": {"N": N, "K": 10, "s": 0.01, "model": model, "mu": MU}},
+                     steps=generations)
+
+
+def _block_generations(model: str, N: int) -> int:
+    """Generations per timed block: 10^5 Moran events, or 200 Wright–Fisher draws."""
+    return max(1, 10**5 // N) if model == "moran" else 200
+
+
 def block(model: str, backend: str, N: int, generations: int):
     """A function that runs ``generations`` generations of one replicate."""
-    sim = replicate({"domain": "drift", "steps": 1, "backend": backend,
-                     "params": {"N": N, "K": 10, "s": 0.01, "model": model, "mu": MU}},
-                    steps=generations)
-    return stepper(sim, generations)
+    return stepper(_replicate(model, backend, N, generations), generations)
 
 
 def _event_costs(budget: float) -> list[str]:
@@ -49,20 +58,20 @@ def _event_costs(budget: float) -> list[str]:
     fitness[0] = 1.01
     rows = []
     for N in (10**3, NUMPY_MORAN):
-        fns = {name: (lambda make=make: moran_events_reference(make(N).astype(np.int64), fitness.copy(),
-                                                              10, 10, MU, False, u))
+        fns = {name: (lambda make=make, N=N: moran_events_reference(make(N).astype(np.int64), fitness.copy(),
+                                                                   10, 10, MU, False, u))
                for name, make in states.items()}
         best = {name: min(v) / len(u) for name, v in time_samples(fns, budget, max_reps=5).items()}
         present, largest = _timed_state(N)
         rows.append(f"| {N:.0e} | " + " | ".join(fmt_time(best[name]) for name in states)
                     + f" | {present} | {largest:.0%} |")
-    return ["numpy's Moran event (the reference, a Python loop) against the population's state, "
-            f"{len(u):,} events from the given counts: the walk over the K counts stops at the "
-            "chosen types, so an event's cost depends on how the N individuals are spread, not on N. "
-            "The last columns are the state of the population the table above timed, after its "
-            "warm-up and one block (the same seed; every backend gives the same counts): the "
-            "populations differ in spread, and that, not N, makes numpy's Moran slope in the "
-            "scaling section steeper than 1.", "",
+    return [("numpy's Moran event (the reference, a Python loop) against the population's state, "
+             f"{len(u):,} events from the given counts: the walk over the K counts stops at the "
+             "chosen types, so an event's cost depends on how the N individuals are spread, not on N. "
+             "The last columns are the state of the population the table above timed, after its "
+             "warm-up and one block (the same seed; every backend gives the same counts): the "
+             "populations differ in spread, and that, not N, makes numpy's Moran slope in the "
+             "scaling section steeper than 1."), "",
             "| N | " + " | ".join(states) + " | timed: types present | timed: largest type's share |",
             "|---|" + "---|" * (len(states) + 2), *rows, ""]
 
@@ -70,10 +79,8 @@ def _event_costs(budget: float) -> list[str]:
 def _timed_state(N: int) -> tuple[int, float]:
     """Types present and the largest type's share of the Moran population the
     section times at N, after its warm-up and one timed block."""
-    gens = max(1, 10**5 // N)
-    sim = replicate({"domain": "drift", "steps": 1, "backend": "numba",
-                     "params": {"N": N, "K": 10, "s": 0.01, "model": "moran", "mu": MU}},
-                    steps=2 * gens)
+    gens = _block_generations("moran", N)
+    sim = _replicate("moran", "numba", N, 2 * gens)
     for _ in range(2 * gens):
         sim.step()
     obs = sim.observe()
@@ -88,7 +95,7 @@ def drift_section(settings: Settings) -> str:
     rows = []
     for name, (model, theory) in MODELS.items():
         for N in sizes:
-            gens = max(1, 10**5 // N) if model == "moran" else 200
+            gens = _block_generations(model, N)
             backends = [b for b in BACKENDS if not (model == "moran" and b == "numpy" and N > NUMPY_MORAN)]
             samples = time_samples({b: block(model, b, N, gens) for b in backends}, budget, max_reps=5)
             per = {b: np.array(v) / gens for b, v in samples.items()}

@@ -74,8 +74,8 @@ def gan_section(settings: Settings) -> str:
         "alone, 2.56 → 2.21 s per iteration at R = 100, no faults). "
         + ("" if "cuda" in devices else "CUDA untested: no GPU was present for this report."),
         "",
-        "| device | networks | R | ms / iteration | iterations / s | replicate-iterations / s "
-        "| page faults / iteration | kernel share of CPU time |",
+        ("| device | networks | R | ms / iteration | iterations / s | replicate-iterations / s "
+         "| page faults / iteration | kernel share of CPU time |"),
         "|---|---|---|---|---|---|---|---|",
     ]
     for device in devices:
